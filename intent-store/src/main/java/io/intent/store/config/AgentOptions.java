@@ -1,0 +1,71 @@
+package io.intent.store.config;
+
+import io.intent.store.codec.Names;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The options every host agent shares (a picocli mixin): who the host is, where its sandbox is, etcd. */
+public final class AgentOptions {
+    @Mixin
+    public EtcdOptions etcd = new EtcdOptions();
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML/JSON file of option: value (env INTENT_CONFIG); flags and env win over it")
+    public Path config;
+
+    @Option(names = "--host", paramLabel = "NAME",
+            description = "this host's name, a DNS label. Default: the machine's hostname")
+    public String host;
+
+    @Option(names = "--address", paramLabel = "IP", defaultValue = "127.0.0.1",
+            description = "address this host's apps bind to. Default: ${DEFAULT-VALUE}")
+    public String address;
+
+    @Option(names = "--root", paramLabel = "DIR",
+            description = "the agent's sandbox root (installs, apps, state). Default: ~/.intent/<host>")
+    public Path root;
+
+    @Option(names = "--label", paramLabel = "KEY=VALUE", split = ",",
+            description = "labels registered with the host on first start")
+    public Map<String, String> labels = new LinkedHashMap<>();
+
+    @Option(names = "--cpu", paramLabel = "CORES", description = "capacity to register. Default: detected")
+    public Double cpu;
+
+    @Option(names = "--memory-mb", paramLabel = "MB", description = "capacity to register. Default: detected")
+    public Long memoryMb;
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
+            description = "port of /healthz and /metrics on 127.0.0.1; 0 picks a free one, -1 disables. "
+                    + "Default: ${DEFAULT-VALUE}")
+    public int httpPort;
+
+    @Option(names = "--resync", paramLabel = "SECONDS", defaultValue = "30",
+            description = "full resync period. Default: ${DEFAULT-VALUE}")
+    public int resyncSeconds;
+
+    @Option(names = "--liveness-ttl", paramLabel = "SECONDS", defaultValue = "10",
+            description = "TTL of the host's liveness lease. Default: ${DEFAULT-VALUE}")
+    public int livenessTtlSeconds;
+
+    /** The host name: the flag, else the machine's hostname turned into a DNS label. */
+    public String hostName() {
+        String h = host;
+        if (h == null) {
+            try {
+                h = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                h = System.getenv().getOrDefault("HOSTNAME", "localhost");
+            }
+            h = h.toLowerCase().replaceAll("\\..*$", "").replaceAll("[^a-z0-9-]", "-");
+        }
+        return Names.require("host", h);
+    }
+
+    public Path rootDir() {
+        return root != null ? root : Path.of(System.getProperty("user.home"), ".intent", hostName());
+    }
+}

@@ -1,0 +1,101 @@
+package io.intent.store.converge;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A de-duplicating work queue of names, in the style of client-go's workqueue: a name is queued at most
+ * once, handed to at most one worker at a time, and a name added while it is being worked on runs again
+ * after. Delayed adds replace each other; an immediate add cancels a pending delay.
+ */
+final class WorkQueue {
+    private final Set<String> queued = new LinkedHashSet<>();
+    private final Set<String> running = new HashSet<>();
+    private final Set<String> dirty = new HashSet<>();
+    private final Map<String, ScheduledFuture<?>> delayed = new HashMap<>();
+    private final ScheduledExecutorService timer;
+    private boolean shutdown;
+
+    WorkQueue(ScheduledExecutorService timer) {
+        this.timer = timer;
+    }
+
+    synchronized void add(String name) {
+        ScheduledFuture<?> d = delayed.remove(name);
+        if (d != null) {
+            d.cancel(false);
+        }
+        enqueue(name);
+    }
+
+    private void enqueue(String name) {
+        if (shutdown) {
+            return;
+        }
+        if (running.contains(name)) {
+            dirty.add(name);
+        } else if (queued.add(name)) {
+            notifyAll();
+        }
+    }
+
+    synchronized void addAfter(String name, Duration delay) {
+        if (shutdown) {
+            return;
+        }
+        ScheduledFuture<?> old = delayed.remove(name);
+        if (old != null) {
+            old.cancel(false);
+        }
+        delayed.put(name, timer.schedule(() -> fire(name), delay.toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    private synchronized void fire(String name) {
+        delayed.remove(name);
+        enqueue(name);
+    }
+
+    /** Blocks until a name is ready; null once shut down. */
+    synchronized String take() throws InterruptedException {
+        while (queued.isEmpty() && !shutdown) {
+            wait();
+        }
+        if (shutdown) {
+            return null;
+        }
+        var it = queued.iterator();
+        String name = it.next();
+        it.remove();
+        running.add(name);
+        return name;
+    }
+
+    synchronized void done(String name) {
+        running.remove(name);
+        if (dirty.remove(name)) {
+            enqueue(name);
+        }
+    }
+
+    synchronized int depth() {
+        return queued.size();
+    }
+
+    synchronized int inFlight() {
+        return running.size();
+    }
+
+    synchronized void shutdown() {
+        shutdown = true;
+        delayed.values().forEach(f -> f.cancel(false));
+        delayed.clear();
+        notifyAll();
+    }
+}

@@ -1,0 +1,326 @@
+package io.intent.store.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.intent.store.KeyLayout;
+import io.intent.store.codec.InvalidValueException;
+import io.intent.store.codec.Json;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Typed, bounded access to etcd over one shared jetcd client: get/list/put/delete, compare-and-set,
+ * fenced multi-operation transactions, leases and slice watches.
+ *
+ * <p>Every call has a timeout (jetcd does not fail fast) and transient failures (UNAVAILABLE, timeouts,
+ * no leader) are retried with backoff for up to {@link #retryBudget()}; then a transient
+ * {@link StoreException} says etcd is unreachable. Calls block: use them from worker threads, never an event
+ * loop. A compare-and-set retried after an unknown outcome may report a conflict for its own write: re-read.
+ */
+public final class EtcdStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EtcdStore.class);
+
+    private final Client client;
+    private final KeyLayout keys;
+    private final Duration callTimeout;
+    private final Duration retryBudget;
+
+    private EtcdStore(Client client, KeyLayout keys, Duration callTimeout, Duration retryBudget) {
+        this.client = client;
+        this.keys = keys;
+        this.callTimeout = callTimeout;
+        this.retryBudget = retryBudget;
+    }
+
+    /** Builds the client; no network traffic happens until the first call. */
+    public static EtcdStore connect(EtcdConfig cfg) {
+        ClientBuilder b = Client.builder()
+                .endpoints(cfg.endpoints().toArray(String[]::new))
+                .connectTimeout(cfg.callTimeout())
+                .keepaliveTime(Duration.ofSeconds(10))
+                .keepaliveTimeout(Duration.ofSeconds(5))
+                .keepaliveWithoutCalls(true)
+                .retryMaxDuration(cfg.callTimeout());
+        if (cfg.user() != null) {
+            b.user(bytes(cfg.user())).password(bytes(cfg.password()));
+        }
+        if (cfg.caFile() != null || cfg.certFile() != null) {
+            try {
+                b.sslContext(ssl -> {
+                    if (cfg.caFile() != null) {
+                        ssl.trustManager(cfg.caFile().toFile());
+                    }
+                    if (cfg.certFile() != null) {
+                        ssl.keyManager(cfg.certFile().toFile(), cfg.keyFile().toFile());
+                    }
+                });
+            } catch (javax.net.ssl.SSLException e) {
+                throw new IllegalArgumentException("etcd TLS configuration: " + e.getMessage(), e);
+            }
+        }
+        Duration budget = cfg.callTimeout().multipliedBy(3);
+        return new EtcdStore(b.build(), new KeyLayout(cfg.root()), cfg.callTimeout(), budget);
+    }
+
+    public KeyLayout keys() {
+        return keys;
+    }
+
+    /** The raw jetcd client, for the election API and other recipes this class does not wrap. */
+    public Client client() {
+        return client;
+    }
+
+    public Duration callTimeout() {
+        return callTimeout;
+    }
+
+    /** How long a call keeps retrying transient failures before giving up. */
+    public Duration retryBudget() {
+        return retryBudget;
+    }
+
+    static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    /** Reads one key. */
+    public <T> Optional<Entry<T>> get(String key, Class<T> type) {
+        var resp = call("get " + key, () -> client.getKVClient().get(bytes(key)));
+        return resp.getKvs().stream().findFirst().map(kv -> decode(kv, type));
+    }
+
+    /** Reads every key under {@code prefix} at one revision; invalid values come back as invalid entries. */
+    public <T> Snapshot<T> list(String prefix, Class<T> type) {
+        return list(prefix, type, 0);
+    }
+
+    /** Like {@link #list(String, Class)} but at {@code revision} (0 = latest). */
+    public <T> Snapshot<T> list(String prefix, Class<T> type, long revision) {
+        GetOption.Builder opt = GetOption.builder().isPrefix(true);
+        if (revision > 0) {
+            opt.withRevision(revision);
+        }
+        var resp = call("list " + prefix, () -> client.getKVClient().get(bytes(prefix), opt.build()));
+        List<Entry<T>> entries = new ArrayList<>(resp.getKvs().size());
+        for (KeyValue kv : resp.getKvs()) {
+            entries.add(decode(kv, type));
+        }
+        return new Snapshot<>(resp.getHeader().getRevision(), entries);
+    }
+
+    /** Counts keys under a prefix without reading values. */
+    public long count(String prefix) {
+        var resp = call("count " + prefix, () -> client.getKVClient().get(bytes(prefix),
+                GetOption.builder().isPrefix(true).withCountOnly(true).build()));
+        return resp.getCount();
+    }
+
+    /** The store's current revision. */
+    public long revision() {
+        var resp = call("revision", () -> client.getKVClient().get(bytes(keys.root() + "/"),
+                GetOption.builder().withCountOnly(true).build()));
+        return resp.getHeader().getRevision();
+    }
+
+    /** Writes {@code value} as JSON; returns the revision of the write. */
+    public long put(String key, Object value) {
+        return putBytes(key, Json.write(value), 0);
+    }
+
+    /** Writes {@code value} as JSON attached to {@code lease}. */
+    public long put(String key, Object value, long lease) {
+        return putBytes(key, Json.write(value), lease);
+    }
+
+    public long putBytes(String key, byte[] value, long lease) {
+        PutOption opt = lease == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(lease).build();
+        return call("put " + key, () -> client.getKVClient().put(bytes(key), ByteSequence.from(value), opt))
+                .getHeader().getRevision();
+    }
+
+    /** Deletes one key; true when it existed. */
+    public boolean delete(String key) {
+        return call("delete " + key, () -> client.getKVClient().delete(bytes(key))).getDeleted() > 0;
+    }
+
+    /** Deletes every key under {@code prefix}; returns how many. */
+    public long deletePrefix(String prefix) {
+        return call("delete " + prefix + "*", () -> client.getKVClient().delete(bytes(prefix),
+                DeleteOption.builder().isPrefix(true).build())).getDeleted();
+    }
+
+    /**
+     * Compare-and-set on the mod revision: writes only when the key's mod revision is still
+     * {@code expectedModRevision} (0 = the key must not exist). Returns false on a conflict.
+     */
+    public boolean putIf(String key, Object value, long expectedModRevision) {
+        return putIf(key, Json.write(value), expectedModRevision, 0);
+    }
+
+    public boolean putIf(String key, byte[] value, long expectedModRevision, long lease) {
+        PutOption opt = lease == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(lease).build();
+        return call("cas " + key, () -> client.getKVClient().txn()
+                .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
+                .Then(io.etcd.jetcd.op.Op.put(bytes(key), ByteSequence.from(value), opt))
+                .commit()).isSucceeded();
+    }
+
+    /** Compare-and-set on the create revision: writes only while the key is the same incarnation. */
+    public boolean putIfCreated(String key, Object value, long expectedCreateRevision) {
+        return call("cas " + key, () -> client.getKVClient().txn()
+                .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.createRevision(expectedCreateRevision)))
+                .Then(io.etcd.jetcd.op.Op.put(bytes(key), ByteSequence.from(Json.write(value)), PutOption.DEFAULT))
+                .commit()).isSucceeded();
+    }
+
+    /** Deletes only when the key's mod revision is still {@code expectedModRevision}. */
+    public boolean deleteIf(String key, long expectedModRevision) {
+        return call("cas-delete " + key, () -> client.getKVClient().txn()
+                .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
+                .Then(io.etcd.jetcd.op.Op.delete(bytes(key), DeleteOption.DEFAULT))
+                .commit()).isSucceeded();
+    }
+
+    /**
+     * Commits {@code ops} in one transaction guarded by the fence: it applies only while the fence key exists
+     * with the fence's create revision. Returns false when the fence no longer holds (leadership is gone);
+     * then nothing was written. Keep {@code ops} within etcd's limit (128 operations by default).
+     */
+    public boolean commit(Fence fence, List<Op> ops) {
+        io.etcd.jetcd.op.Op[] then = ops.stream().map(EtcdStore::toJetcd).toArray(io.etcd.jetcd.op.Op[]::new);
+        return call("fenced txn of " + ops.size(), () -> client.getKVClient().txn()
+                .If(new Cmp(bytes(fence.key()), Cmp.Op.EQUAL, CmpTarget.createRevision(fence.createRevision())))
+                .Then(then)
+                .commit()).isSucceeded();
+    }
+
+    /** Commits {@code ops} in one unguarded transaction (all or nothing). */
+    public void commit(List<Op> ops) {
+        io.etcd.jetcd.op.Op[] then = ops.stream().map(EtcdStore::toJetcd).toArray(io.etcd.jetcd.op.Op[]::new);
+        call("txn of " + ops.size(), () -> client.getKVClient().txn().Then(then).commit());
+    }
+
+    private static io.etcd.jetcd.op.Op toJetcd(Op op) {
+        if (op instanceof Op.Put p) {
+            PutOption opt = p.lease() == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(p.lease()).build();
+            return io.etcd.jetcd.op.Op.put(bytes(p.key()), ByteSequence.from(p.value()), opt);
+        }
+        return io.etcd.jetcd.op.Op.delete(bytes(op.key()), DeleteOption.DEFAULT);
+    }
+
+    /** Grants a lease; returns its id. */
+    public long grantLease(Duration ttl) {
+        long seconds = Math.max(1, ttl.toSeconds());
+        return call("grant lease", () -> client.getLeaseClient().grant(seconds)).getID();
+    }
+
+    /** Revokes a lease, deleting its keys; an unknown (already expired) lease is not an error. */
+    public void revokeLease(long lease) {
+        try {
+            call("revoke lease", () -> client.getLeaseClient().revoke(lease));
+        } catch (StoreException e) {
+            if (!Failures.isNotFound(e)) {
+                throw e;
+            }
+        }
+    }
+
+    /** Seconds left on a lease, or -1 when it is gone. */
+    public long leaseTtl(long lease) {
+        return call("lease ttl", () -> client.getLeaseClient().timeToLive(lease,
+                io.etcd.jetcd.options.LeaseOption.DEFAULT)).getTTL();
+    }
+
+    /** Compacts history up to {@code revision}; watches from before it will get a compaction error. */
+    public void compact(long revision) {
+        call("compact", () -> client.getKVClient().compact(revision,
+                io.etcd.jetcd.options.CompactOption.builder().withCompactPhysical(true).build()));
+    }
+
+    /** Starts keeping {@code lease} alive every {@code ttl/3}; {@code onLost} runs once if it cannot. */
+    public LeaseKeeper keepAlive(long lease, Duration ttl, Runnable onLost) {
+        return LeaseKeeper.start(this, lease, ttl, onLost);
+    }
+
+    /** Lists {@code prefix} and keeps following it; see {@link SliceWatch}. */
+    public <T> SliceWatch<T> watchSlice(String prefix, Class<T> type, SliceWatch.Listener<T> listener) {
+        return SliceWatch.start(this, prefix, type, listener);
+    }
+
+    <T> Entry<T> decode(KeyValue kv, Class<T> type) {
+        String key = kv.getKey().toString(StandardCharsets.UTF_8);
+        byte[] raw = kv.getValue().getBytes();
+        try {
+            T value = Json.read(raw, type);
+            if (value == null) {
+                throw new InvalidValueException("value is JSON null");
+            }
+            return new Entry<>(key, value, null, null, kv.getModRevision(), kv.getCreateRevision(), kv.getLease());
+        } catch (InvalidValueException e) {
+            String text = new String(raw, 0, Math.min(raw.length, 1024), StandardCharsets.UTF_8);
+            return new Entry<>(key, null, e.getMessage(), text, kv.getModRevision(), kv.getCreateRevision(),
+                    kv.getLease());
+        }
+    }
+
+    /**
+     * Runs one etcd call with a timeout, retrying transient failures with backoff until the retry budget is
+     * spent. Non-transient failures are thrown at once.
+     */
+    public <R> R call(String what, Supplier<CompletableFuture<R>> op) {
+        long deadline = System.nanoTime() + retryBudget.toNanos();
+        int attempt = 0;
+        while (true) {
+            attempt++;
+            CompletableFuture<R> f = null;
+            try {
+                f = op.get();
+                return f.get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreException(what + ": interrupted", e, true);
+            } catch (Exception e) {
+                if (f != null) {
+                    f.cancel(true);
+                }
+                Throwable cause = Failures.unwrap(e);
+                boolean transientFailure = Failures.isTransient(cause);
+                long now = System.nanoTime();
+                if (!transientFailure || now >= deadline) {
+                    throw new StoreException(what + " failed after " + attempt + " attempt(s): "
+                            + Failures.describe(cause), cause, transientFailure);
+                }
+                long sleep = Math.min(Backoff.STORE.delay(attempt).toNanos(), deadline - now);
+                log.debug("{} failed ({}), retry {} in {} ms", what, Failures.describe(cause), attempt,
+                        sleep / 1_000_000);
+                try {
+                    TimeUnit.NANOSECONDS.sleep(sleep);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException(what + ": interrupted", ie, true);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

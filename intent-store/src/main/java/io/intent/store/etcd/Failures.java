@@ -1,0 +1,94 @@
+package io.intent.store.etcd;
+
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Classifies jetcd failures. jetcd's exception types are not uniform (EtcdException, raw gRPC status
+ * exceptions, wrapped in CompletionException), so this walks the cause chain once, here.
+ */
+public final class Failures {
+    private Failures() {
+    }
+
+    /** etcd unreachable, leaderless or slow: worth retrying, and says nothing about the data. */
+    public static boolean isTransient(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException) {
+                return true;
+            }
+            Status.Code code = grpcCode(c);
+            if (code != null) {
+                return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
+                        || code == Status.Code.ABORTED || code == Status.Code.RESOURCE_EXHAUSTED
+                        || (code == Status.Code.UNKNOWN && String.valueOf(c.getMessage()).contains("leader"));
+            }
+            if (c instanceof EtcdException e && e.getErrorCode() != null) {
+                String n = e.getErrorCode().name();
+                return n.equals("UNAVAILABLE") || n.equals("DEADLINE_EXCEEDED") || n.equals("ABORTED");
+            }
+            if (c instanceof java.io.IOException || c instanceof java.nio.channels.ClosedChannelException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The watch or read asked for a revision etcd has compacted away: relist. */
+    public static boolean isCompacted(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof CompactedException) {
+                return true;
+            }
+            if (grpcCode(c) == Status.Code.OUT_OF_RANGE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static boolean isNotFound(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (grpcCode(c) == Status.Code.NOT_FOUND) {
+                return true;
+            }
+            if (c instanceof EtcdException e && e.getErrorCode() != null
+                    && e.getErrorCode().name().equals("NOT_FOUND")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static Status.Code grpcCode(Throwable c) {
+        if (c instanceof StatusRuntimeException s) {
+            return s.getStatus().getCode();
+        }
+        if (c instanceof StatusException s) {
+            return s.getStatus().getCode();
+        }
+        return null;
+    }
+
+    /** Strips CompletionException/ExecutionException wrappers. */
+    public static Throwable unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    /** A short one-line description for status messages and logs. */
+    public static String describe(Throwable t) {
+        Throwable c = unwrap(t);
+        String m = c.getMessage();
+        return c.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
+    }
+}

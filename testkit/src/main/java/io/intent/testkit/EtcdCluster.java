@@ -1,0 +1,303 @@
+package io.intent.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * A real etcd, 1 or 3 members, started from the Debian {@code etcd} binary on free loopback ports with temp
+ * data dirs. Members can be SIGKILLed, paused, and restarted with their data; everything is removed on
+ * {@link #close()} (and on JVM exit, if a test forgot).
+ */
+public final class EtcdCluster implements AutoCloseable {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Path etcd;
+    private final Path base;
+    private final List<Member> members = new ArrayList<>();
+    private final String token;
+
+    /** One member: its name, ports, data dir and the running process, if any. */
+    public static final class Member {
+        final String name;
+        final int clientPort;
+        final int peerPort;
+        final Path dataDir;
+        final Path logFile;
+        Process process;
+
+        Member(String name, int clientPort, int peerPort, Path dataDir, Path logFile) {
+            this.name = name;
+            this.clientPort = clientPort;
+            this.peerPort = peerPort;
+            this.dataDir = dataDir;
+            this.logFile = logFile;
+        }
+
+        public String clientUrl() {
+            return "http://127.0.0.1:" + clientPort;
+        }
+
+        String peerUrl() {
+            return "http://127.0.0.1:" + peerPort;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        public boolean running() {
+            return process != null && process.isAlive();
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+    }
+
+    private EtcdCluster(Path etcd, Path base, String token) {
+        this.etcd = etcd;
+        this.base = base;
+        this.token = token;
+    }
+
+    /** Starts a single member. */
+    public static EtcdCluster single() {
+        return start(1);
+    }
+
+    /** Starts {@code size} members in parallel and waits until each answers /health. */
+    public static EtcdCluster start(int size) {
+        Path bin = Prerequisites.require("etcd", "etcd-server");
+        try {
+            Path base = Files.createTempDirectory("intent-etcd-");
+            EtcdCluster c = new EtcdCluster(bin, base, base.getFileName().toString());
+            for (int i = 0; i < size; i++) {
+                String name = "m" + i;
+                c.members.add(new Member(name, Ports.free(), Ports.free(), base.resolve(name),
+                        base.resolve(name + ".log")));
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(c::close));
+            for (int i = 0; i < size; i++) {
+                c.launch(i, "new");
+            }
+            for (int i = 0; i < size; i++) {
+                c.awaitHealthy(i);
+            }
+            return c;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void launch(int i, String state) throws IOException {
+        Member m = members.get(i);
+        String initial = members.stream().map(x -> x.name + "=" + x.peerUrl()).collect(Collectors.joining(","));
+        List<String> cmd = List.of(etcd.toString(),
+                "--name", m.name,
+                "--data-dir", m.dataDir.toString(),
+                "--listen-client-urls", m.clientUrl(),
+                "--advertise-client-urls", m.clientUrl(),
+                "--listen-peer-urls", m.peerUrl(),
+                "--initial-advertise-peer-urls", m.peerUrl(),
+                "--initial-cluster", initial,
+                "--initial-cluster-state", state,
+                "--initial-cluster-token", token,
+                "--heartbeat-interval", "100",
+                "--election-timeout", "1000",
+                "--logger", "zap",
+                "--log-level", "warn");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(m.logFile.toFile()));
+        m.process = pb.start();
+    }
+
+    private void awaitHealthy(int i) {
+        Member m = members.get(i);
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!m.process.isAlive()) {
+                throw new IllegalStateException("etcd member " + m.name + " exited with " + m.process.exitValue()
+                        + "; its log:\n" + tail(m.logFile));
+            }
+            try {
+                var resp = http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + "/health"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (resp.statusCode() == 200 && resp.body().contains("\"true\"")) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not up yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            sleep(50);
+        }
+        throw new IllegalStateException("etcd member " + m.name + " not healthy within " + START_TIMEOUT
+                + "; its log:\n" + tail(m.logFile));
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public int size() {
+        return members.size();
+    }
+
+    public Member member(int i) {
+        return members.get(i);
+    }
+
+    /** Client URLs of all members, for a client that should survive member loss. */
+    public List<String> endpoints() {
+        return members.stream().map(Member::clientUrl).toList();
+    }
+
+    public String endpoint(int i) {
+        return members.get(i).clientUrl();
+    }
+
+    /** SIGKILLs member {@code i} and waits until it is gone. */
+    public void kill(int i) {
+        Member m = members.get(i);
+        if (m.process != null) {
+            m.process.destroyForcibly();
+            try {
+                m.process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Starts a stopped member again with its existing data, and waits until it is healthy. */
+    public void restart(int i) {
+        Member m = members.get(i);
+        if (m.running()) {
+            kill(i);
+        }
+        try {
+            launch(i, "existing");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (members.size() == 1 || quorumWithout(i)) {
+            awaitHealthy(i);
+        }
+    }
+
+    private boolean quorumWithout(int i) {
+        long up = members.stream().filter(Member::running).count();
+        return up > members.size() / 2;
+    }
+
+    /** SIGSTOPs member {@code i} (a hung process, not a dead one). */
+    public void pause(int i) {
+        signal(members.get(i).pid(), "STOP");
+    }
+
+    public void resume(int i) {
+        signal(members.get(i).pid(), "CONT");
+    }
+
+    static void signal(long pid, String sig) {
+        try {
+            Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + sig + " " + pid + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The index of the member that currently leads, asked over etcd's JSON gateway; -1 when none does. */
+    public int leaderIndex() {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        for (int i = 0; i < members.size(); i++) {
+            Member m = members.get(i);
+            if (!m.running()) {
+                continue;
+            }
+            try {
+                var resp = http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + "/v3/maintenance/status"))
+                        .timeout(Duration.ofSeconds(2))
+                        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                String body = resp.body();
+                String leader = field(body, "leader");
+                String self = field(body.substring(body.indexOf("\"header\"")), "member_id");
+                if (leader != null && leader.equals(self)) {
+                    return i;
+                }
+            } catch (IOException | RuntimeException e) {
+                // member not answering; try the next
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    private static String field(String json, String name) {
+        int k = json.indexOf("\"" + name + "\"");
+        if (k < 0) {
+            return null;
+        }
+        int start = json.indexOf('"', json.indexOf(':', k) + 1) + 1;
+        return json.substring(start, json.indexOf('"', start));
+    }
+
+    /** Stops every member and deletes the data dirs. */
+    @Override
+    public synchronized void close() {
+        for (Member m : members) {
+            if (m.process != null && m.process.isAlive()) {
+                m.process.destroyForcibly();
+                try {
+                    m.process.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        if (Files.exists(base)) {
+            try (Stream<Path> walk = Files.walk(base)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // best effort
+            }
+        }
+    }
+}
