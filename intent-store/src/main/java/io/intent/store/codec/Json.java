@@ -116,7 +116,7 @@ public final class Json {
             var it = YAML.readValues(parser, JsonNode.class);
             while (it.hasNext()) {
                 JsonNode n = it.next();
-                if (n != null && !n.isMissingNode() && !n.isNull()) {
+                if (n != null && !n.isMissingNode() && !n.isNull() && !(n.isTextual() && n.asText().isBlank())) {
                     docs.add(n);
                 }
             }
