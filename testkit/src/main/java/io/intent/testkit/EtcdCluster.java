@@ -58,6 +58,10 @@ public final class EtcdCluster implements AutoCloseable {
             return name;
         }
 
+        public int clientPort() {
+            return clientPort;
+        }
+
         public boolean running() {
             return process != null && process.isAlive();
         }

@@ -55,7 +55,10 @@ public final class EtcdStore implements AutoCloseable {
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(Duration.ofSeconds(5))
                 .keepaliveWithoutCalls(true)
-                .retryMaxDuration(cfg.callTimeout());
+                .retryDelay(50)
+                .retryMaxDelay(500)
+                .retryMaxDuration(cfg.callTimeout().compareTo(Duration.ofSeconds(1)) > 0
+                        ? cfg.callTimeout() : Duration.ofSeconds(1));
         if (cfg.user() != null) {
             b.user(bytes(cfg.user())).password(bytes(cfg.password()));
         }
@@ -203,6 +206,7 @@ public final class EtcdStore implements AutoCloseable {
      * then nothing was written. Keep {@code ops} within etcd's limit (128 operations by default).
      */
     public boolean commit(Fence fence, List<Op> ops) {
+        requireDistinctKeys(ops);
         io.etcd.jetcd.op.Op[] then = ops.stream().map(EtcdStore::toJetcd).toArray(io.etcd.jetcd.op.Op[]::new);
         return call("fenced txn of " + ops.size(), () -> client.getKVClient().txn()
                 .If(new Cmp(bytes(fence.key()), Cmp.Op.EQUAL, CmpTarget.createRevision(fence.createRevision())))
@@ -212,8 +216,19 @@ public final class EtcdStore implements AutoCloseable {
 
     /** Commits {@code ops} in one unguarded transaction (all or nothing). */
     public void commit(List<Op> ops) {
+        requireDistinctKeys(ops);
         io.etcd.jetcd.op.Op[] then = ops.stream().map(EtcdStore::toJetcd).toArray(io.etcd.jetcd.op.Op[]::new);
         call("txn of " + ops.size(), () -> client.getKVClient().txn().Then(then).commit());
+    }
+
+    /** etcd rejects a transaction that touches one key twice; say so before sending it. */
+    private static void requireDistinctKeys(List<Op> ops) {
+        var seen = new java.util.HashSet<String>();
+        for (Op op : ops) {
+            if (!seen.add(op.key())) {
+                throw new IllegalArgumentException("transaction touches " + op.key() + " twice");
+            }
+        }
     }
 
     private static io.etcd.jetcd.op.Op toJetcd(Op op) {
