@@ -1,0 +1,65 @@
+package io.intent.dispatcher;
+
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
+import io.intent.store.model.HostSpec;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Everything the planner looks at, as plain values: the apps (valid or not), the host specs, which hosts are
+ * live, which are missing but still within their grace period, and the assignments as they stand.
+ *
+ * @param apps    every app by name
+ * @param hosts   every host with a usable spec, by name
+ * @param live    hosts whose liveness key exists now: the only ones that receive new instances
+ * @param graced  hosts whose liveness key is missing for less than the grace period: they keep what they
+ *                run but receive nothing new
+ * @param current the assignments in the store; a null value is an assignment that could not be decoded
+ */
+public record PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec> hosts, Set<String> live,
+                        Set<String> graced, SortedMap<Slot, Assignment> current) {
+
+    /**
+     * One app as read from {@code /intent/apps/<name>}.
+     *
+     * @param intent   the decoded intent, null when the value did not decode
+     * @param revision the key's mod revision, copied into assignments as {@code appRevision}
+     * @param error    why the value did not decode, or null
+     */
+    public record App(String name, AppIntent intent, long revision, String error) {
+        public static App valid(String name, AppIntent intent, long revision) {
+            return new App(name, intent, revision, null);
+        }
+
+        public static App broken(String name, long revision, String error) {
+            return new App(name, null, revision, error);
+        }
+    }
+
+    public PlanInput {
+        apps = Collections.unmodifiableSortedMap(new TreeMap<>(apps));
+        hosts = Collections.unmodifiableSortedMap(new TreeMap<>(hosts));
+        live = Collections.unmodifiableSet(new TreeSet<>(live));
+        graced = Collections.unmodifiableSet(new TreeSet<>(graced));
+        current = Collections.unmodifiableSortedMap(new TreeMap<>(current));
+    }
+
+    /** An input with the apps given as a collection, for tests and callers that hold a list. */
+    public static PlanInput of(Collection<App> apps, Map<String, HostSpec> hosts, Set<String> live,
+                               Set<String> graced, Map<Slot, Assignment> current) {
+        SortedMap<String, App> byName = new TreeMap<>();
+        apps.forEach(a -> byName.put(a.name(), a));
+        return new PlanInput(byName, new TreeMap<>(hosts), live, graced, new TreeMap<>(current));
+    }
+
+    /** The same input with {@code next} as the current assignments: what the store holds after a plan is applied. */
+    public PlanInput withCurrent(Map<Slot, Assignment> next) {
+        return new PlanInput(apps, hosts, live, graced, new TreeMap<>(next));
+    }
+}

@@ -1,0 +1,408 @@
+package io.intent.dispatcher;
+
+import io.intent.store.codec.FieldError;
+import io.intent.store.codec.Json;
+import io.intent.store.codec.Validation;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
+import io.intent.store.model.HostSpec;
+import io.intent.store.model.Placement;
+import io.intent.store.model.PortSpec;
+import io.intent.store.model.Resources;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Decides which hosts run which apps: a pure, deterministic function from {@link PlanInput} to {@link Plan}.
+ *
+ * <p>The rules, in the order they are applied:
+ * <ol>
+ *   <li><b>Invalid apps are frozen.</b> An app whose value does not decode, fails {@link Validation}, or whose
+ *       assignment would exceed the store's value limit gets a pending placement with the reason. Its existing
+ *       assignments stay exactly as stored (an operator's typo never takes a running app down) and still count
+ *       against their hosts' capacity and ports; nothing of it is added or moved until the intent is fixed.
+ *       It never blocks any other app.</li>
+ *   <li><b>Stable.</b> Every existing instance of a valid app stays where it is when it can: the host still has
+ *       a spec, is not draining, is live or within its grace period, carries the app's hard labels, has room
+ *       (cpu, memory) and no other app holds one of the app's ports there. Stateful apps are considered first,
+ *       then apps by name, then hosts by name. Nothing is ever moved to "rebalance".</li>
+ *   <li><b>Scale down from the most loaded host.</b> When an app has more keepable instances than its scale, the
+ *       ones on the hosts most loaded before this plan (highest capacity fraction, then most instances, then
+ *       host name) are removed first.</li>
+ *   <li><b>Sticky stateful apps.</b> An instance of a {@code stateful} app stays on a host that is dead (past
+ *       its grace period): its data is there. The placement is pending with a reason naming the host, and no
+ *       replacement is started. Draining the host, deleting its spec, or a label change that excludes it are
+ *       the operator's ways to move it; drain empties a host of stateful apps too.</li>
+ *   <li><b>Place what is missing</b> on hosts that are live now (never on one in grace), not draining, not
+ *       already running the app, carrying every hard label, with room and free ports. Among those the best host
+ *       has the most matching soft {@code prefer} labels, then the lowest load (highest of cpu and memory used as
+ *       a fraction of capacity), then the fewest instances, then the smallest name: instances spread onto the
+ *       least-loaded hosts and ties never depend on map order.</li>
+ *   <li><b>Capacity is never exceeded</b> by a plan: a host without a {@code capacity} is unlimited; with one,
+ *       the sum of the resources of its instances stays within it (only frozen instances, which the planner
+ *       cannot move, may already exceed it, and then nothing is added there).</li>
+ * </ol>
+ *
+ * <p>Every app gets a {@link Placement}: its hosts, the wanted scale, the app revision, and when fewer than
+ * {@code scale} instances could be placed a reason counting why the other hosts were unsuitable. Planning an
+ * input whose current assignments equal a previous plan's output yields the same plan (idempotent).
+ */
+public final class Planner {
+    /** Room left for the assignment envelope (app, host, revision) around the copied intent. */
+    private static final int ENVELOPE_BYTES = 1024;
+
+    private Planner() {
+    }
+
+    public static Plan plan(PlanInput in) {
+        return new Run(in).plan();
+    }
+
+    /** One planning pass; holds the tallies while the plan is built. */
+    private static final class Run {
+        private final PlanInput in;
+        private final SortedMap<String, HostLoad> hosts = new TreeMap<>();
+        private final Map<String, Double> loadBefore = new HashMap<>();
+        private final Map<String, Integer> countBefore = new HashMap<>();
+        private final Map<String, List<Slot>> currentByApp = new HashMap<>();
+        private final SortedMap<Slot, Assignment> next = new TreeMap<>();
+        private final SortedMap<String, Placement> placements = new TreeMap<>();
+
+        Run(PlanInput in) {
+            this.in = in;
+            in.hosts().forEach((name, spec) -> hosts.put(name,
+                    new HostLoad(name, spec, in.live().contains(name), in.graced().contains(name))));
+            Map<String, HostLoad> before = new HashMap<>();
+            in.hosts().forEach((name, spec) -> before.put(name, new HostLoad(name, spec, false, false)));
+            for (var e : in.current().entrySet()) {
+                currentByApp.computeIfAbsent(e.getKey().app(), k -> new ArrayList<>()).add(e.getKey());
+                HostLoad h = before.get(e.getKey().host());
+                if (h != null && e.getValue() != null && e.getValue().intent() != null) {
+                    h.add(e.getKey().app(), e.getValue().intent());
+                }
+            }
+            before.forEach((name, h) -> {
+                loadBefore.put(name, h.load());
+                countBefore.put(name, h.count);
+            });
+        }
+
+        Plan plan() {
+            List<PlanInput.App> valid = new ArrayList<>();
+            Map<String, String> problems = new LinkedHashMap<>();
+            for (PlanInput.App app : in.apps().values()) {
+                String problem = problem(app);
+                if (problem == null) {
+                    valid.add(app);
+                } else {
+                    problems.put(app.name(), problem);
+                }
+            }
+            problems.forEach(this::freeze);
+            // stateful apps first: they are the ones that must not be squeezed off their host
+            valid.sort(Comparator.comparing((PlanInput.App a) -> !a.intent().statefulOrDefault())
+                    .thenComparing(PlanInput.App::name));
+            Map<String, List<String>> kept = new HashMap<>();
+            for (PlanInput.App app : valid) {
+                kept.put(app.name(), keep(app));
+            }
+            Map<String, TreeSet<String>> placed = new HashMap<>();
+            for (PlanInput.App app : valid) {
+                placed.put(app.name(), place(app, kept.get(app.name())));
+            }
+            for (PlanInput.App app : valid) {
+                report(app, placed.get(app.name()));
+            }
+            return new Plan(next, placements);
+        }
+
+        private static String problem(PlanInput.App app) {
+            if (app.error() != null || app.intent() == null) {
+                return "invalid intent: " + (app.error() == null ? "no value" : app.error());
+            }
+            List<FieldError> errs = Validation.check(app.name(), app.intent());
+            if (!errs.isEmpty()) {
+                return "invalid intent: " + errs.stream().map(FieldError::toString).collect(Collectors.joining("; "));
+            }
+            int size = Json.write(app.intent()).length + ENVELOPE_BYTES;
+            if (size > Json.MAX_VALUE_BYTES) {
+                return "invalid intent: its assignment would be about " + size + " bytes, over the store's limit of "
+                        + Json.MAX_VALUE_BYTES;
+            }
+            return null;
+        }
+
+        /** Keeps an invalid app's assignments exactly as stored and reports why it is pending. */
+        private void freeze(String app, String problem) {
+            List<String> on = new ArrayList<>();
+            for (Slot s : currentByApp.getOrDefault(app, List.of())) {
+                Assignment a = in.current().get(s);
+                next.put(s, a);
+                on.add(s.host());
+                HostLoad h = hosts.get(s.host());
+                if (h != null && a != null && a.intent() != null) {
+                    h.add(app, a.intent());
+                }
+            }
+            PlanInput.App entry = in.apps().get(app);
+            int wanted = entry.intent() != null && entry.intent().scale() != null ? entry.intent().scaleOrDefault()
+                    : on.size();
+            String why = problem + (on.isEmpty() ? "" : "; its " + on.size()
+                    + " current instance(s) are left unchanged until the intent is fixed");
+            placements.put(app, new Placement(on, wanted, entry.revision(), why));
+        }
+
+        /** Returns the hosts on which the app's existing instances stay; records their assignments. */
+        private List<String> keep(PlanInput.App app) {
+            AppIntent intent = app.intent();
+            List<HostLoad> candidates = new ArrayList<>();
+            for (Slot s : currentByApp.getOrDefault(app.name(), List.of())) {
+                HostLoad h = hosts.get(s.host());
+                if (h != null && !h.draining() && (h.live || h.graced || intent.statefulOrDefault())
+                        && h.hasLabels(intent)) {
+                    candidates.add(h);
+                }
+            }
+            int scale = intent.scaleOrDefault();
+            if (candidates.size() > scale) {
+                candidates.sort(Comparator.comparing((HostLoad h) -> -loadBefore.get(h.name))
+                        .thenComparing(h -> -countBefore.get(h.name))
+                        .thenComparing(h -> h.name));
+                candidates = new ArrayList<>(candidates.subList(candidates.size() - scale, candidates.size()));
+            }
+            candidates.sort(Comparator.comparing(h -> h.name));
+            List<String> kept = new ArrayList<>();
+            for (HostLoad h : candidates) {
+                if (h.fits(intent) && h.portTakenBy(app.name(), intent) == null) {
+                    h.add(app.name(), intent);
+                    next.put(new Slot(h.name, app.name()), new Assignment(app.name(), h.name, app.revision(), intent));
+                    kept.add(h.name);
+                }
+            }
+            return kept;
+        }
+
+        /** Places the instances the app still lacks; returns the hosts it is on. */
+        private TreeSet<String> place(PlanInput.App app, List<String> kept) {
+            AppIntent intent = app.intent();
+            int scale = intent.scaleOrDefault();
+            TreeSet<String> on = new TreeSet<>(kept);
+            while (on.size() < scale) {
+                HostLoad best = null;
+                int bestPrefer = -1;
+                for (HostLoad h : hosts.values()) {
+                    if (rejection(h, app.name(), intent, on) != null) {
+                        continue;
+                    }
+                    int prefer = h.preferMatches(intent);
+                    if (best == null || better(h, prefer, best, bestPrefer)) {
+                        best = h;
+                        bestPrefer = prefer;
+                    }
+                }
+                if (best == null) {
+                    break;
+                }
+                best.add(app.name(), intent);
+                on.add(best.name);
+                next.put(new Slot(best.name, app.name()), new Assignment(app.name(), best.name, app.revision(), intent));
+            }
+            return on;
+        }
+
+        /**
+         * Records the app's placement. The reason for a shortfall is worked out against the finished plan, not
+         * the moment the placement gave up, so planning the plan's own output gives the same words.
+         */
+        private void report(PlanInput.App app, TreeSet<String> on) {
+            AppIntent intent = app.intent();
+            int scale = intent.scaleOrDefault();
+            String reason = null;
+            if (on.size() < scale) {
+                Rejections why = new Rejections();
+                for (HostLoad h : hosts.values()) {
+                    String reject = rejection(h, app.name(), intent, on);
+                    why.add(reject == null ? "could take it" : reject);
+                }
+                reason = "placed " + on.size() + " of " + scale + ": " + why.describe(hosts.size());
+            }
+            List<String> waiting = new ArrayList<>();
+            for (String host : on) {
+                HostLoad h = hosts.get(host);
+                if (!h.live && !h.graced) {
+                    waiting.add(host);
+                }
+            }
+            if (!waiting.isEmpty()) {
+                String note = "stateful: instance(s) wait for dead host(s) " + String.join(", ", waiting)
+                        + " to come back (drain a host to move its instance)";
+                reason = reason == null ? note : reason + "; " + note;
+            }
+            placements.put(app.name(), new Placement(List.copyOf(on), scale, app.revision(), reason));
+        }
+
+        private static boolean better(HostLoad h, int prefer, HostLoad best, int bestPrefer) {
+            if (prefer != bestPrefer) {
+                return prefer > bestPrefer;
+            }
+            int byLoad = Double.compare(h.load(), best.load());
+            if (byLoad != 0) {
+                return byLoad < 0;
+            }
+            if (h.count != best.count) {
+                return h.count < best.count;
+            }
+            return h.name.compareTo(best.name) < 0;
+        }
+
+        /** Why {@code h} cannot take a new instance of the app, or null when it can. */
+        private static String rejection(HostLoad h, String app, AppIntent intent, TreeSet<String> on) {
+            if (on.contains(h.name)) {
+                return "already run it";
+            }
+            if (h.draining()) {
+                return "are draining";
+            }
+            if (!h.live) {
+                return "are not live";
+            }
+            if (!h.hasLabels(intent)) {
+                return "lack labels " + labels(intent.constraintsOrDefault().labels());
+            }
+            if (!h.fits(intent)) {
+                Resources r = intent.resourcesOrDefault();
+                return "lack room for cpu " + r.cpu() + ", memory " + r.memoryMb() + " MB";
+            }
+            String port = h.portTakenBy(app, intent);
+            if (port != null) {
+                return "have port " + port + " taken by another app";
+            }
+            return null;
+        }
+
+        private static String labels(Map<String, String> labels) {
+            return new TreeMap<>(labels).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                    .collect(Collectors.joining(","));
+        }
+    }
+
+    /** Counts why hosts were turned down, for a pending reason a person can act on. */
+    private static final class Rejections {
+        private final Map<String, Integer> counts = new TreeMap<>();
+
+        void add(String why) {
+            counts.merge(why, 1, Integer::sum);
+        }
+
+        String describe(int hostCount) {
+            if (hostCount == 0) {
+                return "no hosts are registered";
+            }
+            return "no suitable host among " + hostCount + " (" + counts.entrySet().stream()
+                    .map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining("; ")) + ")";
+        }
+    }
+
+    /** A host's spec, state and what the plan has put on it so far. */
+    private static final class HostLoad {
+        final String name;
+        final HostSpec spec;
+        final boolean live;
+        final boolean graced;
+        double cpu;
+        long memoryMb;
+        int count;
+        final Map<String, String> ports = new HashMap<>();
+
+        HostLoad(String name, HostSpec spec, boolean live, boolean graced) {
+            this.name = name;
+            this.spec = spec;
+            this.live = live;
+            this.graced = graced;
+        }
+
+        boolean draining() {
+            return spec.drainOrDefault();
+        }
+
+        boolean hasLabels(AppIntent intent) {
+            for (var e : intent.constraintsOrDefault().labels().entrySet()) {
+                if (!e.getValue().equals(spec.labels().get(e.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        int preferMatches(AppIntent intent) {
+            int n = 0;
+            for (var e : intent.constraintsOrDefault().prefer().entrySet()) {
+                if (e.getValue().equals(spec.labels().get(e.getKey()))) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        boolean fits(AppIntent intent) {
+            Resources cap = spec.capacity();
+            if (cap == null) {
+                return true;
+            }
+            Resources r = intent.resourcesOrDefault();
+            // a tiny epsilon so that 0.1 + 0.2 cores fit in 0.3
+            return cpu + r.cpu() <= cap.cpu() + 1e-9 && memoryMb + r.memoryMb() <= cap.memoryMb();
+        }
+
+        /** The first of the app's ports that another app already holds here, as {@code tcp/8080}, or null. */
+        String portTakenBy(String app, AppIntent intent) {
+            for (PortSpec p : intent.ports()) {
+                String holder = ports.get(key(p));
+                if (holder != null && !holder.equals(app)) {
+                    return key(p);
+                }
+            }
+            return null;
+        }
+
+        void add(String app, AppIntent intent) {
+            Resources r = intent.resourcesOrDefault();
+            cpu += r.cpu();
+            memoryMb += r.memoryMb();
+            count++;
+            for (PortSpec p : intent.ports()) {
+                if (p != null) {
+                    ports.putIfAbsent(key(p), app);
+                }
+            }
+        }
+
+        /** The higher of cpu and memory used, as a fraction of capacity; 0 for a host without a capacity. */
+        double load() {
+            Resources cap = spec.capacity();
+            if (cap == null) {
+                return 0;
+            }
+            return Math.max(fraction(cpu, cap.cpu()), fraction(memoryMb, cap.memoryMb()));
+        }
+
+        private static double fraction(double used, double capacity) {
+            if (capacity <= 0) {
+                return used > 0 ? 1 : 0;
+            }
+            return used / capacity;
+        }
+
+        private static String key(PortSpec p) {
+            return p.protocolOrDefault() + "/" + p.port();
+        }
+    }
+}
