@@ -1,0 +1,52 @@
+package io.intent.iptables;
+
+import io.intent.store.KeyLayout;
+import io.intent.store.etcd.Entry;
+import io.intent.store.etcd.Snapshot;
+import io.intent.store.model.Assignment;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The host's whole assignment slice at one etcd revision, as a sync pass sees it: the decodable assignments by
+ * app name, and the names whose value does not decode (their rules are kept as they are).
+ *
+ * @param revision    the etcd revision the slice was read at
+ * @param assignments decodable assignments by app name
+ * @param undecodable app names whose stored value is not valid JSON for an assignment
+ */
+public record DesiredSlice(long revision, SortedMap<String, Assignment> assignments, SortedMap<String, String> undecodable) {
+
+    public DesiredSlice {
+        assignments = new TreeMap<>(assignments);
+        undecodable = new TreeMap<>(undecodable);
+    }
+
+    /** Reads a listed slice ({@code /intent/assign/<host>/}); keys deeper than one level are not apps. */
+    public static DesiredSlice of(String slice, Snapshot<Assignment> snapshot) {
+        SortedMap<String, Assignment> ok = new TreeMap<>();
+        SortedMap<String, String> bad = new TreeMap<>();
+        for (Entry<Assignment> e : snapshot.entries()) {
+            String name = KeyLayout.childName(slice, e.key());
+            if (name == null) {
+                continue;
+            }
+            if (e.valid()) {
+                ok.put(name, e.value());
+            } else {
+                bad.put(name, e.error());
+            }
+        }
+        return new DesiredSlice(snapshot.revision(), ok, bad);
+    }
+
+    /** A slice that is not backed by etcd (benchmarks, the pure tests). */
+    public static DesiredSlice of(long revision, Map<String, Assignment> assignments) {
+        return new DesiredSlice(revision, new TreeMap<>(assignments), new TreeMap<>());
+    }
+
+    public boolean contains(String app) {
+        return assignments.containsKey(app) || undecodable.containsKey(app);
+    }
+}

@@ -1,0 +1,56 @@
+package io.intent.iptables;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How the iptables agent is set up: which backend, which chain, where the rules file is, and the command
+ * prefix that runs iptables inside a network namespace.
+ *
+ * @param backend       {@code iptables} (the kernel) or {@code file} (local dev, no root)
+ * @param chain         our chain, {@code INTENT-INPUT} by default
+ * @param rulesFile     the file backend's file; null means {@code <root>/iptables/rules}
+ * @param commandPrefix words before every iptables command, e.g. {@code ip netns exec NS}; empty for none
+ * @param iptables      the iptables command family ({@code iptables}, {@code iptables-legacy}, ...)
+ * @param debounce      how long changes are gathered into one apply
+ * @param fresh         how long a pass answers reconciles whose values it already read
+ */
+public record IptablesSettings(String backend, String chain, Path rulesFile, List<String> commandPrefix,
+                               String iptables, Duration debounce, Duration fresh) {
+    public static final String KERNEL = "iptables";
+    public static final String FILE = "file";
+
+    public IptablesSettings {
+        if (!KERNEL.equals(backend) && !FILE.equals(backend)) {
+            throw new IllegalArgumentException("backend '" + backend + "' is not one of iptables, file");
+        }
+        ChainRenderer.requireChain(chain);
+        commandPrefix = commandPrefix == null ? List.of() : List.copyOf(commandPrefix);
+        iptables = iptables == null ? "iptables" : iptables;
+        debounce = debounce == null ? Duration.ofMillis(100) : debounce;
+        fresh = fresh == null ? Duration.ofSeconds(1) : fresh;
+    }
+
+    /** The kernel backend with the default chain, run through {@code prefix}. */
+    public static IptablesSettings kernel(List<String> prefix) {
+        return new IptablesSettings(KERNEL, ChainRenderer.DEFAULT_CHAIN, null, prefix, null, null, null);
+    }
+
+    /** The file backend with the default chain. */
+    public static IptablesSettings file(Path rulesFile) {
+        return new IptablesSettings(FILE, ChainRenderer.DEFAULT_CHAIN, rulesFile, List.of(), null, null, null);
+    }
+
+    public IptablesSettings withChain(String newChain) {
+        return new IptablesSettings(backend, newChain, rulesFile, commandPrefix, iptables, debounce, fresh);
+    }
+
+    /** The backend these settings name; {@code root} is the agent's sandbox, home of the default rules file. */
+    public ChainBackend createBackend(Path root) {
+        if (KERNEL.equals(backend)) {
+            return new KernelBackend(commandPrefix, iptables);
+        }
+        return new FileBackend(rulesFile != null ? rulesFile : root.resolve("iptables").resolve("rules"));
+    }
+}
