@@ -1,0 +1,175 @@
+package io.intent.preparer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fetching against a real HTTP server that misbehaves in every way a network can. */
+class FetcherTest {
+    static ArtifactServer server;
+    static final byte[] BODY = Archives.mixed(1, 300_000);
+    static final String SHA = Archives.sha(BODY);
+
+    @TempDir
+    Path root;
+    ArtifactCache cache;
+    Fetcher fetcher;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = new ArtifactServer();
+        server.put("a.bin", BODY);
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        server.close();
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        PreparerSettings s = PreparerSettings.defaults(root)
+                .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30));
+        cache = new ArtifactCache(s.cacheDir());
+        fetcher = new Fetcher(cache, s);
+    }
+
+    List<Path> cacheFiles() throws IOException {
+        try (Stream<Path> s = Files.list(cache.dir())) {
+            return s.toList();
+        }
+    }
+
+    @Test
+    void httpDownloadLandsInTheCacheUnderItsDigest() throws Exception {
+        Path p = fetcher.fetch(server.url("ok", "a.bin"), SHA, (d, t) -> { });
+        assertEquals(cache.dir().resolve(SHA), p);
+        assertArrayEquals(BODY, Files.readAllBytes(p));
+    }
+
+    @Test
+    void aCachedArtifactIsReusedWithoutTheNetwork() throws Exception {
+        fetcher.fetch(server.url("ok", "a.bin"), SHA, (d, t) -> { });
+        int before = server.requests.get();
+        Path p = fetcher.fetch(server.url("missing", "nothing"), SHA, (d, t) -> { });
+        assertEquals(before, server.requests.get());
+        assertArrayEquals(BODY, Files.readAllBytes(p));
+    }
+
+    @Test
+    void aCorruptCacheEntryIsRefetched() throws Exception {
+        Files.write(cache.dir().resolve(SHA), new byte[] {1, 2, 3});
+        Path p = fetcher.fetch(server.url("ok", "a.bin"), SHA, (d, t) -> { });
+        assertArrayEquals(BODY, Files.readAllBytes(p));
+    }
+
+    @Test
+    void fileUrlsAreCopiedAndVerified() throws Exception {
+        Path src = Files.write(root.resolve("src.bin"), BODY);
+        Path p = fetcher.fetch(src.toUri().toString(), SHA, (d, t) -> { });
+        assertArrayEquals(BODY, Files.readAllBytes(p));
+    }
+
+    @Test
+    void shaMismatchFailsWithBothDigestsAndLeavesNoPartialFile() throws Exception {
+        String wrong = "0".repeat(64);
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> fetcher.fetch(server.url("ok", "a.bin"), wrong, (d, t) -> { }));
+        assertTrue(e.getMessage().contains(wrong) && e.getMessage().contains(SHA), e.getMessage());
+        assertEquals(List.of(), cacheFiles());
+    }
+
+    @Test
+    void aTruncatedResponseIsCaughtByTheDigest() throws Exception {
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> fetcher.fetch(server.url("truncated", "a.bin"), SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("sha256 mismatch"), e.getMessage());
+        assertTrue(e.getMessage().contains("150000 bytes"), e.getMessage());
+        assertEquals(List.of(), cacheFiles());
+    }
+
+    @Test
+    void aConnectionResetMidBodyFailsAndLeavesNoPartialFile() throws Exception {
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> fetcher.fetch(server.url("reset", "a.bin"), SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("broke after"), e.getMessage());
+        assertEquals(List.of(), cacheFiles());
+    }
+
+    @Test
+    void aStalledDownloadFailsAfterTheIdleTimeout() throws Exception {
+        long t0 = System.nanoTime();
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> fetcher.fetch(server.url("stall", "a.bin"), SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("stalled"), e.getMessage());
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(15).toNanos());
+        assertEquals(List.of(), cacheFiles());
+    }
+
+    @Test
+    void aSlowDownloadCompletesAndReportsProgress() throws Exception {
+        List<long[]> seen = new ArrayList<>();
+        server.slowMillis = 10;
+        server.slowChunk = 32 * 1024;
+        Path p = fetcher.fetch(server.url("slow", "a.bin"), SHA, (d, t) -> seen.add(new long[] {d, t}));
+        assertArrayEquals(BODY, Files.readAllBytes(p));
+        assertTrue(seen.stream().anyMatch(x -> x[0] > 0 && x[0] < BODY.length && x[1] == BODY.length),
+                "progress between 0 and total was reported");
+    }
+
+    @Test
+    void redirectsAreFollowedUpToTheLimit() throws Exception {
+        Path p = fetcher.fetch(server.url("redirect/3", "a.bin"), SHA, (d, t) -> { });
+        assertArrayEquals(BODY, Files.readAllBytes(p));
+        Files.delete(p);
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> new Fetcher(cache, PreparerSettings.defaults(root)).fetch(server.url("redirect/9", "a.bin"),
+                        SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("more than 5 redirects"), e.getMessage());
+    }
+
+    @Test
+    void anHttpErrorNamesTheStatus() {
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> fetcher.fetch(server.url("ok", "absent.bin"), SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("HTTP 404"), e.getMessage());
+    }
+
+    @Test
+    void anArtifactOverTheSizeLimitIsRefusedBeforeItFillsTheDisk() throws Exception {
+        PreparerSettings small = PreparerSettings.defaults(root).withLimits(100_000, 1 << 20, 100);
+        Fetcher f = new Fetcher(cache, small);
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> f.fetch(server.url("ok", "a.bin"), SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("limit"), e.getMessage());
+        Path src = Files.write(root.resolve("big.bin"), BODY);
+        e = assertThrows(PrepareException.class, () -> f.fetch(src.toUri().toString(), SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("limit"), e.getMessage());
+        assertEquals(List.of(), cacheFiles());
+    }
+
+    @Test
+    void unreachableServersAndMissingFilesFailClearly() {
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> fetcher.fetch("file:///nonexistent/x.tar.gz", SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+        int port = io.intent.testkit.Ports.free();
+        e = assertThrows(PrepareException.class,
+                () -> fetcher.fetch("http://127.0.0.1:" + port + "/x", SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+    }
+}
