@@ -1,5 +1,6 @@
 package io.intent.store.model;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,7 @@ public record AppIntent(
         return runtime == null ? RUNTIME_PROCESS : runtime;
     }
 
+    @JsonIgnore
     public boolean isDocker() {
         return RUNTIME_DOCKER.equals(runtimeOrDefault());
     }

@@ -60,6 +60,28 @@ class JsonTest {
     }
 
     @Test
+    void everyModelRoundTripsThroughStrictJson() {
+        var app = new io.intent.store.model.AppIntent(
+                Map.of("1.0", new io.intent.store.model.VersionSpec("https://r.example/a.tar.gz", "a".repeat(64), null,
+                        null)), "1.0",
+                new io.intent.store.model.RunSpec(java.util.List.of("bin/server"), Map.of("MODE", "prod"), "app"),
+                java.util.List.of(new io.intent.store.model.PortSpec("http", 8080, "tcp",
+                        java.util.List.of("10.0.0.0/8"))), 3, new io.intent.store.model.Resources(0.5, 256),
+                new io.intent.store.model.Constraints(Map.of("zone", "a"), Map.of("disk", "ssd")),
+                new io.intent.store.model.HealthSpec("/healthz", "http", 10), "docker", true, 2);
+        Object[] values = {app, new io.intent.store.model.Assignment("web", "h1", 7, app),
+            new io.intent.store.model.HostSpec(Map.of("zone", "a"), new io.intent.store.model.Resources(4, 8192),
+                    "127.0.0.2", true),
+            new io.intent.store.model.Liveness("h1", "127.0.0.2", "preparer", 42, Instant.parse("2026-01-01T00:00:00Z")),
+            new io.intent.store.model.Placement(java.util.List.of("h1"), 3, 7, "no host has label zone=b"),
+            new io.intent.store.model.Endpoint("web", "h1", "127.0.0.2", "1.0", Map.of("http", 8080),
+                    Instant.parse("2026-01-01T00:00:00Z"))};
+        for (Object v : values) {
+            assertEquals(v, Json.read(Json.write(v), v.getClass()), v.getClass().getSimpleName());
+        }
+    }
+
+    @Test
     void yamlFilesMayHoldSeveralDocuments() {
         var docs = Json.readYamlDocuments("a: 1\n---\nb: [1, 2]\n---\n");
         assertEquals(2, docs.size());

@@ -1,0 +1,281 @@
+package io.intent.store.converge;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.intent.store.KeyLayout;
+import io.intent.store.etcd.Backoff;
+import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Entry;
+import io.intent.store.model.AgentStatus;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
+import io.intent.store.model.Phase;
+import io.intent.store.model.RunSpec;
+import io.intent.store.model.VersionSpec;
+import io.intent.testkit.EtcdCluster;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The converge kit against a real etcd, driving a small reconciler that materialises each assignment as a
+ * file holding its active version: the kit is what is under test, the files make its effects visible.
+ */
+class ConvergerTest {
+    static EtcdCluster etcd;
+    static EtcdStore store;
+    static final Duration WAIT = Duration.ofSeconds(20);
+    static int roots;
+
+    @TempDir
+    Path dir;
+    KeyLayout keys;
+    FileReconciler reconciler;
+    Converger<Assignment> kit;
+
+    @BeforeAll
+    static void startEtcd() {
+        etcd = EtcdCluster.single();
+    }
+
+    @AfterAll
+    static void stopEtcd() {
+        etcd.close();
+    }
+
+    @BeforeEach
+    void connect() {
+        // every test gets its own key root, so tests never see each other's keys
+        store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withRoot("/t" + (++roots)));
+        keys = store.keys();
+        reconciler = new FileReconciler(dir);
+    }
+
+    @AfterEach
+    void close() {
+        if (kit != null) {
+            kit.close();
+        }
+        store.close();
+    }
+
+    Converger<Assignment> start(Converger.Settings settings) {
+        kit = new Converger<>(store, "h1", keys.assignSlice("h1"), Assignment.class, reconciler, settings,
+                new SimpleMeterRegistry()).start();
+        return kit;
+    }
+
+    static Converger.Settings fast() {
+        return Converger.Settings.defaults().withResync(Duration.ofSeconds(1))
+                .withBackoff(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(2)))
+                .withWaitingRetry(Duration.ofMillis(200));
+    }
+
+    static Assignment assignment(String app, String active) {
+        var intent = new AppIntent(Map.of(active, new VersionSpec("file:///srv/" + app + ".tar.gz", "a".repeat(64),
+                null, null)), active, new RunSpec(List.of("bin/server"), null, null), null, 1, null, null, null, null,
+                null, null);
+        return new Assignment(app, "h1", 1, intent);
+    }
+
+    void assign(String app, String active) {
+        store.put(keys.assignment("h1", app), assignment(app, active));
+    }
+
+    String file(String name) {
+        try {
+            Path p = dir.resolve(name);
+            return Files.exists(p) ? Files.readString(p) : null;
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    AgentStatus status(String app) {
+        return store.get(keys.status("h1", app, "files"), AgentStatus.class).map(Entry::value).orElse(null);
+    }
+
+    /** Writes a file per assigned app; fails on demand; records calls and concurrency. */
+    static final class FileReconciler implements Reconciler<Assignment> {
+        final Path dir;
+        final Map<String, Integer> failuresLeft = new ConcurrentHashMap<>();
+        final Map<String, List<Long>> calls = new ConcurrentHashMap<>();
+        final Map<String, AtomicInteger> concurrent = new ConcurrentHashMap<>();
+        final AtomicInteger maxConcurrentPerName = new AtomicInteger();
+        volatile long sleepMillis;
+
+        FileReconciler(Path dir) {
+            this.dir = dir;
+        }
+
+        @Override
+        public String agent() {
+            return "files";
+        }
+
+        @Override
+        public Result reconcile(String name, Entry<Assignment> desired) throws Exception {
+            calls.computeIfAbsent(name, n -> new CopyOnWriteArrayList<>()).add(System.nanoTime());
+            int now = concurrent.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
+            maxConcurrentPerName.accumulateAndGet(now, Math::max);
+            try {
+                if (sleepMillis > 0) {
+                    Thread.sleep(sleepMillis);
+                }
+                Path f = dir.resolve(name);
+                if (desired == null) {
+                    Files.deleteIfExists(f);
+                    return Result.removed();
+                }
+                if (failuresLeft.merge(name, -1, Integer::sum) >= 0) {
+                    throw new IOException("disk says no");
+                }
+                String active = desired.value().intent().active();
+                if (!Files.exists(f) || !Files.readString(f).equals(active)) {
+                    Path tmp = dir.resolve("." + name + ".tmp");
+                    Files.writeString(tmp, active, StandardCharsets.UTF_8);
+                    Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                }
+                return Result.ready(active, desired.value().appRevision(), "written", Map.of());
+            } finally {
+                concurrent.get(name).decrementAndGet();
+            }
+        }
+
+        @Override
+        public Set<String> actualNames() throws IOException {
+            try (Stream<Path> s = Files.list(dir)) {
+                return s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))
+                        .collect(Collectors.toSet());
+            }
+        }
+    }
+
+    @Test
+    void eachAssignedAppIsConvergedAndReported() throws Exception {
+        assign("web", "1.0");
+        start(fast());
+        assertTrue(kit.awaitReady(WAIT));
+        assign("api", "2.0");
+        await().atMost(WAIT).until(() -> "1.0".equals(file("web")) && "2.0".equals(file("api")));
+        await().atMost(WAIT).until(() -> status("api") != null && status("api").phase() == Phase.READY);
+        assertEquals("2.0", status("api").version());
+        assertEquals("files", status("api").agent());
+
+        assign("web", "1.1");
+        await().atMost(WAIT).until(() -> "1.1".equals(file("web")));
+        store.delete(keys.assignment("h1", "api"));
+        await().atMost(WAIT).until(() -> file("api") == null && status("api") == null);
+    }
+
+    @Test
+    void failuresAreRetriedWithGrowingBackoffAndReported() {
+        reconciler.failuresLeft.put("flaky", 4);
+        assign("flaky", "1.0");
+        start(fast().withResync(Duration.ofMinutes(5)));
+        await().atMost(WAIT).until(() -> status("flaky") != null && status("flaky").phase() == Phase.FAILED
+                && status("flaky").attempts() >= 2);
+        AgentStatus failing = status("flaky");
+        assertTrue(failing.message().contains("disk says no"), failing.message());
+        assertTrue(failing.nextRetry() != null && failing.nextRetry().isAfter(failing.since()));
+
+        await().atMost(WAIT).until(() -> "1.0".equals(file("flaky")));
+        await().atMost(WAIT).until(() -> status("flaky").phase() == Phase.READY);
+        assertEquals(0, status("flaky").attempts());
+        List<Long> t = reconciler.calls.get("flaky");
+        assertEquals(5, t.size(), "4 failures, then success");
+        // attempt n waits within [base*2^(n-1)/2, base*2^(n-1)]: 100-200, 200-400, 400-800, 800-1600 ms
+        for (int n = 1; n <= 4; n++) {
+            long gapMs = (t.get(n) - t.get(n - 1)) / 1_000_000;
+            long low = 200L << (n - 1) >> 1;
+            assertTrue(gapMs >= low - 20, "retry " + n + " came after " + gapMs + " ms, before the backoff " + low);
+        }
+    }
+
+    @Test
+    void theResyncRepairsChangesMadeBehindItsBack() throws Exception {
+        assign("web", "1.0");
+        start(fast());
+        await().atMost(WAIT).until(() -> "1.0".equals(file("web")));
+
+        Files.delete(dir.resolve("web"));
+        Files.writeString(dir.resolve("stray"), "9.9");
+        await().atMost(WAIT).until(() -> "1.0".equals(file("web")) && file("stray") == null);
+    }
+
+    @Test
+    void oneBadKeyDoesNotStopTheOthersAndTearsNothingDown() {
+        assign("bad", "1.0");
+        start(fast());
+        await().atMost(WAIT).until(() -> "1.0".equals(file("bad")));
+
+        store.putBytes(keys.assignment("h1", "bad"), "{\"app\": broken".getBytes(StandardCharsets.UTF_8), 0);
+        store.putBytes(keys.assignment("h1", "alien"), "{\"app\":\"alien\",\"host\":\"h1\",\"appRevision\":1,\"colour\":1}".getBytes(
+                StandardCharsets.UTF_8), 0);
+        assign("good", "3.0");
+        await().atMost(WAIT).until(() -> "3.0".equals(file("good")));
+        await().atMost(WAIT).until(() -> status("bad") != null && status("bad").phase() == Phase.FAILED);
+        assertTrue(status("bad").message().contains("malformed JSON"), status("bad").message());
+        await().atMost(WAIT).until(() -> status("alien") != null
+                && status("alien").message().contains("unknown field 'colour'"));
+        assertEquals("1.0", file("bad"), "an unreadable assignment must not tear down what runs");
+        assertEquals(null, file("alien"));
+    }
+
+    @Test
+    void statusIsWrittenOnlyWhenItChangesEvenAcrossRestarts() throws Exception {
+        assign("web", "1.0");
+        assign("api", "1.0");
+        start(fast());
+        await().atMost(WAIT).until(() -> status("web") != null && status("api") != null);
+        long webRev = store.get(keys.status("h1", "web", "files"), AgentStatus.class).orElseThrow().modRevision();
+        int callsBefore = reconciler.calls.get("web").size();
+        await().atMost(WAIT).until(() -> reconciler.calls.get("web").size() >= callsBefore + 2); // two resyncs
+        kit.close();
+        start(fast());
+        await().atMost(WAIT).until(() -> reconciler.calls.get("web").size() >= callsBefore + 3);
+        assertEquals(webRev, store.get(keys.status("h1", "web", "files"), AgentStatus.class).orElseThrow()
+                .modRevision(), "unchanged status must not be rewritten");
+    }
+
+    @Test
+    void aNameIsNeverReconciledTwiceAtOnce() {
+        reconciler.sleepMillis = 30;
+        start(fast().withWorkers(4));
+        for (int i = 0; i < 40; i++) {
+            assign("busy", "1." + i);
+        }
+        await().atMost(WAIT).until(() -> "1.39".equals(file("busy")));
+        assertEquals(1, reconciler.maxConcurrentPerName.get());
+    }
+
+    @Test
+    void closingLetsTheReconcileInFlightFinish() throws Exception {
+        reconciler.sleepMillis = 1500;
+        start(fast());
+        assign("slow", "1.0");
+        await().atMost(WAIT).until(() -> reconciler.calls.containsKey("slow"));
+        kit.close();
+        assertEquals("1.0", file("slow"), "the in-flight reconcile completed before close returned");
+    }
+}

@@ -1,0 +1,87 @@
+package io.intent.store.converge;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Entry;
+import io.intent.store.model.HostSpec;
+import io.intent.store.model.Liveness;
+import io.intent.store.model.Resources;
+import io.intent.testkit.EtcdCluster;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HostPresenceTest {
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Test
+    void aHostRegistersOnceAndStaysLiveUntilItStops() throws Exception {
+        try (EtcdCluster etcd = EtcdCluster.single(); EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
+            var keys = store.keys();
+            HostSpec detected = HostPresence.detect("127.0.0.2", Map.of("zone", "a"));
+            assertTrue(detected.capacity().cpu() >= 1 && detected.capacity().memoryMb() > 0);
+
+            HostPresence first = HostPresence.start(store, "h1", detected, "test", Duration.ofSeconds(2));
+            await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
+            assertEquals(detected, store.get(keys.host("h1"), HostSpec.class).orElseThrow().value());
+
+            // an operator edits the spec; a restarted agent must not overwrite it
+            HostSpec edited = detected.withDrain(true);
+            store.put(keys.host("h1"), edited);
+            first.close();
+            await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isEmpty());
+
+            try (HostPresence second = HostPresence.start(store, "h1", new HostSpec(Map.of(), new Resources(1, 1),
+                    "127.0.0.9", false), "test", Duration.ofSeconds(2))) {
+                await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
+                assertEquals(edited, store.get(keys.host("h1"), HostSpec.class).orElseThrow().value());
+                Thread.sleep(4000); // two TTLs: liveness must be kept, not expire
+                Entry<Liveness> live = store.get(keys.live("h1"), Liveness.class).orElseThrow();
+                assertEquals(ProcessHandle.current().pid(), live.value().pid());
+                assertTrue(live.lease() != 0, "liveness is attached to a lease");
+
+                // someone deletes the key by hand: presence puts it back
+                store.delete(keys.live("h1"));
+                await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
+            }
+        }
+    }
+
+    @Test
+    void theAgentServerAnswersHealthAndMetrics() throws Exception {
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        metrics.counter("intent_test_total").increment();
+        try (AgentServer server = AgentServer.start("127.0.0.1", 0, metrics,
+                () -> AgentAgentHealth.of(List.of()))) {
+            HttpClient http = HttpClient.newHttpClient();
+            var health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/healthz"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode());
+            assertTrue(health.body().contains("\"status\":\"ok\""), health.body());
+            var scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(scrape.body().contains("intent_test_total 1.0"), scrape.body());
+            var missing = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/nope"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, missing.statusCode());
+        }
+    }
+
+    /** Adapts the runtime's health verdict for an agent-less server. */
+    static final class AgentAgentHealth {
+        static AgentServer.Health of(List<Converger<?>> none) {
+            return AgentRuntime.health(none);
+        }
+    }
+}
