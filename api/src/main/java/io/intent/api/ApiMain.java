@@ -1,0 +1,91 @@
+package io.intent.api;
+
+import io.intent.store.config.ConfigDefaults;
+import io.intent.store.config.EtcdOptions;
+import io.intent.store.converge.Logging;
+import io.intent.store.etcd.EtcdStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Runs the HTTP API and web page: {@code java io.intent.api.ApiMain --etcd URL --tokens-file FILE}. */
+@Command(name = "intent-api", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The intent HTTP API (/v1), event stream, web page, /healthz, /readyz and /metrics.",
+            "Tokens: a YAML/JSON file listing {name, role: admin|operator|viewer, sha256} and/or etcd keys",
+            "<root>/auth/tokens/<name> = {\"role\": ..., \"sha256\": ...}. `--hash-token` prints a token's sha256."})
+public final class ApiMain implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ApiMain.class);
+
+    @Mixin
+    EtcdOptions etcd;
+
+    @Option(names = "--listen", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+            description = "address to listen on (env INTENT_LISTEN). Default: ${DEFAULT-VALUE}")
+    String listen;
+
+    @Option(names = "--port", defaultValue = "8080", description = "port (0 = any free one). Default: ${DEFAULT-VALUE}")
+    int port;
+
+    @Option(names = "--tokens-file", paramLabel = "FILE",
+            description = "YAML/JSON list of {name, role, sha256} accepted as bearer tokens (env INTENT_TOKENS_FILE)")
+    Path tokensFile;
+
+    @Option(names = "--agents", split = ",", defaultValue = "preparer,iptables,setlive",
+            description = "agents every host runs; status waits for each. Default: ${DEFAULT-VALUE}")
+    List<String> agents;
+
+    @Option(names = "--idempotency-hours", defaultValue = "24",
+            description = "how long Idempotency-Key answers are kept. Default: ${DEFAULT-VALUE}")
+    int idempotencyHours;
+
+    @Option(names = "--hash-token", paramLabel = "TOKEN", description = "print the sha256 of TOKEN (for the "
+            + "tokens file) and exit; prefer `-` to read it from stdin so it stays out of the shell history")
+    String hashToken;
+
+    public static void main(String[] args) {
+        Logging.init();
+        CommandLine cl = new CommandLine(new ApiMain());
+        cl.setDefaultValueProvider(ConfigDefaults.from(args, System.getenv()));
+        int code = cl.execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (hashToken != null) {
+            String t = hashToken.equals("-") ? new String(System.in.readAllBytes()).strip() : hashToken;
+            System.out.println(Tokens.hash(t));
+            return 0;
+        }
+        Tokens tokens = tokensFile == null ? Tokens.none() : Tokens.fromFile(tokensFile);
+        EtcdStore store = EtcdStore.connect(etcd.toConfig());
+        tokens.follow(store);
+        if (tokens.size() == 0) {
+            log.warn("no API tokens configured (--tokens-file, or {}<name> in etcd): every /v1 request gets 401",
+                    Tokens.prefix(store.keys()));
+        }
+        ApiServer.Options opts = new ApiServer.Options(listen, port, agents, Duration.ofHours(idempotencyHours),
+                256 * 1024);
+        ApiServer api = ApiServer.start(store, tokens, opts);
+        System.out.println("intent API listening on " + api.url() + "/");
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            api.close();
+            tokens.close();
+            store.close();
+            stop.countDown();
+        }, "api-shutdown"));
+        stop.await();
+        return 0;
+    }
+}

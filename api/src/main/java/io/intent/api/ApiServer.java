@@ -1,0 +1,398 @@
+package io.intent.api;
+
+import io.intent.store.codec.InvalidValueException;
+import io.intent.store.codec.Json;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.StoreException;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The HTTP API: {@code /v1} JSON over the intent store, the event stream, health, metrics, the OpenAPI document
+ * and the web page. Event loops only route and encode; every store call runs on a worker thread.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private static final Set<HttpMethod> WRITES = Set.of(HttpMethod.PUT, HttpMethod.POST, HttpMethod.DELETE,
+            HttpMethod.PATCH);
+
+    /**
+     * How the server runs.
+     *
+     * @param expectedAgents agents every host runs (status waits for each to report)
+     * @param bodyLimit      largest request body in bytes; larger gets 413
+     */
+    public record Options(String host, int port, List<String> expectedAgents, Duration idempotencyTtl, int bodyLimit) {
+        public static Options defaults() {
+            return new Options("127.0.0.1", 8080, List.of("preparer", "iptables", "setlive"), Duration.ofHours(24),
+                    256 * 1024);
+        }
+
+        public Options withPort(int newPort) {
+            return new Options(host, newPort, expectedAgents, idempotencyTtl, bodyLimit);
+        }
+
+        public Options withHost(String newHost) {
+            return new Options(newHost, port, expectedAgents, idempotencyTtl, bodyLimit);
+        }
+
+        public Options withExpectedAgents(List<String> agents) {
+            return new Options(host, port, agents, idempotencyTtl, bodyLimit);
+        }
+    }
+
+    private final Vertx vertx;
+    private final boolean ownsVertx;
+    private final EtcdStore store;
+    private final Tokens tokens;
+    private final Options options;
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Idempotency idempotency;
+    private final EventStream events;
+    private final byte[] openapi;
+    private HttpServer server;
+
+    private ApiServer(Vertx vertx, boolean ownsVertx, EtcdStore store, Tokens tokens, Options options) {
+        this.vertx = vertx;
+        this.ownsVertx = ownsVertx;
+        this.store = store;
+        this.tokens = tokens;
+        this.options = options;
+        this.idempotency = new Idempotency(store, options.idempotencyTtl());
+        this.events = new EventStream(vertx, store);
+        this.openapi = resource("openapi.json");
+        new JvmMemoryMetrics().bindTo(metrics);
+        new ProcessorMetrics().bindTo(metrics);
+    }
+
+    /** Starts on its own Vert.x instance; blocks until listening (call from a main thread, not an event loop). */
+    public static ApiServer start(EtcdStore store, Tokens tokens, Options options) {
+        Vertx vertx = Vertx.vertx();
+        ApiServer api = new ApiServer(vertx, true, store, tokens, options);
+        try {
+            api.listen().await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            api.close();
+            throw new IllegalStateException("API cannot listen on " + options.host() + ":" + options.port() + ": "
+                    + e.getMessage(), e);
+        }
+        return api;
+    }
+
+    private Future<ApiServer> listen() {
+        Router router = router();
+        return vertx.executeBlocking(() -> {
+            events.start();
+            return null;
+        }).compose(x -> vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
+                .requestHandler(router).listen(options.port(), options.host())).map(s -> {
+                    server = s;
+                    log.info("API listening on http://{}:{}/ ({} tokens)", options.host(), s.actualPort(),
+                            tokens.size());
+                    return this;
+                });
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    public String url() {
+        return "http://" + (options.host().equals("0.0.0.0") ? "127.0.0.1" : options.host()) + ":" + port();
+    }
+
+    public PrometheusMeterRegistry metrics() {
+        return metrics;
+    }
+
+    private Router router() {
+        Router router = Router.router(vertx);
+        router.route().handler(this::requestId);
+        router.get("/healthz").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
+                .end("{\"ok\":true}"));
+        router.get("/readyz").handler(this::ready);
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
+        router.get("/v1/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
+                .end(Buffer.buffer(openapi)));
+        router.route("/v1/*").handler(this::authenticate);
+        router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(options.bodyLimit()));
+        router.route("/v1/*").handler(this::contentType);
+
+        new IntentRoutes(store, options).register(this, router);
+        new ObservedRoutes(store, options).register(this, router);
+        router.get("/v1/events").handler(ctx -> {
+            require(ctx, Role.VIEWER);
+            events.subscribe(ctx);
+        });
+        router.route("/v1/*").handler(ctx -> ctx.fail(404));
+        router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false)
+                .setIndexPage("index.html"));
+
+        router.route().failureHandler(this::failure);
+        for (int code : new int[] {400, 401, 403, 404, 405, 413, 415, 500, 503}) {
+            router.errorHandler(code, this::failure);
+        }
+        return router;
+    }
+
+    /** Registers {@code endpoint} for {@code method path}: role check, worker thread, idempotency for writes. */
+    void route(Router router, HttpMethod method, String path, Role role, Endpoint endpoint) {
+        String label = method.name() + " " + path;
+        router.route(method, path).handler(ctx -> {
+            ctx.put("route", label);
+            Tokens.Token who = require(ctx, role);
+            String rid = ctx.get("requestId");
+            Call call = new Call(ctx, who, rid);
+            blocking(rid, () -> run(call, method, endpoint))
+                    .onSuccess(reply -> send(ctx, reply))
+                    .onFailure(ctx::fail);
+        });
+    }
+
+    private Reply run(Call call, HttpMethod method, Endpoint endpoint) throws Exception {
+        String key = call.header("Idempotency-Key");
+        if (key == null || !WRITES.contains(method)) {
+            return endpoint.handle(call);
+        }
+        var claim = idempotency.claim(call.principal().name(), key, method.name(), call.ctx().request().path(),
+                call.body());
+        if (claim.replay() != null) {
+            log.info("requestId={} replayed the answer to Idempotency-Key request", call.requestId());
+            return claim.replay();
+        }
+        try {
+            Reply r = endpoint.handle(call);
+            idempotency.complete(claim, r.status(), r.headers().get("ETag"), r.body());
+            return r;
+        } catch (ApiError e) {
+            idempotency.complete(claim, e.status(), null, errorBody(e, call.requestId()));
+            throw e;
+        } catch (Exception e) {
+            idempotency.complete(claim, 500, null, null);
+            throw e;
+        }
+    }
+
+    /** Runs blocking work on a worker thread with the request id in the MDC. */
+    <T> Future<T> blocking(String requestId, Callable<T> work) {
+        return vertx.executeBlocking(() -> {
+            MDC.put("requestId", requestId);
+            try {
+                return work.call();
+            } finally {
+                MDC.remove("requestId");
+            }
+        }, false);
+    }
+
+    private void requestId(RoutingContext ctx) {
+        String given = ctx.request().getHeader("X-Request-Id");
+        String id = given != null && REQUEST_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
+        ctx.put("requestId", id);
+        ctx.response().putHeader("X-Request-Id", id);
+        long start = System.nanoTime();
+        ctx.addEndHandler(ar -> {
+            int status = ctx.response().getStatusCode();
+            String route = ctx.get("route") == null ? (ctx.request().path().startsWith("/v1/") ? "other" : "static")
+                    : ctx.get("route");
+            long nanos = System.nanoTime() - start;
+            Timer.builder("intent_api_requests").description("API requests by route and status")
+                    .tag("route", route).tag("status", Integer.toString(status))
+                    .register(metrics).record(nanos, TimeUnit.NANOSECONDS);
+            MDC.put("requestId", id);
+            try {
+                if (status >= 400 || WRITES.contains(ctx.request().method())) {
+                    log.info("requestId={} {} {} -> {} in {} ms", id, ctx.request().method(), ctx.request().path(),
+                            status, nanos / 1_000_000);
+                } else if (log.isDebugEnabled()) {
+                    log.debug("requestId={} {} {} -> {} in {} ms", id, ctx.request().method(), ctx.request().path(),
+                            status, nanos / 1_000_000);
+                }
+            } finally {
+                MDC.remove("requestId");
+            }
+        });
+        ctx.next();
+    }
+
+    /** 401 without a valid bearer token. The token itself never reaches a log line. */
+    private void authenticate(RoutingContext ctx) {
+        String auth = ctx.request().getHeader("Authorization");
+        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            fail401(ctx, "missing bearer token: send Authorization: Bearer <token>");
+            return;
+        }
+        var token = tokens.authenticate(auth.substring(7).strip());
+        if (token.isEmpty()) {
+            fail401(ctx, "unknown bearer token");
+            return;
+        }
+        ctx.put("principal", token.get());
+        ctx.next();
+    }
+
+    private void fail401(RoutingContext ctx, String message) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"intent\"");
+        ctx.fail(new ApiError(401, "unauthorized", message));
+    }
+
+    /** The caller's token when its role allows {@code needed}; otherwise a 403 naming the role required. */
+    static Tokens.Token require(RoutingContext ctx, Role needed) {
+        Tokens.Token who = ctx.get("principal");
+        if (who == null) {
+            throw new ApiError(401, "unauthorized", "missing bearer token");
+        }
+        if (!who.role().allows(needed)) {
+            throw new ApiError(403, "forbidden", "token '" + who.name() + "' has role " + who.role() + "; this needs "
+                    + needed);
+        }
+        return who;
+    }
+
+    /** Bodies must be JSON; an empty body needs no content type. */
+    private void contentType(RoutingContext ctx) {
+        HttpMethod m = ctx.request().method();
+        boolean hasBody = ctx.body() != null && ctx.body().length() > 0;
+        if (WRITES.contains(m) && hasBody) {
+            String ct = ctx.request().getHeader("Content-Type");
+            String mime = ct == null ? "" : ct.split(";", 2)[0].strip().toLowerCase();
+            if (!mime.equals("application/json")) {
+                ctx.fail(new ApiError(415, "unsupported_media_type", "Content-Type must be application/json, not '"
+                        + (ct == null ? "(none)" : ct) + "'"));
+                return;
+            }
+        }
+        ctx.next();
+    }
+
+    private void ready(RoutingContext ctx) {
+        ctx.put("route", "GET /readyz");
+        blocking(ctx.get("requestId"), store::revision).onComplete(ar -> {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("ready", ar.succeeded() && events.ready());
+            body.put("etcd", ar.succeeded() ? "reachable" : "unreachable: " + ar.cause().getMessage());
+            if (ar.succeeded()) {
+                body.put("revision", ar.result());
+            }
+            body.put("events", events.ready() ? "watching" : "not watching yet");
+            body.put("tokens", tokens.size());
+            ctx.response().setStatusCode(ar.succeeded() && events.ready() ? 200 : 503)
+                    .putHeader("content-type", "application/json").end(Buffer.buffer(Json.write(body)));
+        });
+    }
+
+    void send(RoutingContext ctx, Reply r) {
+        var resp = ctx.response();
+        resp.setStatusCode(r.status());
+        r.headers().forEach(resp::putHeader);
+        if (r.body() == null) {
+            resp.end();
+        } else {
+            resp.putHeader("content-type", "application/json").end(Buffer.buffer(Json.write(r.body())));
+        }
+    }
+
+    private void failure(RoutingContext ctx) {
+        Throwable t = ctx.failure();
+        String rid = ctx.get("requestId");
+        ApiError e;
+        if (t instanceof ApiError a) {
+            e = a;
+        } else if (t instanceof HttpException h) {
+            e = ApiError.ofStatus(h.getStatusCode());
+        } else if (t instanceof InvalidValueException iv) {
+            e = Call.parseError(iv);
+        } else if (t instanceof StoreException s && s.isTransient()) {
+            log.warn("requestId={} etcd unavailable: {}", rid, s.getMessage());
+            e = new ApiError(503, "store_unavailable", "etcd is unreachable; retry later");
+        } else if (t != null) {
+            MDC.put("requestId", String.valueOf(rid));
+            log.error("requestId={} internal error on {} {}", rid, ctx.request().method(), ctx.request().path(), t);
+            MDC.remove("requestId");
+            e = new ApiError(500, "internal", "internal error; the log has details under requestId " + rid);
+        } else {
+            e = ApiError.ofStatus(ctx.statusCode() < 0 ? 500 : ctx.statusCode());
+        }
+        var resp = ctx.response();
+        if (resp.ended()) {
+            return;
+        }
+        if (resp.headWritten()) {
+            resp.reset();
+            return;
+        }
+        if (rid != null) {
+            resp.putHeader("X-Request-Id", rid);
+        }
+        if (e.status() == 413) {
+            resp.putHeader("Connection", "close");
+        }
+        resp.setStatusCode(e.status()).putHeader("content-type", "application/json")
+                .end(Buffer.buffer(Json.write(errorBody(e, rid))));
+    }
+
+    /** The one error shape. */
+    static Map<String, Object> errorBody(ApiError e, String requestId) {
+        Map<String, Object> err = new LinkedHashMap<>();
+        err.put("code", e.code());
+        err.put("message", e.getMessage());
+        err.put("details", e.details());
+        err.put("requestId", requestId);
+        return Map.of("error", err);
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = ApiServer.class.getResourceAsStream("/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing from the jar");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        events.close();
+        try {
+            if (ownsVertx) {
+                vertx.close().await(10, TimeUnit.SECONDS);
+            } else if (server != null) {
+                server.close().await(10, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            log.debug("API shutdown: {}", e.toString());
+        }
+    }
+}

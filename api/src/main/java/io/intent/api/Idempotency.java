@@ -1,0 +1,101 @@
+package io.intent.api;
+
+import io.intent.store.codec.Json;
+import io.intent.store.etcd.EtcdStore;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Makes writes carrying an {@code Idempotency-Key} safe to retry: the first request claims the key in etcd
+ * ({@code <root>/idempotency/<sha256(token name, key)>}, created only if absent), runs, and stores its response;
+ * a repeat with the same method, path and body gets the stored response again without writing; a repeat with a
+ * different request is refused (422); a repeat while the first is still running gets 409. Records live on an
+ * etcd lease of {@code ttl} (24 h by default; the lease is shared and renewed hourly, so a record lives between
+ * ttl and ttl + 1 h), so they survive API restarts and are shared by every API replica. A claim whose request
+ * failed with a server error (5xx) is released, so the client may retry. Blocking.
+ */
+final class Idempotency {
+    private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+
+    /** What is stored under an idempotency key. */
+    record Record(String state, String fingerprint, int status, String etag, String body) {
+    }
+
+    /** The outcome of claiming a key: either this request runs, or here is the earlier answer. */
+    record Claim(String key, Reply replay) {
+    }
+
+    private final EtcdStore store;
+    private final Duration ttl;
+    private long lease;
+    private long leaseGrantedAt;
+
+    Idempotency(EtcdStore store, Duration ttl) {
+        this.store = store;
+        this.ttl = ttl;
+    }
+
+    static void checkHeader(String key) {
+        if (!KEY.matcher(key).matches()) {
+            throw ApiError.badRequest("Idempotency-Key must be 1-255 visible ASCII characters");
+        }
+    }
+
+    /** Claims {@code key} for this request, or returns the stored reply of the request that claimed it first. */
+    Claim claim(String principal, String key, String method, String path, byte[] body) {
+        checkHeader(key);
+        String etcdKey = store.keys().root() + "/idempotency/" + Tokens.hash(principal + "\n" + key);
+        String fingerprint = Tokens.hash(method + " " + path + "\n" + new String(body, StandardCharsets.UTF_8));
+        byte[] pending = Json.write(new Record("pending", fingerprint, 0, null, null));
+        if (store.putIf(etcdKey, pending, 0, lease())) {
+            return new Claim(etcdKey, null);
+        }
+        Optional<Record> seen = store.get(etcdKey, Record.class).filter(e -> e.valid()).map(e -> e.value());
+        if (seen.isEmpty()) {
+            // expired or released between our claim and our read: try once more
+            if (store.putIf(etcdKey, pending, 0, lease())) {
+                return new Claim(etcdKey, null);
+            }
+            throw new ApiError(409, "conflict", "a request with this Idempotency-Key is in progress; retry later");
+        }
+        Record r = seen.get();
+        if (!r.fingerprint().equals(fingerprint)) {
+            throw new ApiError(422, "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different request (method, path or body differ)");
+        }
+        if (r.state().equals("pending")) {
+            throw new ApiError(409, "conflict", "a request with this Idempotency-Key is in progress; retry later");
+        }
+        Object stored = r.body() == null ? null : Json.tree(r.body().getBytes(StandardCharsets.UTF_8));
+        Map<String, String> headers = r.etag() == null ? Map.of("Idempotent-Replayed", "true")
+                : Map.of("Idempotent-Replayed", "true", "ETag", r.etag());
+        return new Claim(etcdKey, new Reply(r.status(), stored, headers));
+    }
+
+    /** Stores the reply of a claimed request, or releases the claim when the request failed on our side. */
+    void complete(Claim claim, int status, String etag, Object body) {
+        if (status >= 500) {
+            store.delete(claim.key());
+            return;
+        }
+        Record pending = store.get(claim.key(), Record.class).filter(e -> e.valid()).map(e -> e.value()).orElse(null);
+        if (pending == null) {
+            return;
+        }
+        String text = body == null ? null : Json.writeString(body);
+        store.put(claim.key(), new Record("done", pending.fingerprint(), status, etag, text), lease());
+    }
+
+    /** The shared lease records are attached to: granted for ttl + 1 h, replaced every hour. */
+    private synchronized long lease() {
+        long now = System.currentTimeMillis();
+        if (lease == 0 || now - leaseGrantedAt > Duration.ofHours(1).toMillis()) {
+            lease = store.grantLease(ttl.plusHours(1));
+            leaseGrantedAt = now;
+        }
+        return lease;
+    }
+}

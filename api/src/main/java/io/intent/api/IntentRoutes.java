@@ -1,0 +1,336 @@
+package io.intent.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.options.GetOption;
+import io.intent.api.plan.Plan;
+import io.intent.api.status.ObservedReader;
+import io.intent.store.KeyLayout;
+import io.intent.store.codec.FieldError;
+import io.intent.store.codec.InvalidValueException;
+import io.intent.store.codec.Json;
+import io.intent.store.codec.Validation;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Entry;
+import io.intent.store.etcd.StoreException;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.HostSpec;
+import io.intent.store.model.Liveness;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/** The writable resources: apps (with history and rollback), hosts, tokens, and the plan preview. */
+final class IntentRoutes {
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /** An app as the API returns it: its intent and ETag revision, or why the stored value is unreadable. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record AppDoc(String name, long revision, AppIntent intent, String error, String raw) {
+    }
+
+    /** A host: its spec, and its liveness record when it is live. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record HostDoc(String name, long revision, HostSpec spec, String error, String raw, Liveness live) {
+    }
+
+    /** One earlier version of an app's intent, read from etcd's history. */
+    record HistoryItem(long revision, String active, int scale, List<String> versions) {
+    }
+
+    /** {@code POST /v1/apps/{name}/rollback} body: the version to go back to; absent = the previous active one. */
+    record RollbackRequest(String to) {
+    }
+
+    /** What a rollback did. */
+    record RollbackDoc(String name, long revision, String from, String to, AppIntent intent) {
+    }
+
+    /** A token as listed: never its hash. */
+    record TokenDoc(String name, String role) {
+    }
+
+    /** {@code POST /v1/plan} body. */
+    record PlanRequest(Map<String, AppIntent> apps) {
+    }
+
+    private final EtcdStore store;
+    private final KeyLayout keys;
+    private final Writes writes;
+    private final ObservedReader observed;
+
+    IntentRoutes(EtcdStore store, ApiServer.Options options) {
+        this.store = store;
+        this.keys = store.keys();
+        this.writes = new Writes(store);
+        this.observed = new ObservedReader(store);
+    }
+
+    void register(ApiServer api, Router r) {
+        api.route(r, HttpMethod.GET, "/v1/apps", Role.VIEWER, c -> Reply.ok(listApps()));
+        api.route(r, HttpMethod.GET, "/v1/apps/:name", Role.VIEWER, this::getApp);
+        api.route(r, HttpMethod.PUT, "/v1/apps/:name", Role.OPERATOR, this::putApp);
+        api.route(r, HttpMethod.DELETE, "/v1/apps/:name", Role.OPERATOR, c -> delete(c, "app", keys.app(c.name("name"))));
+        api.route(r, HttpMethod.GET, "/v1/apps/:name/history", Role.VIEWER, this::history);
+        api.route(r, HttpMethod.POST, "/v1/apps/:name/rollback", Role.OPERATOR, this::rollback);
+        api.route(r, HttpMethod.GET, "/v1/hosts", Role.VIEWER, c -> Reply.ok(listHosts()));
+        api.route(r, HttpMethod.GET, "/v1/hosts/:name", Role.VIEWER, this::getHost);
+        api.route(r, HttpMethod.PUT, "/v1/hosts/:name", Role.OPERATOR, this::putHost);
+        api.route(r, HttpMethod.DELETE, "/v1/hosts/:name", Role.ADMIN,
+                c -> delete(c, "host", keys.host(c.name("name"))));
+        api.route(r, HttpMethod.GET, "/v1/tokens", Role.ADMIN, c -> Reply.ok(listTokens()));
+        api.route(r, HttpMethod.PUT, "/v1/tokens/:name", Role.ADMIN, this::putToken);
+        api.route(r, HttpMethod.DELETE, "/v1/tokens/:name", Role.ADMIN,
+                c -> delete(c, "token", Tokens.prefix(keys) + c.name("name")));
+        api.route(r, HttpMethod.POST, "/v1/plan", Role.VIEWER, this::plan);
+    }
+
+    // ---- apps
+
+    private Map<String, Object> listApps() {
+        var snap = store.list(keys.appsPrefix(), AppIntent.class);
+        List<AppDoc> apps = new ArrayList<>();
+        for (var e : snap.entries()) {
+            String name = KeyLayout.childName(keys.appsPrefix(), e.key());
+            if (name != null) {
+                apps.add(appDoc(name, e));
+            }
+        }
+        return Map.of("revision", snap.revision(), "apps", apps);
+    }
+
+    private static AppDoc appDoc(String name, Entry<AppIntent> e) {
+        return new AppDoc(name, e.modRevision(), e.value(), e.error(), e.raw());
+    }
+
+    private Reply getApp(Call c) {
+        String name = c.name("name");
+        var e = store.get(keys.app(name), AppIntent.class).orElseThrow(() -> ApiError.notFound("app " + name));
+        return Reply.ok(appDoc(name, e), e.modRevision());
+    }
+
+    private Reply putApp(Call c) {
+        String name = c.name("name");
+        AppIntent intent = c.body(AppIntent.class);
+        List<FieldError> errors = Validation.check(name, intent);
+        if (!errors.isEmpty()) {
+            throw invalid("app " + name, errors);
+        }
+        var out = writes.put(keys.app(name), Json.write(intent), expected(c));
+        if (!out.applied()) {
+            throw stale("app " + name);
+        }
+        return Reply.of(out.existed() ? 200 : 201, new AppDoc(name, out.revision(), intent, null, null), out.revision());
+    }
+
+    static ApiError invalid(String subject, List<FieldError> errors) {
+        return new ApiError(400, "invalid_intent", subject + " is invalid: " + errors.size() + " error(s): "
+                + String.join("; ", errors.stream().map(FieldError::toString).toList()), errors);
+    }
+
+    private static ApiError stale(String subject) {
+        return new ApiError(412, "precondition_failed", subject + " does not match If-Match/If-None-Match (it was "
+                + "changed, deleted or created meanwhile): read it again and retry");
+    }
+
+    /** The revision the write is conditional on: If-None-Match: * means "must not exist". */
+    private static long expected(Call c) {
+        String none = c.header("If-None-Match");
+        if (none != null) {
+            if (!none.strip().equals("*")) {
+                throw ApiError.badRequest("If-None-Match only supports *");
+            }
+            return 0;
+        }
+        return Etags.parseIfMatch(c.header("If-Match"));
+    }
+
+    private Reply delete(Call c, String what, String key) {
+        long expected = Etags.parseIfMatch(c.header("If-Match"));
+        var out = writes.delete(key, expected);
+        if (!out.applied()) {
+            if (expected == Etags.NONE || expected == Etags.ANY) {
+                throw ApiError.notFound(what + " " + c.ctx().pathParam("name"));
+            }
+            throw stale(what + " " + c.ctx().pathParam("name"));
+        }
+        return Reply.ok(Map.of("name", c.ctx().pathParam("name"), "deleted", true, "revision", out.revision()));
+    }
+
+    private Reply history(Call c) {
+        String name = c.name("name");
+        var e = store.get(keys.app(name), AppIntent.class).orElseThrow(() -> ApiError.notFound("app " + name));
+        int max = 20;
+        try {
+            String q = c.query("max");
+            max = q == null ? 20 : Math.max(1, Math.min(100, Integer.parseInt(q)));
+        } catch (NumberFormatException ex) {
+            throw ApiError.badRequest("max must be a number");
+        }
+        var h = walkHistory(keys.app(name), e, max);
+        return Reply.ok(Map.of("name", name, "history", h.items(), "complete", h.complete()), e.modRevision());
+    }
+
+    private record History(List<HistoryItem> items, boolean complete) {
+    }
+
+    /**
+     * Earlier values of an app key, newest first, read with etcd gets at older revisions. Stops at the key's
+     * creation, at compacted history ({@code complete} false), or after {@code max} values.
+     */
+    private History walkHistory(String key, Entry<AppIntent> current, int max) {
+        List<HistoryItem> items = new ArrayList<>();
+        if (current.valid()) {
+            items.add(item(current.modRevision(), current.value()));
+        }
+        long rev = current.modRevision();
+        while (items.size() < max && rev > 1) {
+            long at = rev - 1;
+            io.etcd.jetcd.kv.GetResponse resp;
+            try {
+                resp = store.call("get " + key + "@" + at, () -> store.client().getKVClient().get(
+                        ByteSequence.from(key, StandardCharsets.UTF_8), GetOption.builder().withRevision(at).build()));
+            } catch (StoreException ex) {
+                if (ex.isTransient()) {
+                    throw ex;
+                }
+                return new History(items, false);
+            }
+            if (resp.getKvs().isEmpty()) {
+                return new History(items, true);
+            }
+            var kv = resp.getKvs().get(0);
+            rev = kv.getModRevision();
+            try {
+                items.add(item(rev, Json.read(kv.getValue().getBytes(), AppIntent.class)));
+            } catch (InvalidValueException bad) {
+                // an unreadable old value has no version to roll back to
+            }
+        }
+        return new History(items, items.size() < max);
+    }
+
+    private static HistoryItem item(long rev, AppIntent a) {
+        return new HistoryItem(rev, a.active(), a.scaleOrDefault(), new ArrayList<>(new TreeMap<>(a.versions()).keySet()));
+    }
+
+    private Reply rollback(Call c) {
+        String name = c.name("name");
+        String key = keys.app(name);
+        RollbackRequest req = c.body().length == 0 ? new RollbackRequest(null) : c.body(RollbackRequest.class);
+        var e = store.get(key, AppIntent.class).orElseThrow(() -> ApiError.notFound("app " + name));
+        if (!e.valid()) {
+            throw new ApiError(409, "conflict", "app " + name + " is unreadable in etcd (" + e.error()
+                    + "); PUT a valid intent instead");
+        }
+        AppIntent now = e.value();
+        String to = req.to();
+        if (to == null) {
+            var h = walkHistory(key, e, 100);
+            to = h.items().stream().map(HistoryItem::active)
+                    .filter(v -> v != null && !v.equals(now.active()) && now.versions().containsKey(v))
+                    .findFirst().orElseThrow(() -> new ApiError(409, "no_previous_version", "app " + name
+                            + " has no earlier active version still listed in versions"
+                            + (h.complete() ? "" : " in the history etcd still has (compacted)")
+                            + "; name one: {\"to\": \"<version>\"}"));
+        } else if (!now.versions().containsKey(to)) {
+            throw new ApiError(400, "invalid_intent", "version '" + to + "' is not listed in app " + name
+                    + "'s versions", List.of(new FieldError("to", "not one of versions")));
+        }
+        AppIntent next = now.withActive(to);
+        var out = writes.put(key, Json.write(next), e.modRevision());
+        if (!out.applied()) {
+            throw new ApiError(409, "conflict", "app " + name + " changed while rolling back; retry");
+        }
+        return Reply.of(200, new RollbackDoc(name, out.revision(), now.active(), to, next), out.revision());
+    }
+
+    // ---- hosts
+
+    private Map<String, Object> listHosts() {
+        var snap = store.list(keys.hostsPrefix(), HostSpec.class);
+        var live = store.list(keys.livePrefix(), Liveness.class, snap.revision()).byKey();
+        List<HostDoc> hosts = new ArrayList<>();
+        for (var e : snap.entries()) {
+            String name = KeyLayout.childName(keys.hostsPrefix(), e.key());
+            if (name != null) {
+                var l = live.get(keys.live(name));
+                hosts.add(new HostDoc(name, e.modRevision(), e.value(), e.error(), e.raw(),
+                        l == null ? null : l.value()));
+            }
+        }
+        return Map.of("revision", snap.revision(), "hosts", hosts);
+    }
+
+    private Reply getHost(Call c) {
+        String name = c.name("name");
+        var e = store.get(keys.host(name), HostSpec.class).orElseThrow(() -> ApiError.notFound("host " + name));
+        var l = store.get(keys.live(name), Liveness.class).map(Entry::value).orElse(null);
+        return Reply.ok(new HostDoc(name, e.modRevision(), e.value(), e.error(), e.raw(), l), e.modRevision());
+    }
+
+    private Reply putHost(Call c) {
+        String name = c.name("name");
+        HostSpec spec = c.body(HostSpec.class);
+        List<FieldError> errors = Validation.check(name, spec);
+        if (!errors.isEmpty()) {
+            throw invalid("host " + name, errors);
+        }
+        var out = writes.put(keys.host(name), Json.write(spec), expected(c));
+        if (!out.applied()) {
+            throw stale("host " + name);
+        }
+        return Reply.of(out.existed() ? 200 : 201, new HostDoc(name, out.revision(), spec, null, null, null),
+                out.revision());
+    }
+
+    // ---- tokens
+
+    private Map<String, Object> listTokens() {
+        String prefix = Tokens.prefix(keys);
+        List<TokenDoc> out = new ArrayList<>();
+        for (var e : store.list(prefix, Tokens.StoredToken.class).entries()) {
+            String name = KeyLayout.childName(prefix, e.key());
+            out.add(new TokenDoc(name, e.valid() ? e.value().role() : "(unreadable)"));
+        }
+        return Map.of("tokens", out, "note", "tokens from --tokens-file are not listed here");
+    }
+
+    private Reply putToken(Call c) {
+        String name = c.name("name");
+        Tokens.StoredToken t = c.body(Tokens.StoredToken.class);
+        List<FieldError> errors = new ArrayList<>();
+        try {
+            Role.parse(t.role() == null ? "" : t.role());
+        } catch (IllegalArgumentException e) {
+            errors.add(new FieldError("role", e.getMessage()));
+        }
+        if (t.sha256() == null || !SHA256.matcher(t.sha256()).matches()) {
+            errors.add(new FieldError("sha256", "must be 64 lowercase hex digits: the sha256 of the token, never "
+                    + "the token (intentctl token hash)"));
+        }
+        if (!errors.isEmpty()) {
+            throw invalid("token " + name, errors);
+        }
+        var out = writes.put(Tokens.prefix(keys) + name, Json.write(t), expected(c));
+        if (!out.applied()) {
+            throw stale("token " + name);
+        }
+        return Reply.of(out.existed() ? 200 : 201, new TokenDoc(name, Role.parse(t.role()).toString()), out.revision());
+    }
+
+    // ---- plan
+
+    private Reply plan(Call c) {
+        PlanRequest req = c.body(PlanRequest.class);
+        if (req.apps() == null || req.apps().isEmpty()) {
+            throw ApiError.badRequest("plan needs {\"apps\": {\"<name>\": <intent>, ...}}");
+        }
+        return Reply.ok(Plan.preview(req.apps(), observed.read()));
+    }
+}
