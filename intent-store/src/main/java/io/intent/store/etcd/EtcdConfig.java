@@ -3,7 +3,6 @@ package io.intent.store.etcd;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 /**
  * How to reach etcd: endpoints, optional user/password and TLS files, the key root and the per-call timeout.
@@ -47,34 +46,6 @@ public record EtcdConfig(
 
     public static EtcdConfig of(String... endpoints) {
         return of(List.of(endpoints));
-    }
-
-    /**
-     * Reads {@code INTENT_ETCD_ENDPOINTS} (comma-separated), {@code INTENT_ETCD_USER},
-     * {@code INTENT_ETCD_PASSWORD} or {@code INTENT_ETCD_PASSWORD_FILE}, {@code INTENT_ETCD_CA},
-     * {@code INTENT_ETCD_CERT}, {@code INTENT_ETCD_KEY} and {@code INTENT_ROOT}.
-     */
-    public static EtcdConfig fromEnv(Map<String, String> env) {
-        String eps = env.getOrDefault("INTENT_ETCD_ENDPOINTS", DEFAULT_ENDPOINT);
-        String password = env.get("INTENT_ETCD_PASSWORD");
-        if (password == null && env.get("INTENT_ETCD_PASSWORD_FILE") != null) {
-            password = readSecret(Path.of(env.get("INTENT_ETCD_PASSWORD_FILE")));
-        }
-        return new EtcdConfig(List.of(eps.split(",")), env.get("INTENT_ETCD_USER"), password,
-                path(env.get("INTENT_ETCD_CA")), path(env.get("INTENT_ETCD_CERT")), path(env.get("INTENT_ETCD_KEY")),
-                env.get("INTENT_ROOT"), null);
-    }
-
-    static String readSecret(Path file) {
-        try {
-            return java.nio.file.Files.readString(file).strip();
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("cannot read etcd password file " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static Path path(String s) {
-        return s == null || s.isBlank() ? null : Path.of(s);
     }
 
     public EtcdConfig withRoot(String newRoot) {
