@@ -1,0 +1,92 @@
+package io.intent.api.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.intent.api.status.Observed;
+import io.intent.store.etcd.Entry;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Constraints;
+import io.intent.store.model.HostSpec;
+import io.intent.store.model.Liveness;
+import io.intent.store.model.Placement;
+import io.intent.store.model.Resources;
+import io.intent.store.model.RunSpec;
+import io.intent.store.model.VersionSpec;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The plan preview and the intent diff as pure functions. */
+class PlanTest {
+    static AppIntent app(String active, int scale, Map<String, String> labels, Resources res) {
+        return new AppIntent(Map.of("1.0", new VersionSpec("file:///a.tgz", "a".repeat(64), null, null),
+                "2.0", new VersionSpec("file:///b.tgz", "b".repeat(64), null, null)), active,
+                new RunSpec(List.of("run"), null, null), null, scale, res, new Constraints(labels, null), null, null,
+                null, null);
+    }
+
+    static <T> Entry<T> e(T v) {
+        return new Entry<>("k", v, null, null, 5, 5, 0);
+    }
+
+    static Observed cluster(Map<String, Entry<AppIntent>> apps, Map<String, Entry<Placement>> placements) {
+        Map<String, Entry<HostSpec>> hosts = new HashMap<>();
+        Map<String, Entry<Liveness>> live = new HashMap<>();
+        hosts.put("a1", e(new HostSpec(Map.of("zone", "a"), new Resources(2, 0), null, false)));
+        hosts.put("a2", e(new HostSpec(Map.of("zone", "a"), null, null, true)));
+        hosts.put("b1", e(new HostSpec(Map.of("zone", "b"), null, null, false)));
+        hosts.put("a3", e(new HostSpec(Map.of("zone", "a"), null, null, false)));
+        for (String h : List.of("a1", "a2", "b1")) {
+            live.put(h, e(new Liveness(h, null, "x", 1, Instant.EPOCH)));
+        }
+        return new Observed(9, apps, hosts, live, placements, Map.of(), Map.of());
+    }
+
+    @Test
+    void onlyLiveUndrainedHostsWithTheLabelsAndRoomAreEligible() {
+        var p = Plan.place("web", app("1.0", 3, Map.of("zone", "a"), null), cluster(Map.of(), Map.of()));
+        assertEquals(List.of("a1"), p.hosts());
+        assertTrue(p.pending().contains("a2=draining"), p.pending());
+        assertTrue(p.pending().contains("a3=not live"), p.pending());
+        assertTrue(p.pending().contains("b1=lacks label zone=a"), p.pending());
+    }
+
+    @Test
+    void capacityTakenByOtherAppsIsRespected() {
+        var other = app("1.0", 1, Map.of(), new Resources(1.5, 0));
+        var o = cluster(Map.of("big", e(other)), Map.of("big", e(new Placement(List.of("a1"), 1, 5, null))));
+        var p = Plan.place("web", app("1.0", 1, Map.of("zone", "a"), new Resources(1, 0)), o);
+        assertEquals(List.of(), p.hosts());
+        assertTrue(p.pending().contains("cpu full"));
+    }
+
+    @Test
+    void theDiffNamesChangedFieldsAndAnUnchangedIntentHasNone() {
+        var before = app("1.0", 1, Map.of(), null);
+        assertEquals(List.of(), IntentDiff.of(before, before));
+        var changes = IntentDiff.of(before, app("2.0", 3, Map.of(), null));
+        assertEquals(List.of("active", "scale"), changes.stream().map(IntentDiff.Change::path).toList());
+        assertEquals("1.0", changes.get(0).from().asText());
+        assertEquals("2.0", changes.get(0).to().asText());
+        var created = IntentDiff.of(null, before);
+        assertEquals(1, created.size());
+        assertNull(created.get(0).from());
+    }
+
+    @Test
+    void thePlanMarksCreateUpdateUnchangedAndInvalid() {
+        var cur = app("1.0", 1, Map.of(), null);
+        var o = cluster(Map.of("same", e(cur), "upd", e(cur)), Map.of());
+        var r = Plan.preview(Map.of("same", cur, "upd", app("2.0", 1, Map.of(), null),
+                "new", cur, "bad", app("7.0", 1, Map.of(), null)), o);
+        Map<String, String> actions = new HashMap<>();
+        r.apps().forEach(a -> actions.put(a.name(), a.action()));
+        assertEquals(Map.of("same", "unchanged", "upd", "update", "new", "create", "bad", "invalid"), actions);
+        assertEquals(2, r.changed());
+        assertEquals(false, r.valid());
+    }
+}
