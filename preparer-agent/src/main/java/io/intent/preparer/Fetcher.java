@@ -38,6 +38,8 @@ final class Fetcher {
     private final ArtifactCache cache;
     private final PreparerSettings settings;
     private final HttpClient http;
+    private final java.util.concurrent.ConcurrentHashMap<String, Object> locks =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     Fetcher(ArtifactCache cache, PreparerSettings settings) {
         this.cache = cache;
@@ -53,8 +55,22 @@ final class Fetcher {
                 .build();
     }
 
-    /** The verified artifact in the cache: reused when present, else fetched from {@code url}. */
+    /**
+     * The verified artifact in the cache: reused when present, else fetched from {@code url}. Concurrent
+     * fetches of one digest (two apps, one artifact) download it once: the second waits and reuses it.
+     */
     Path fetch(String url, String sha256, Progress progress) throws IOException, PrepareException {
+        Object lock = locks.computeIfAbsent(sha256, k -> new Object());
+        synchronized (lock) {
+            try {
+                return fetchLocked(url, sha256, progress);
+            } finally {
+                locks.remove(sha256, lock);
+            }
+        }
+    }
+
+    private Path fetchLocked(String url, String sha256, Progress progress) throws IOException, PrepareException {
         var cached = cache.lookup(sha256);
         if (cached.isPresent()) {
             long size = Files.size(cached.get());

@@ -22,6 +22,8 @@ final class ArtifactServer implements AutoCloseable {
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
     private final HttpServer server;
     final AtomicInteger requests = new AtomicInteger();
+    final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicInteger maxInFlight = new AtomicInteger();
     volatile int slowMillis = 50;
     volatile int slowChunk = 16 * 1024;
 
@@ -43,6 +45,15 @@ final class ArtifactServer implements AutoCloseable {
         requests.incrementAndGet();
         String[] parts = req.path().split("/");
         HttpServerResponse resp = req.response();
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable finished = () -> {
+            if (counted.compareAndSet(false, true)) {
+                inFlight.decrementAndGet();
+            }
+        };
+        resp.endHandler(v -> finished.run());
+        resp.closeHandler(v -> finished.run());
         if (parts.length < 3) {
             resp.setStatusCode(404).end();
             return;
