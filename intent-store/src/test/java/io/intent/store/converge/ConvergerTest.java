@@ -140,6 +140,7 @@ class ConvergerTest {
             maxConcurrentPerName.accumulateAndGet(now, Math::max);
             try {
                 if (sleepMillis > 0) {
+                    Files.writeString(dir.resolve(".inflight-" + name), "");
                     Thread.sleep(sleepMillis);
                 }
                 Path f = dir.resolve(name);
