@@ -1,0 +1,376 @@
+package io.intent.dispatcher;
+
+import io.intent.store.KeyLayout;
+import io.intent.store.codec.FieldError;
+import io.intent.store.codec.Names;
+import io.intent.store.codec.Validation;
+import io.intent.store.etcd.Backoff;
+import io.intent.store.etcd.Entry;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Failures;
+import io.intent.store.etcd.Fence;
+import io.intent.store.etcd.SliceWatch;
+import io.intent.store.etcd.Snapshot;
+import io.intent.store.etcd.StoreException;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
+import io.intent.store.model.HostSpec;
+import io.intent.store.model.Liveness;
+import io.intent.store.model.Placement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's dispatcher for one term: follows apps, host specs and liveness, re-plans on every change
+ * (bursts coalesced), and writes only the difference between the plan and the store, fenced by the term's
+ * token. It lives exactly as long as one leadership term: a refused write means the term is over, so it stops
+ * and calls {@code onFenceLost}; the election starts a new dispatcher with a new fence for the next term.
+ *
+ * <p>On start it reads {@code assign/} and {@code placement/} (in pages) and then trusts its own writes;
+ * a periodic resync reads them again, as it does after any write whose outcome is unknown. It plans only once
+ * all three watches and that read are in, so a half-loaded view can never delete an assignment. All state is
+ * confined to one thread.
+ */
+public final class Dispatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    private static final int PAGE = 2000;
+
+    /**
+     * @param grace    how long a host's liveness key may be missing before its instances move
+     * @param coalesce how long to gather changes before planning
+     * @param resync   how often to re-read the store's assignments and placements in full
+     */
+    public record Settings(Duration grace, Duration coalesce, Duration resync) {
+        public static Settings defaults() {
+            return new Settings(Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMinutes(5));
+        }
+
+        public Settings withGrace(Duration g) {
+            return new Settings(g, coalesce, resync);
+        }
+
+        public Settings withCoalesce(Duration c) {
+            return new Settings(grace, c, resync);
+        }
+    }
+
+    private final EtcdStore store;
+    private final KeyLayout keys;
+    private final Settings settings;
+    private final DispatchMetrics metrics;
+    private final PlanWriter writer;
+    private final Runnable onFenceLost;
+    private final ScheduledExecutorService exec;
+    private volatile boolean active = true;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    // confined to exec
+    private final Map<String, PlanInput.App> apps = new TreeMap<>();
+    private final Map<String, HostSpec> hosts = new TreeMap<>();
+    private final HostLiveness liveness;
+    private final TreeMap<Slot, Assignment> current = new TreeMap<>();
+    private final Map<String, Placement> placements = new HashMap<>();
+    private boolean appsIn;
+    private boolean hostsIn;
+    private boolean liveIn;
+    private boolean storeIn;
+    private int failures;
+    private ScheduledFuture<?> planTimer;
+    private long planAt;
+    private SliceWatch<AppIntent> appsWatch;
+    private SliceWatch<HostSpec> hostsWatch;
+    private SliceWatch<Liveness> liveWatch;
+
+    private Dispatcher(EtcdStore store, Fence fence, String leader, Settings settings, DispatchMetrics metrics,
+                       Runnable onFenceLost) {
+        this.store = store;
+        this.keys = store.keys();
+        this.settings = settings;
+        this.metrics = metrics;
+        this.writer = new PlanWriter(store, fence, leader);
+        this.onFenceLost = onFenceLost;
+        this.liveness = new HostLiveness(settings.grace(), System.nanoTime());
+        this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "dispatcher-" + fence.createRevision());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts dispatching under {@code fence}; returns at once. */
+    public static Dispatcher start(EtcdStore store, Fence fence, String leader, Settings settings,
+                                   DispatchMetrics metrics, Runnable onFenceLost) {
+        Dispatcher d = new Dispatcher(store, fence, leader, settings, metrics, onFenceLost);
+        d.post(d::readStore);
+        d.appsWatch = store.watchSlice(d.keys.appsPrefix(), AppIntent.class,
+                (changes, rev, relisted) -> d.post(() -> d.onApps(changes)));
+        d.hostsWatch = store.watchSlice(d.keys.hostsPrefix(), HostSpec.class,
+                (changes, rev, relisted) -> d.post(() -> d.onHosts(changes)));
+        d.liveWatch = store.watchSlice(d.keys.livePrefix(), Liveness.class,
+                (changes, rev, relisted) -> d.post(() -> d.onLive(changes)));
+        long resync = settings.resync().toMillis();
+        d.exec.scheduleWithFixedDelay(() -> {
+            d.readStore();
+            d.appsWatch.resync();
+            d.hostsWatch.resync();
+            d.liveWatch.resync();
+        }, resync, resync, TimeUnit.MILLISECONDS);
+        log.info("dispatching as {} under fence {}@{}", leader, fence.key(), fence.createRevision());
+        return d;
+    }
+
+    public Fence fence() {
+        return writer.fence();
+    }
+
+    public boolean active() {
+        return active;
+    }
+
+    private void post(Runnable r) {
+        if (!active) {
+            return;
+        }
+        try {
+            exec.execute(() -> {
+                if (active) {
+                    r.run();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    private void readStore() {
+        try {
+            Snapshot<Assignment> assigned = PagedList.list(store, keys.assignPrefix(), Assignment.class, PAGE);
+            Snapshot<Placement> placed = PagedList.list(store, keys.placementPrefix(), Placement.class, PAGE);
+            current.clear();
+            for (Entry<Assignment> e : assigned.entries()) {
+                Slot s = slot(e.key());
+                if (s == null) {
+                    log.warn("ignoring {}: not of the form {}<host>/<app>", e.key(), keys.assignPrefix());
+                } else {
+                    if (!e.valid()) {
+                        log.warn("assignment {} does not decode ({}); it will be rewritten or removed", e.key(),
+                                e.error());
+                    }
+                    current.put(s, e.value());
+                }
+            }
+            placements.clear();
+            for (Entry<Placement> e : placed.entries()) {
+                String app = KeyLayout.childName(keys.placementPrefix(), e.key());
+                if (app != null && Names.valid(app)) {
+                    // an undecodable placement is simply rewritten: null never equals a plan's placement
+                    placements.put(app, e.value());
+                }
+            }
+            storeIn = true;
+            failures = 0;
+            requestPlan(0);
+        } catch (StoreException e) {
+            failures++;
+            long delay = Backoff.STORE.delay(failures).toMillis();
+            log.warn("reading assignments failed ({}); retrying in {} ms", Failures.describe(e), delay);
+            schedule(this::readStore, delay);
+        }
+    }
+
+    private Slot slot(String key) {
+        if (!key.startsWith(keys.assignPrefix())) {
+            return null;
+        }
+        String[] parts = key.substring(keys.assignPrefix().length()).split("/", -1);
+        if (parts.length != 2 || !Names.valid(parts[0]) || !Names.valid(parts[1])) {
+            return null;
+        }
+        return new Slot(parts[0], parts[1]);
+    }
+
+    private void onApps(List<SliceWatch.Change<AppIntent>> changes) {
+        for (var c : changes) {
+            String name = KeyLayout.childName(keys.appsPrefix(), c.key());
+            if (name == null || !Names.valid(name)) {
+                log.warn("ignoring {}: not a valid app name", c.key().replaceAll("\\p{Cntrl}", "?"));
+                continue;
+            }
+            if (c.kind() == SliceWatch.Kind.DELETE) {
+                apps.remove(name);
+            } else if (c.entry().valid()) {
+                apps.put(name, PlanInput.App.valid(name, c.entry().value(), c.entry().modRevision()));
+            } else {
+                apps.put(name, PlanInput.App.broken(name, c.entry().modRevision(), c.entry().error()));
+            }
+        }
+        appsIn = true;
+        requestPlan(settings.coalesce().toNanos());
+    }
+
+    private void onHosts(List<SliceWatch.Change<HostSpec>> changes) {
+        for (var c : changes) {
+            String name = KeyLayout.childName(keys.hostsPrefix(), c.key());
+            if (name == null || !Names.valid(name)) {
+                log.warn("ignoring {}: not a valid host name", c.key());
+                continue;
+            }
+            if (c.kind() == SliceWatch.Kind.DELETE) {
+                hosts.remove(name);
+                continue;
+            }
+            List<FieldError> errs = c.entry().valid() ? Validation.check(name, c.entry().value())
+                    : List.of(new FieldError("", c.entry().error()));
+            if (errs.isEmpty()) {
+                hosts.put(name, c.entry().value());
+            } else {
+                // never let a typo in a host spec move the host's instances: keep the last good spec
+                log.warn("host spec {} is invalid ({}); {}", c.key(), errs,
+                        hosts.containsKey(name) ? "keeping its last valid spec" : "the host gets no instances");
+            }
+        }
+        hostsIn = true;
+        requestPlan(settings.coalesce().toNanos());
+    }
+
+    private void onLive(List<SliceWatch.Change<Liveness>> changes) {
+        long now = System.nanoTime();
+        for (var c : changes) {
+            String name = KeyLayout.childName(keys.livePrefix(), c.key());
+            if (name == null || !Names.valid(name)) {
+                continue;
+            }
+            if (c.kind() == SliceWatch.Kind.DELETE) {
+                liveness.gone(name, now);
+            } else {
+                liveness.present(name);
+            }
+        }
+        liveIn = true;
+        requestPlan(settings.coalesce().toNanos());
+    }
+
+    /** Plans within {@code delayNanos}, or sooner if a plan is already due sooner. */
+    private void requestPlan(long delayNanos) {
+        long at = System.nanoTime() + delayNanos;
+        if (planTimer != null && !planTimer.isDone()) {
+            if (planAt <= at) {
+                return;
+            }
+            planTimer.cancel(false);
+        }
+        planAt = at;
+        planTimer = exec.schedule(() -> {
+            if (active) {
+                planNow();
+            }
+        }, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void schedule(Runnable r, long delayMillis) {
+        try {
+            exec.schedule(() -> {
+                if (active) {
+                    r.run();
+                }
+            }, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    private void planNow() {
+        planTimer = null;
+        if (!(appsIn && hostsIn && liveIn && storeIn)) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        Set<String> known = new TreeSet<>(hosts.keySet());
+        current.keySet().forEach(s -> known.add(s.host()));
+        PlanInput in = new PlanInput(new TreeMap<>(apps), new TreeMap<>(hosts), liveness.live(),
+                liveness.graced(known, t0), current);
+        Plan plan = Planner.plan(in);
+        Changes changes = Changes.between(current, placements, plan);
+        long t1 = System.nanoTime();
+        metrics.planned(t1 - t0, plan.placements().values().stream().filter(p -> p.pendingReason() != null).count());
+        if (!changes.isEmpty()) {
+            try {
+                int n = writer.write(changes, () -> active);
+                if (!active) {
+                    return;
+                }
+                current.putAll(changes.assignmentPuts());
+                changes.assignmentDeletes().forEach(current::remove);
+                placements.putAll(changes.placementPuts());
+                changes.placementDeletes().forEach(placements::remove);
+                changes.placementPuts().forEach((app, p) -> {
+                    if (p.pendingReason() != null) {
+                        log.info("app {} pending: {}", app, p.pendingReason());
+                    }
+                });
+                long t2 = System.nanoTime();
+                metrics.wrote(n, t2 - t1);
+                log.info("plan: {} apps on {} hosts; wrote {} puts, {} deletes of assignments and {} placements"
+                                + " (plan {} ms, write {} ms)", apps.size(), hosts.size(),
+                        changes.assignmentPuts().size(), changes.assignmentDeletes().size(),
+                        changes.placementPuts().size() + changes.placementDeletes().size(), (t1 - t0) / 1_000_000,
+                        (t2 - t1) / 1_000_000);
+            } catch (FenceLostException e) {
+                metrics.rejected();
+                log.warn("{}: stopping this term's dispatcher", e.getMessage());
+                stop();
+                onFenceLost.run();
+                return;
+            } catch (StoreException e) {
+                // the batch in flight may or may not have landed: read the store again, then plan again
+                log.warn("writing the plan failed ({}); re-reading the store", Failures.describe(e));
+                storeIn = false;
+                failures++;
+                schedule(this::readStore, Backoff.STORE.delay(failures).toMillis());
+                return;
+            }
+        }
+        long death = liveness.nextDeath(known, System.nanoTime());
+        if (death != Long.MAX_VALUE) {
+            // wake up when a host's grace period ends, even if nothing else changes
+            requestPlan(Math.max(0, death - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
+    /** Stops at once without waiting: no batch starts after this returns. Safe from any thread. */
+    public void stop() {
+        if (!active) {
+            return;
+        }
+        active = false;
+        Thread closer = new Thread(this::close, "dispatcher-stop");
+        closer.setDaemon(true);
+        closer.start();
+    }
+
+    @Override
+    public void close() {
+        active = false;
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (SliceWatch<?> w : new SliceWatch<?>[] {appsWatch, hostsWatch, liveWatch}) {
+            if (w != null) {
+                w.close();
+            }
+        }
+        exec.shutdownNow();
+    }
+}

@@ -1,0 +1,281 @@
+package io.intent.dispatcher;
+
+import static io.intent.dispatcher.Fixtures.app;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.intent.store.KeyLayout;
+import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Fence;
+import io.intent.store.model.Assignment;
+import io.intent.store.model.HostSpec;
+import io.intent.store.model.Liveness;
+import io.intent.store.model.Placement;
+import io.intent.testkit.EtcdCluster;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/** The dispatcher against a real etcd: what lands under assign/ and placement/, and what never does. */
+class DispatcherTest {
+    private static final Duration GRACE = Duration.ofSeconds(2);
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static EtcdCluster etcd;
+    private static final AtomicInteger ROOTS = new AtomicInteger();
+
+    private EtcdStore store;
+    private KeyLayout keys;
+    private Dispatcher dispatcher;
+    private DispatchMetrics metrics;
+    private final AtomicInteger fenceLost = new AtomicInteger();
+    private final Map<String, Long> leases = new HashMap<>();
+
+    @BeforeAll
+    static void startEtcd() {
+        etcd = EtcdCluster.single();
+    }
+
+    @AfterAll
+    static void stopEtcd() {
+        etcd.close();
+    }
+
+    @BeforeEach
+    void connect(TestInfo info) {
+        store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withRoot("/t" + ROOTS.incrementAndGet()));
+        keys = store.keys();
+        metrics = new DispatchMetrics(new SimpleMeterRegistry());
+    }
+
+    @AfterEach
+    void close() {
+        if (dispatcher != null) {
+            dispatcher.close();
+        }
+        store.close();
+    }
+
+    private Fence fence() {
+        String key = keys.election() + "/test-" + ROOTS.get();
+        long rev = store.put(key, Map.of("test", true));
+        return new Fence(key, rev);
+    }
+
+    private void start(Fence fence) {
+        dispatcher = Dispatcher.start(store, fence, "test", Dispatcher.Settings.defaults().withGrace(GRACE),
+                metrics, fenceLost::incrementAndGet);
+    }
+
+    private void host(String name, HostSpec spec) {
+        store.put(keys.host(name), spec);
+        live(name);
+    }
+
+    private void live(String name) {
+        long lease = store.grantLease(Duration.ofSeconds(30));
+        leases.put(name, lease);
+        store.put(keys.live(name), new Liveness(name, "10.0.0.1", "test", 1, Instant.now()), lease);
+    }
+
+    private Map<Slot, Assignment> assignments() {
+        Map<Slot, Assignment> out = new TreeMap<>();
+        for (var e : store.list(keys.assignPrefix(), Assignment.class).entries()) {
+            String[] p = e.key().substring(keys.assignPrefix().length()).split("/");
+            out.put(new Slot(p[0], p[1]), e.value());
+        }
+        return out;
+    }
+
+    private Set<String> hostsOf(String app) {
+        return assignments().keySet().stream().filter(s -> s.app().equals(app)).map(Slot::host)
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private Placement placement(String app) {
+        return store.get(keys.placement(app), Placement.class).map(e -> e.value()).orElse(null);
+    }
+
+    @Test
+    void placesAppsOnLiveHostsAndPublishesTheirPlacement() {
+        for (int i = 1; i <= 3; i++) {
+            host("h" + i, Fixtures.host());
+        }
+        long rev = store.put(keys.app("web"), app(2));
+        store.put(keys.app("api"), app(3));
+        start(fence());
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 2 && hostsOf("api").size() == 3);
+        Placement web = placement("web");
+        assertNotNull(web);
+        assertTrue(web.complete(), String.valueOf(web));
+        assertEquals(rev, web.appRevision());
+        assertEquals(hostsOf("web"), new TreeSet<>(web.hosts()));
+        assignments().forEach((s, a) -> assertEquals(s.host(), a.host()));
+        // the term stamp names the writer: the audit trail of the fencing tests
+        LeaderTerm term = store.get(LeaderTerm.key(keys), LeaderTerm.class).orElseThrow().value();
+        assertEquals(dispatcher.fence().createRevision(), term.fenceRevision());
+    }
+
+    @Test
+    void aConvergedStoreGetsNoWrites() {
+        host("h1", Fixtures.host());
+        store.put(keys.app("web"), app(1));
+        start(fence());
+        await().atMost(WAIT).until(() -> placement("web") != null);
+        await().atMost(WAIT).until(() -> metrics.plans() >= 1);
+        double writes = metrics.writes();
+        long before = store.revision();
+        // a host spec rewritten with the same value and an unrelated app change trigger re-plans
+        host("h1", Fixtures.host());
+        double plans = metrics.plans();
+        await().atMost(WAIT).until(() -> metrics.plans() > plans);
+        assertEquals(writes, metrics.writes());
+        assertTrue(store.list(keys.assignPrefix(), Assignment.class).entries().stream()
+                .allMatch(e -> e.modRevision() <= before), "no assignment was rewritten");
+        assertTrue(store.list(keys.placementPrefix(), Placement.class).entries().stream()
+                .allMatch(e -> e.modRevision() <= before), "no placement was rewritten");
+    }
+
+    @Test
+    void anIntentChangeRewritesItsAssignmentsWithTheNewRevision() {
+        host("h1", Fixtures.host());
+        host("h2", Fixtures.host());
+        store.put(keys.app("web"), app(2));
+        start(fence());
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 2);
+        Set<String> on = hostsOf("web");
+        long rev = store.put(keys.app("web"), Fixtures.withPorts(app(2), 8080));
+        await().atMost(WAIT).until(() -> assignments().values().stream().allMatch(a -> a.appRevision() == rev));
+        assertEquals(on, hostsOf("web"));
+        assertEquals(8080, assignments().values().iterator().next().intent().ports().get(0).port());
+    }
+
+    @Test
+    void aHostSilentPastTheGracePeriodLosesItsInstancesAndAShortGapMovesNothing() throws Exception {
+        host("h1", Fixtures.host());
+        host("h2", Fixtures.host());
+        store.put(keys.app("web"), app(1));
+        start(fence());
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 1);
+        String first = hostsOf("web").iterator().next();
+        String other = first.equals("h1") ? "h2" : "h1";
+        long stable = store.get(keys.assignment(first, "web"), Assignment.class).orElseThrow().modRevision();
+
+        // an agent restart: liveness gone for half the grace period, then back
+        store.revokeLease(leases.get(first));
+        Thread.sleep(GRACE.toMillis() / 2);
+        live(first);
+        Thread.sleep(GRACE.toMillis() + 500);
+        assertEquals(Set.of(first), hostsOf("web"));
+        assertEquals(stable, store.get(keys.assignment(first, "web"), Assignment.class).orElseThrow().modRevision(),
+                "the assignment was not even rewritten");
+
+        // the host dies for good
+        long died = System.nanoTime();
+        store.revokeLease(leases.get(first));
+        await().atMost(WAIT).until(() -> hostsOf("web").equals(Set.of(other)));
+        double movedAfter = (System.nanoTime() - died) / 1e9;
+        assertTrue(movedAfter >= GRACE.toMillis() / 1000.0 - 0.1, "moved after " + movedAfter + " s, before grace");
+    }
+
+    @Test
+    void drainingAHostEmptiesIt() {
+        host("h1", Fixtures.host());
+        host("h2", Fixtures.host());
+        host("h3", Fixtures.host());
+        store.put(keys.app("web"), app(2));
+        store.put(keys.app("db"), Fixtures.stateful(app(2)));
+        start(fence());
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 2 && hostsOf("db").size() == 2);
+        String drained = hostsOf("db").iterator().next();
+        store.put(keys.host(drained), Fixtures.host().withDrain(true));
+        await().atMost(WAIT).until(() -> assignments().keySet().stream().noneMatch(s -> s.host().equals(drained))
+                && hostsOf("web").size() == 2 && hostsOf("db").size() == 2);
+    }
+
+    @Test
+    void badIntentsArePendingWithAReasonAndTheOthersArePlaced() {
+        host("h1", Fixtures.host());
+        host("h2", Fixtures.host());
+        store.putBytes(keys.app("broken"), "{\"versions\": ".getBytes(StandardCharsets.UTF_8), 0);
+        store.putBytes(keys.app("typo"), "{\"scael\": 3}".getBytes(StandardCharsets.UTF_8), 0);
+        store.put(keys.app("noversion"), app(1).withActive("9.9"));
+        store.put(keys.app("nowhere"), Fixtures.withLabels(app(1), Map.of("zone", "mars"), Map.of()));
+        store.put(keys.app("huge"), Fixtures.app(1, 64, 1));
+        store.putBytes(keys.appsPrefix() + "Not_A_Name", "{}".getBytes(StandardCharsets.UTF_8), 0);
+        store.put(keys.app("good"), app(2));
+        start(fence());
+        await().atMost(WAIT).until(() -> hostsOf("good").size() == 2 && placement("huge") != null);
+        assertTrue(placement("good").complete());
+        assertTrue(placement("broken").pendingReason().startsWith("invalid intent:"), placement("broken").toString());
+        assertTrue(placement("typo").pendingReason().contains("scael"), placement("typo").pendingReason());
+        assertTrue(placement("noversion").pendingReason().contains("active: '9.9' is not one of versions"),
+                placement("noversion").pendingReason());
+        assertTrue(placement("nowhere").pendingReason().contains("2 lack labels zone=mars"),
+                placement("nowhere").pendingReason());
+        assertTrue(placement("huge").pendingReason().contains("lack room for cpu 64"),
+                placement("huge").pendingReason());
+        for (String bad : new String[] {"broken", "typo", "noversion", "nowhere", "huge"}) {
+            assertEquals(Set.of(), hostsOf(bad), bad);
+        }
+        assertFalse(store.get(keys.placementPrefix() + "Not_A_Name", Placement.class).isPresent());
+        assertEquals(0, fenceLost.get());
+        assertTrue(dispatcher.active());
+    }
+
+    @Test
+    void aLostFenceStopsTheDispatcherAndNothingItTriesLands() {
+        host("h1", Fixtures.host());
+        store.put(keys.app("web"), app(1));
+        Fence f = fence();
+        start(f);
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 1);
+        // leadership ends: the election key goes away (as when its lease expires)
+        store.delete(f.key());
+        long after = store.revision();
+        store.put(keys.app("api"), app(1));
+        await().atMost(WAIT).until(() -> fenceLost.get() == 1);
+        assertFalse(dispatcher.active());
+        assertEquals(1.0, metrics.rejectedWrites());
+        assertNull(placement("api"));
+        assertEquals(Set.of(), hostsOf("api"));
+        assertTrue(store.list(keys.assignPrefix(), Assignment.class).entries().stream()
+                .allMatch(e -> e.modRevision() < after));
+    }
+
+    @Test
+    void aLargePlanIsCommittedInBoundedTransactions() {
+        for (int i = 0; i < 20; i++) {
+            host("h" + i, Fixtures.host(1000, 1_000_000));
+        }
+        for (int i = 0; i < 100; i++) {
+            store.put(keys.app("app" + i), app(3));
+        }
+        long before = store.revision();
+        start(fence());
+        await().atMost(WAIT).until(() -> store.count(keys.assignPrefix()) == 300 && store.count(keys.placementPrefix())
+                == 100);
+        // 400 writes plus one term stamp per transaction of at most 128 operations: at least 4 transactions
+        long txns = store.revision() - before;
+        assertTrue(txns >= 4 && txns <= 10, "transactions: " + txns);
+        assertEquals(400.0, metrics.writes());
+    }
+}
