@@ -1,0 +1,262 @@
+package io.intent.setlive;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.api.model.RestartPolicy;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import io.intent.store.codec.InvalidValueException;
+import io.intent.store.codec.Json;
+import io.intent.store.codec.Names;
+import io.intent.store.model.PortSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs apps as Docker containers through docker-java: one container per app version, named
+ * {@code intent-<host>-<app>-<version>} (the host is in the name because simulated hosts share one engine) and
+ * labelled {@code intent.host}, {@code intent.app}, {@code intent.version}, {@code intent.spec-hash} and
+ * {@code intent.spec} (the spec itself). Containers run with an init process, restart policy unless-stopped, and
+ * the intent's ports bound on the host's address. Switching stops the old container first (the ports are host
+ * ports), starts the new one, and removes the old one only once the new one is healthy, so a rollback is a start.
+ */
+public final class DockerRuntime implements AppRuntime, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DockerRuntime.class);
+    static final String LABEL_HOST = "intent.host";
+    static final String LABEL_APP = "intent.app";
+    static final String LABEL_VERSION = "intent.version";
+    static final String LABEL_HASH = "intent.spec-hash";
+    static final String LABEL_SPEC = "intent.spec";
+
+    private final String dockerHost;
+    private final String host;
+    private final String address;
+    private DockerClient client;
+
+    public DockerRuntime(String dockerHost, String host, String address) {
+        this.dockerHost = dockerHost;
+        this.host = host;
+        this.address = address;
+    }
+
+    @Override
+    public String kind() {
+        return "docker";
+    }
+
+    @Override
+    public String fingerprint(LaunchSpec spec) {
+        return RunitRuntime.sha256(new String(Json.write(spec), StandardCharsets.UTF_8));
+    }
+
+    /** The container name of a spec; characters Docker refuses in names ('+') become '_'. */
+    static String containerName(LaunchSpec spec) {
+        return ("intent-" + spec.host() + "-" + spec.app() + "-" + spec.version()).replace('+', '_');
+    }
+
+    /** False when the engine's unix socket does not exist: a host without Docker has no containers. */
+    boolean present() {
+        return !dockerHost.startsWith("unix://") || Files.exists(Path.of(dockerHost.substring("unix://".length())));
+    }
+
+    synchronized DockerClient client() {
+        if (client == null) {
+            var cfg = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost)
+                    .withApiVersion("1.41").build();
+            var http = new ZerodepDockerHttpClient.Builder().dockerHost(cfg.getDockerHost())
+                    .sslConfig(cfg.getSSLConfig()).connectionTimeout(Duration.ofSeconds(5))
+                    .responseTimeout(Duration.ofSeconds(120)).build();
+            client = DockerClientImpl.getInstance(cfg, http);
+        }
+        return client;
+    }
+
+    private List<Container> containers(String app) {
+        if (!present()) {
+            return List.of();
+        }
+        Map<String, String> labels = app == null ? Map.of(LABEL_HOST, host)
+                : Map.of(LABEL_HOST, host, LABEL_APP, Names.require("app", app));
+        return client().listContainersCmd().withShowAll(true).withLabelFilter(labels).exec();
+    }
+
+    private static String name(Container c) {
+        String[] names = c.getNames();
+        return names == null || names.length == 0 ? "" : names[0].replaceFirst("^/", "");
+    }
+
+    @Override
+    public Optional<Instance> inspect(String app) {
+        List<Container> all = containers(app);
+        List<Container> running = all.stream().filter(c -> "running".equals(c.getState())).toList();
+        if (running.size() == 1) {
+            return Optional.of(instance(running.get(0)));
+        }
+        if (running.size() > 1) {
+            // two running at once (a crash mid-switch): report one as a mismatch so the switch redoes it
+            Instance i = instance(running.get(0));
+            return Optional.of(new Instance(i.spec(), "several-running", true, i.pid(), i.since()));
+        }
+        // nothing runs; the newest container still tells what ran last (for a rollback)
+        return all.stream().findFirst().map(this::instance)
+                .map(i -> new Instance(i.spec(), i.fingerprint(), false, 0, i.since()));
+    }
+
+    private Instance instance(Container c) {
+        Map<String, String> labels = c.getLabels() == null ? Map.of() : c.getLabels();
+        LaunchSpec spec = null;
+        try {
+            String json = labels.get(LABEL_SPEC);
+            spec = json == null ? null : Json.read(json, LaunchSpec.class);
+        } catch (InvalidValueException e) {
+            log.warn("container {} has an unreadable {} label", name(c), LABEL_SPEC);
+        }
+        long pid = 0;
+        Instant since = Instant.EPOCH;
+        if ("running".equals(c.getState())) {
+            try {
+                InspectContainerResponse r = client().inspectContainerCmd(c.getId()).exec();
+                pid = r.getState().getPidLong() == null ? 0 : r.getState().getPidLong();
+                since = Instant.parse(r.getState().getStartedAt());
+            } catch (NotFoundException | java.time.format.DateTimeParseException e) {
+                // gone or odd timestamp: the next reconcile looks again
+            }
+        }
+        return new Instance(spec, labels.getOrDefault(LABEL_HASH, ""), "running".equals(c.getState()), pid, since);
+    }
+
+    @Override
+    public void stop(String app, Duration timeout) {
+        for (Container c : containers(app)) {
+            if ("running".equals(c.getState()) || "restarting".equals(c.getState())) {
+                try {
+                    // docker sends SIGTERM, then SIGKILL after the timeout
+                    client().stopContainerCmd(c.getId()).withTimeout((int) Math.max(1, timeout.toSeconds())).exec();
+                } catch (NotModifiedException | NotFoundException e) {
+                    // already stopped or gone
+                }
+            }
+        }
+    }
+
+    @Override
+    public void start(LaunchSpec spec, Duration timeout) throws IOException {
+        String name = containerName(spec);
+        String print = fingerprint(spec);
+        String id = null;
+        for (Container c : containers(spec.app())) {
+            if (name.equals(name(c))) {
+                Map<String, String> labels = c.getLabels() == null ? Map.of() : c.getLabels();
+                if (print.equals(labels.get(LABEL_HASH))) {
+                    id = c.getId();
+                } else {
+                    client().removeContainerCmd(c.getId()).withForce(true).exec();
+                }
+            }
+        }
+        if (id == null) {
+            id = create(spec, name, print);
+        }
+        try {
+            client().startContainerCmd(id).exec();
+        } catch (NotModifiedException e) {
+            // already running
+        }
+    }
+
+    private String create(LaunchSpec spec, String name, String print) {
+        List<String> env = new ArrayList<>();
+        spec.environment("0.0.0.0").forEach((k, v) -> env.add(k + "=" + v));
+        Ports bindings = new Ports();
+        List<ExposedPort> exposed = new ArrayList<>();
+        for (PortSpec p : spec.ports()) {
+            ExposedPort e = "udp".equals(p.protocolOrDefault()) ? ExposedPort.udp(p.port()) : ExposedPort.tcp(p.port());
+            exposed.add(e);
+            bindings.bind(e, Ports.Binding.bindIpAndPort(address, p.port()));
+        }
+        HostConfig hc = HostConfig.newHostConfig().withInit(true)
+                .withRestartPolicy(RestartPolicy.unlessStoppedRestart()).withPortBindings(bindings);
+        CreateContainerCmd cmd = client().createContainerCmd(spec.imageId()).withName(name)
+                .withLabels(Map.of(LABEL_HOST, spec.host(), LABEL_APP, spec.app(), LABEL_VERSION, spec.version(),
+                        LABEL_HASH, print, LABEL_SPEC, new String(Json.write(spec), StandardCharsets.UTF_8)))
+                .withEnv(env).withExposedPorts(exposed).withHostConfig(hc);
+        if (!spec.command().isEmpty()) {
+            cmd.withCmd(spec.command());
+        }
+        if (spec.workdir() != null && !spec.workdir().isBlank()) {
+            cmd.withWorkingDir("/" + spec.workdir());
+        }
+        return cmd.exec().getId();
+    }
+
+    @Override
+    public void retire(String app, LaunchSpec live) {
+        String keep = containerName(live);
+        for (Container c : containers(app)) {
+            if (!keep.equals(name(c))) {
+                client().removeContainerCmd(c.getId()).withForce(true).exec();
+            }
+        }
+    }
+
+    @Override
+    public void remove(String app, Duration timeout) {
+        stop(app, timeout);
+        for (Container c : containers(app)) {
+            try {
+                client().removeContainerCmd(c.getId()).withForce(true).exec();
+            } catch (NotFoundException e) {
+                // gone already
+            }
+        }
+    }
+
+    /** Apps with containers of this host; empty when the engine is absent or unreachable (logged). */
+    @Override
+    public Set<String> apps() {
+        Set<String> out = new TreeSet<>();
+        try {
+            for (Container c : containers(null)) {
+                String app = c.getLabels() == null ? null : c.getLabels().get(LABEL_APP);
+                if (app != null && Names.valid(app)) {
+                    out.add(app);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("docker at {} unreachable, cannot list containers: {}", dockerHost, e.toString());
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (client != null) {
+            try {
+                client.close();
+            } catch (IOException e) {
+                log.debug("closing docker client: {}", e.toString());
+            }
+            client = null;
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package io.intent.setlive;
+
+import io.intent.store.model.AppIntent;
+import java.time.Duration;
+
+/**
+ * setlive's own settings, beside the shared agent options.
+ *
+ * @param runtimeDefault runtime for intents that name none ({@code process} or {@code docker})
+ * @param stopTimeout    how long an app gets to stop after SIGTERM before it is killed
+ * @param dockerHost     the Docker engine's address, e.g. {@code unix:///var/run/docker.sock}
+ */
+public record SetliveConfig(String runtimeDefault, Duration stopTimeout, String dockerHost) {
+    public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+    public SetliveConfig {
+        if (!AppIntent.RUNTIME_PROCESS.equals(runtimeDefault) && !AppIntent.RUNTIME_DOCKER.equals(runtimeDefault)) {
+            throw new IllegalArgumentException("--runtime-default must be process or docker, not '" + runtimeDefault
+                    + "'");
+        }
+        if (stopTimeout.isNegative() || stopTimeout.isZero()) {
+            throw new IllegalArgumentException("--stop-timeout must be positive");
+        }
+    }
+
+    public static SetliveConfig defaults() {
+        return new SetliveConfig(AppIntent.RUNTIME_PROCESS, Duration.ofSeconds(10), DEFAULT_DOCKER_HOST);
+    }
+}
