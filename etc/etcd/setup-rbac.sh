@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Turns on etcd auth for intent and creates one user and role per host, so a host can read only its own
+# slice and write only its own status and liveness.
+#
+# usage: etc/etcd/setup-rbac.sh --endpoints URL[,URL] --root-password-file FILE [--key-root /intent] \
+#          --secrets-dir DIR HOST [HOST...]
+#
+# For each HOST it creates user HOST (password written to DIR/HOST.password, mode 600, unless that file
+# exists already) with role intent-host-HOST:
+#   read       /intent/assign/HOST/        (its slice)
+#   readwrite  /intent/status/HOST/        (its agents' statuses)
+#   readwrite  /intent/live/HOST           (its liveness record)
+#   readwrite  /intent/hosts/HOST          (first-start registration; a compare needs read too)
+#   readwrite  /intent/endpoints/          (setlive publishes endpoints/<app>/HOST: the app comes first
+#                                           in that key, so etcd's prefix permissions cannot narrow it)
+#   readwrite  /intent/rollout/            (the rollout semaphore is shared by the app's hosts)
+# plus users 'intent-leader' (read everything, write assign/ placement/ leader/) and 'intent-api'
+# (read everything, write apps/ hosts/), and 'root'. Safe to run again: existing users and roles are kept.
+set -euo pipefail
+
+endpoints="http://127.0.0.1:2379"; root_pw_file=""; key_root="/intent"; secrets=""
+hosts=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --endpoints) endpoints="$2"; shift 2 ;;
+    --root-password-file) root_pw_file="$2"; shift 2 ;;
+    --key-root) key_root="$2"; shift 2 ;;
+    --secrets-dir) secrets="$2"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -*) echo "setup-rbac: unknown option $1" >&2; exit 2 ;;
+    *) hosts+=("$1"); shift ;;
+  esac
+done
+[ -n "$root_pw_file" ] && [ -n "$secrets" ] || { echo "setup-rbac: --root-password-file and --secrets-dir are required (see --help)" >&2; exit 2; }
+command -v etcdctl >/dev/null || { echo "setup-rbac: etcdctl not found: apt-get install -y etcd-client" >&2; exit 1; }
+for h in "${hosts[@]}"; do
+  [[ "$h" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] && [ ${#h} -le 63 ] || { echo "setup-rbac: '$h' is not a DNS-label host name" >&2; exit 2; }
+done
+mkdir -p "$secrets"; chmod 700 "$secrets"
+export ETCDCTL_API=3
+root_pw="$(cat "$root_pw_file")"
+auth_on=false
+# etcdctl 3.4 has no 'auth status': with auth on, an anonymous request is refused with 'user name is empty'
+probe="$(etcdctl --endpoints "$endpoints" user list 2>&1 || true)"
+case "$probe" in *"user name is empty"*) auth_on=true ;; esac
+ctl() {
+  if $auth_on; then etcdctl --endpoints "$endpoints" --user "root:$root_pw" "$@"; else etcdctl --endpoints "$endpoints" "$@"; fi
+}
+have_user() { ctl user list | grep -qx "$1"; }
+have_role() { ctl role list | grep -qx "$1"; }
+new_password() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 24; }
+ensure_user() { # name password-file
+  local pw
+  if [ ! -f "$2" ]; then (umask 077; new_password > "$2"); fi
+  pw="$(cat "$2")"
+  if ! have_user "$1"; then ctl user add "$1" --new-user-password="$pw" >/dev/null; fi
+}
+grant() { # role perm key [--prefix]
+  ctl role grant-permission "$1" "$2" "$3" ${4:-} >/dev/null
+}
+
+if ! have_user root; then ctl user add root --new-user-password="$root_pw" >/dev/null; fi
+have_role root || ctl role add root >/dev/null
+ctl user grant-role root root >/dev/null
+
+for h in "${hosts[@]}"; do
+  role="intent-host-$h"
+  have_role "$role" || ctl role add "$role" >/dev/null
+  grant "$role" read "$key_root/assign/$h/" --prefix
+  grant "$role" readwrite "$key_root/status/$h/" --prefix
+  grant "$role" readwrite "$key_root/live/$h"
+  grant "$role" readwrite "$key_root/hosts/$h"
+  grant "$role" readwrite "$key_root/endpoints/" --prefix
+  grant "$role" readwrite "$key_root/rollout/" --prefix
+  ensure_user "$h" "$secrets/$h.password"
+  ctl user grant-role "$h" "$role" >/dev/null
+  echo "host $h: user $h, password in $secrets/$h.password"
+done
+
+have_role intent-leader || ctl role add intent-leader >/dev/null
+grant intent-leader read "$key_root/" --prefix
+for p in assign placement leader; do grant intent-leader readwrite "$key_root/$p/" --prefix; done
+ensure_user intent-leader "$secrets/intent-leader.password"
+ctl user grant-role intent-leader intent-leader >/dev/null
+
+have_role intent-api || ctl role add intent-api >/dev/null
+grant intent-api read "$key_root/" --prefix
+for p in apps hosts; do grant intent-api readwrite "$key_root/$p/" --prefix; done
+ensure_user intent-api "$secrets/intent-api.password"
+ctl user grant-role intent-api intent-api >/dev/null
+
+if ! $auth_on; then ctl auth enable >/dev/null; echo "auth enabled"; fi
+echo "done: every intent process now needs --etcd-user NAME --etcd-password-file $secrets/NAME.password"
