@@ -42,13 +42,15 @@ final class ConfinedTree {
     private final int maxEntries;
     private final Set<Path> dirs = new HashSet<>();
     private final List<Path> links = new ArrayList<>();
-    private final List<Path> written = new ArrayList<>();
+    private final java.util.function.Consumer<Path> onFile;
     private final byte[] buf = new byte[1 << 16];
     private long bytes;
     private int entries;
 
-    ConfinedTree(Path root, long maxBytes, int maxEntries) throws IOException {
+    ConfinedTree(Path root, long maxBytes, int maxEntries, java.util.function.Consumer<Path> onFile)
+            throws IOException {
         this.root = root.toRealPath();
+        this.onFile = onFile;
         this.maxBytes = maxBytes;
         this.maxEntries = maxEntries;
         dirs.add(this.root);
@@ -62,11 +64,9 @@ final class ConfinedTree {
         return bytes;
     }
 
-    /** Every regular file and directory written, for fsync. */
-    List<Path> written() {
-        List<Path> all = new ArrayList<>(written);
-        all.addAll(dirs);
-        return all;
+    /** Every directory created, for fsync once all entries are in (files are handed to onFile as written). */
+    List<Path> dirs() {
+        return new ArrayList<>(dirs);
     }
 
     /** The entry's path inside the tree; refuses absolute names, {@code ..} and the marker's name. */
@@ -143,7 +143,7 @@ final class ConfinedTree {
         if (mtimeMillis > 0) {
             Files.setLastModifiedTime(p, FileTime.fromMillis(mtimeMillis));
         }
-        written.add(p);
+        onFile.accept(p);
     }
 
     void symlink(String name, String target) throws IOException, UnsafeArchiveException {
@@ -280,7 +280,6 @@ final class ConfinedTree {
             throw new UnsafeArchiveException("entry '" + printable(name) + "' would replace a directory");
         }
         Files.delete(p);
-        written.remove(p);
     }
 
     static Set<PosixFilePermission> perms(int mode) {

@@ -53,16 +53,15 @@ final class Installer {
         active.add(tmp);
         try {
             Files.createDirectory(tmp);
-            List<Path> written = archive == null ? List.of() : unpacker.unpack(archive, format, tmp);
+            SyncBatch sync = new SyncBatch();
+            List<Path> dirs = archive == null ? List.of(tmp) : unpacker.unpack(archive, format, tmp, sync::submit);
             InstallLayout.Marker marker = new InstallLayout.Marker(app, version, sha256, imageId, Instant.now());
             Path m = tmp.resolve(InstallLayout.MARKER);
             Files.write(m, Json.write(marker), java.nio.file.StandardOpenOption.CREATE_NEW,
                     java.nio.file.StandardOpenOption.WRITE);
-            for (Path p : written) {
-                Durable.fsync(p);
-            }
-            Durable.fsync(m);
-            Durable.fsync(tmp);
+            sync.submit(m);
+            dirs.forEach(sync::submit);
+            sync.await();
             commit(tmp, target);
             Durable.fsync(appDir);
             return marker;

@@ -32,9 +32,13 @@ final class Unpacker {
         this.maxEntries = maxEntries;
     }
 
-    /** Unpacks {@code archive} into {@code dest}; returns everything written, for fsync. */
-    List<Path> unpack(Path archive, String format, Path dest) throws IOException, PrepareException {
-        ConfinedTree tree = new ConfinedTree(dest, maxBytes, maxEntries);
+    /**
+     * Unpacks {@code archive} into {@code dest}, handing each regular file to {@code onFile} once written;
+     * returns the directories created, for fsync.
+     */
+    List<Path> unpack(Path archive, String format, Path dest, java.util.function.Consumer<Path> onFile)
+            throws IOException, PrepareException {
+        ConfinedTree tree = new ConfinedTree(dest, maxBytes, maxEntries, onFile);
         try {
             switch (format) {
                 case VersionSpec.TAR -> {
@@ -57,7 +61,7 @@ final class Unpacker {
             throw new PrepareException("archive is corrupt (" + format + "): " + e.getMessage(), e);
         }
         tree.checkLinks();
-        return tree.written();
+        return tree.dirs();
     }
 
     private static void tar(InputStream in, ConfinedTree tree) throws IOException, PrepareException {

@@ -43,7 +43,8 @@ class UnpackerTest {
 
     void assertRefused(String format, byte[] archive, String why) throws IOException {
         Path a = write("hostile." + format, archive);
-        UnsafeArchiveException e = assertThrows(UnsafeArchiveException.class, () -> unpacker.unpack(a, format, dest));
+        UnsafeArchiveException e = assertThrows(UnsafeArchiveException.class,
+                () -> unpacker.unpack(a, format, dest, p -> { }));
         assertTrue(e.getMessage().contains(why), e.getMessage());
         assertEquals(List.of("a", "a/b"), outsideEntries(), "nothing was written outside the install");
         assertFalse(Files.exists(tmp.resolve("escaped")), "nothing escaped to the temp dir");
@@ -53,7 +54,7 @@ class UnpackerTest {
     void tarGzUnpacksFilesAndDirectoriesAndKeepsExecBits() throws Exception {
         byte[] a = Archives.of().dir("bin").file("bin/server", "#!/bin/sh\necho hi\n".getBytes(), 0755)
                 .file("conf/app.properties", "x=1").file("./README", "hello").tarGz();
-        unpacker.unpack(write("ok.tar.gz", a), "tar.gz", dest);
+        unpacker.unpack(write("ok.tar.gz", a), "tar.gz", dest, p -> { });
         assertEquals("hello", Files.readString(dest.resolve("README")));
         assertEquals("x=1", Files.readString(dest.resolve("conf/app.properties")));
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dest.resolve("bin/server"));
@@ -64,14 +65,14 @@ class UnpackerTest {
     @Test
     void zipUnpacksAndKeepsExecBits() throws Exception {
         byte[] a = Archives.of().file("bin/run", "#!/bin/sh\n".getBytes(), 0750).file("data.txt", "d").zip();
-        unpacker.unpack(write("ok.zip", a), "zip", dest);
+        unpacker.unpack(write("ok.zip", a), "zip", dest, p -> { });
         assertTrue(Files.isExecutable(dest.resolve("bin/run")));
         assertEquals("d", Files.readString(dest.resolve("data.txt")));
     }
 
     @Test
     void plainTarWorks() throws Exception {
-        unpacker.unpack(write("ok.tar", Archives.of().file("f", "plain").tar()), "tar", dest);
+        unpacker.unpack(write("ok.tar", Archives.of().file("f", "plain").tar()), "tar", dest, p -> { });
         assertEquals("plain", Files.readString(dest.resolve("f")));
     }
 
@@ -79,7 +80,7 @@ class UnpackerTest {
     void symlinksThatStayInsideAreKept() throws Exception {
         byte[] a = Archives.of().file("lib/libx.so.1", "elf").symlink("lib/libx.so", "libx.so.1")
                 .symlink("bin/lib", "../lib").symlink("self", ".").tarGz();
-        unpacker.unpack(write("links.tar.gz", a), "tar.gz", dest);
+        unpacker.unpack(write("links.tar.gz", a), "tar.gz", dest, p -> { });
         assertTrue(Files.isSymbolicLink(dest.resolve("lib/libx.so")));
         assertEquals("elf", Files.readString(dest.resolve("bin/lib/libx.so")));
     }
@@ -131,7 +132,7 @@ class UnpackerTest {
 
     @Test
     void hardLinksToEarlierFilesWork() throws Exception {
-        unpacker.unpack(write("h.tar", Archives.of().file("a", "same").hardlink("b", "a").tar()), "tar", dest);
+        unpacker.unpack(write("h.tar", Archives.of().file("a", "same").hardlink("b", "a").tar()), "tar", dest, p -> { });
         assertEquals("same", Files.readString(dest.resolve("b")));
     }
 
@@ -169,10 +170,10 @@ class UnpackerTest {
     @Test
     void garbageIsACorruptArchiveNotACrash() throws Exception {
         Path a = write("junk.tar.gz", "this is not gzip".getBytes());
-        PrepareException e = assertThrows(PrepareException.class, () -> unpacker.unpack(a, "tar.gz", dest));
+        PrepareException e = assertThrows(PrepareException.class, () -> unpacker.unpack(a, "tar.gz", dest, p -> { }));
         assertTrue(e.getMessage().contains("corrupt") || e.getMessage().contains("Not in GZIP"), e.getMessage());
         Path z = write("junk.zip", "this is not a zip".getBytes());
-        assertThrows(PrepareException.class, () -> unpacker.unpack(z, "zip", dest));
+        assertThrows(PrepareException.class, () -> unpacker.unpack(z, "zip", dest, p -> { }));
         assertFalse(Files.exists(tmp.resolve("escaped"), LinkOption.NOFOLLOW_LINKS));
     }
 }
