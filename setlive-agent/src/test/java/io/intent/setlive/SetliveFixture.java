@@ -99,5 +99,10 @@ final class SetliveFixture implements AutoCloseable {
     public void close() {
         store.close();
         etcd.close();
+        try {
+            RunitRuntime.deleteTree(work);
+        } catch (java.io.IOException e) {
+            // a temp dir; the OS cleans it eventually
+        }
     }
 }
