@@ -2,28 +2,31 @@ package io.intent.api.plan;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.intent.api.status.Observed;
+import io.intent.dispatcher.PlanInput;
+import io.intent.dispatcher.Planner;
+import io.intent.dispatcher.Slot;
 import io.intent.store.codec.FieldError;
 import io.intent.store.codec.Validation;
 import io.intent.store.etcd.Entry;
 import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Placement;
-import io.intent.store.model.Resources;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * What applying a set of intents would change: per app the intent diff against etcd, the validation errors, and
- * a placement preview. Pure.
+ * where the dispatcher's own {@link Planner} would place it. Pure.
  *
- * <p>The preview is an approximation, not the dispatcher's planner (not available to the API when this was
- * written): a host is eligible when it is registered, live, not drained, carries every required label and has
- * room for the app's resources next to the other apps placed on it; hosts the app already runs on come first,
- * then by preferred-label score and name. Rollout limits (maxUnavailable) are ignored.
+ * <p>The preview runs the planner over the observed snapshot with the proposed intents in place of the stored
+ * ones, every other app unchanged. Hosts that are not live are treated as past their grace period (the planner
+ * moves instances off them), and the rollout (maxUnavailable) that paces the change is not simulated.
  */
 public final class Plan {
     /** The whole preview. */
@@ -39,17 +42,16 @@ public final class Plan {
     /**
      * Where the app would run.
      *
-     * @param eligible how many hosts could take it
-     * @param hosts    the hosts it would be placed on
-     * @param current  the hosts the dispatcher placed it on now
-     * @param pending  why fewer than {@code wanted} hosts, when so
+     * @param hosts   the hosts the planner would place it on
+     * @param current the hosts the dispatcher placed it on now
+     * @param pending why fewer than {@code wanted} hosts, when so
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Preview(int wanted, int eligible, List<String> hosts, List<String> current, String pending) {
+    public record Preview(int wanted, List<String> hosts, List<String> current, String pending) {
     }
 
-    static final String NOTE = "placement is a preview (registered, live, undrained hosts with the required labels"
-            + " and free capacity); the dispatcher decides, and rolls out within maxUnavailable";
+    static final String NOTE = "placement is the dispatcher's planner run on the current snapshot with these intents;"
+            + " hosts that are not live count as gone, and the rollout pace (maxUnavailable) is not shown";
 
     private Plan() {
     }
@@ -58,6 +60,8 @@ public final class Plan {
         List<AppPlan> plans = new ArrayList<>();
         boolean valid = true;
         int changed = 0;
+        Map<String, AppIntent> placeable = new HashMap<>();
+        Map<String, AppPlan> partial = new TreeMap<>();
         for (var e : new TreeMap<>(proposed).entrySet()) {
             String name = e.getKey();
             AppIntent next = e.getValue();
@@ -66,7 +70,7 @@ public final class Plan {
                     : Validation.check(name, next);
             if (!errors.isEmpty()) {
                 valid = false;
-                plans.add(new AppPlan(name, "invalid", errors, null, null));
+                partial.put(name, new AppPlan(name, "invalid", errors, null, null));
                 continue;
             }
             AppIntent before = cur != null && cur.valid() ? cur.value() : null;
@@ -75,90 +79,44 @@ public final class Plan {
             if (!action.equals("unchanged")) {
                 changed++;
             }
-            plans.add(new AppPlan(name, action, null, changes, place(name, next, o)));
+            placeable.put(name, next);
+            partial.put(name, new AppPlan(name, action, null, changes, null));
+        }
+        Map<String, Placement> placed = place(placeable, o);
+        for (AppPlan p : partial.values()) {
+            Placement next = placed.get(p.name());
+            if (next == null) {
+                plans.add(p);
+                continue;
+            }
+            Entry<Placement> now = o.placements().get(p.name());
+            List<String> current = now != null && now.valid() ? now.value().hosts() : List.of();
+            plans.add(new AppPlan(p.name(), p.action(), null, p.changes(),
+                    new Preview(next.wanted(), next.hosts(), current, next.pendingReason())));
         }
         return new Result(o.revision(), valid, changed, plans, NOTE);
     }
 
-    static Preview place(String name, AppIntent app, Observed o) {
-        Entry<Placement> pe = o.placements().get(name);
-        List<String> current = pe != null && pe.valid() ? pe.value().hosts() : List.of();
-        Map<String, Resources> used = used(name, o);
-        Resources need = app.resourcesOrDefault();
-        List<String> eligible = new ArrayList<>();
-        Map<String, String> why = new TreeMap<>();
-        for (var h : o.hosts().entrySet()) {
-            String reason = ineligible(h.getKey(), h.getValue(), app, need, used, o);
-            if (reason == null) {
-                eligible.add(h.getKey());
-            } else {
-                why.put(h.getKey(), reason);
-            }
-        }
-        eligible.sort(Comparator.<String>comparingInt(h -> current.contains(h) ? 0 : 1)
-                .thenComparing(h -> -score(o.hosts().get(h).value(), app))
-                .thenComparing(h -> h));
-        int wanted = app.scaleOrDefault();
-        List<String> hosts = eligible.subList(0, Math.min(wanted, eligible.size()));
-        String pending = null;
-        if (hosts.size() < wanted) {
-            pending = "only " + eligible.size() + " of " + wanted + " hosts eligible"
-                    + (why.isEmpty() ? "" : ": " + why);
-        }
-        return new Preview(wanted, eligible.size(), List.copyOf(hosts), current, pending);
-    }
-
-    private static String ineligible(String host, Entry<HostSpec> e, AppIntent app, Resources need,
-                                     Map<String, Resources> used, Observed o) {
-        if (!e.valid()) {
-            return "host spec unreadable";
-        }
-        HostSpec h = e.value();
-        if (!o.live().containsKey(host)) {
-            return "not live";
-        }
-        if (h.drainOrDefault()) {
-            return "draining";
-        }
-        for (var l : app.constraintsOrDefault().labels().entrySet()) {
-            if (!l.getValue().equals(h.labels().get(l.getKey()))) {
-                return "lacks label " + l.getKey() + "=" + l.getValue();
-            }
-        }
-        Resources cap = h.capacityOrDefault();
-        Resources u = used.getOrDefault(host, Resources.NONE);
-        if (cap.cpu() > 0 && u.cpu() + need.cpu() > cap.cpu() + 1e-9) {
-            return "cpu full";
-        }
-        if (cap.memoryMb() > 0 && u.memoryMb() + need.memoryMb() > cap.memoryMb()) {
-            return "memory full";
-        }
-        return null;
-    }
-
-    /** What other apps' placements reserve on each host. */
-    private static Map<String, Resources> used(String except, Observed o) {
-        Map<String, Resources> used = new HashMap<>();
-        o.placements().forEach((app, p) -> {
-            Entry<AppIntent> a = o.apps().get(app);
-            if (app.equals(except) || !p.valid() || a == null || !a.valid()) {
-                return;
-            }
-            Resources r = a.value().resourcesOrDefault();
-            for (String h : p.value().hosts()) {
-                used.merge(h, r, (x, y) -> new Resources(x.cpu() + y.cpu(), x.memoryMb() + y.memoryMb()));
+    /** The planner's placements with {@code proposed} replacing the stored intents of those apps. */
+    static Map<String, Placement> place(Map<String, AppIntent> proposed, Observed o) {
+        List<PlanInput.App> apps = new ArrayList<>();
+        o.apps().forEach((name, e) -> {
+            if (!proposed.containsKey(name)) {
+                apps.add(e.valid() ? PlanInput.App.valid(name, e.value(), e.modRevision())
+                        : PlanInput.App.broken(name, e.modRevision(), e.error()));
             }
         });
-        return used;
-    }
-
-    private static int score(HostSpec h, AppIntent app) {
-        int s = 0;
-        for (var p : app.constraintsOrDefault().prefer().entrySet()) {
-            if (p.getValue().equals(h.labels().get(p.getKey()))) {
-                s++;
+        proposed.forEach((name, intent) -> apps.add(PlanInput.App.valid(name, intent, o.revision() + 1)));
+        Map<String, HostSpec> hosts = new HashMap<>();
+        o.hosts().forEach((name, e) -> {
+            if (e.valid()) {
+                hosts.put(name, e.value());
             }
-        }
-        return s;
+        });
+        Map<Slot, Assignment> current = new HashMap<>();
+        o.assignments().forEach((host, byApp) -> byApp.forEach((app, e) -> current.put(new Slot(host, app),
+                e.valid() ? e.value() : null)));
+        var plan = Planner.plan(PlanInput.of(apps, hosts, new HashSet<>(o.live().keySet()), Set.of(), current));
+        return plan.placements();
     }
 }
