@@ -1,0 +1,150 @@
+package io.intent.leader;
+
+import io.intent.dispatcher.Dispatcher;
+import io.intent.store.codec.Json;
+import io.intent.store.config.ConfigDefaults;
+import io.intent.store.config.EtcdOptions;
+import io.intent.store.converge.AgentServer;
+import io.intent.store.converge.Logging;
+import io.intent.store.etcd.EtcdStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code leader} process: a candidate that campaigns and runs the dispatcher only while it leads, with
+ * {@code /healthz} and {@code /metrics}. Run two or more for failover; SIGTERM resigns so a standby takes over
+ * at once. {@code leader who-leads} prints the current leader. Options come from flags, {@code INTENT_*}
+ * environment variables or a {@code --config} file.
+ */
+@Command(name = "intent-leader", mixinStandardHelpOptions = true, subcommands = LeaderMain.WhoLeads.class,
+        description = "Leader election + dispatcher: assigns app instances to hosts while it leads.")
+public final class LeaderMain implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(LeaderMain.class);
+
+    @Mixin
+    EtcdOptions etcd = new EtcdOptions();
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML/JSON file of option: value (env INTENT_CONFIG); flags and env win over it")
+    Path config;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "this candidate's name. Default: <hostname>-<pid>")
+    String name;
+
+    @Option(names = "--lease-ttl", paramLabel = "SECONDS", defaultValue = "5",
+            description = "TTL of the leader's lease: a crashed leader is replaced after about this long. "
+                    + "Default: ${DEFAULT-VALUE}")
+    int leaseTtlSeconds;
+
+    @Option(names = "--host-grace", paramLabel = "SECONDS", defaultValue = "30",
+            description = "how long a host may be silent before its instances move. Default: ${DEFAULT-VALUE}")
+    double hostGraceSeconds;
+
+    @Option(names = "--coalesce-ms", paramLabel = "MS", defaultValue = "50",
+            description = "how long to gather changes before planning. Default: ${DEFAULT-VALUE}")
+    int coalesceMs;
+
+    @Option(names = "--resync", paramLabel = "SECONDS", defaultValue = "300",
+            description = "full re-read of assignments and placements. Default: ${DEFAULT-VALUE}")
+    int resyncSeconds;
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
+            description = "port of /healthz and /metrics on 127.0.0.1; 0 picks a free one, -1 disables. "
+                    + "Default: ${DEFAULT-VALUE}")
+    int httpPort;
+
+    @Option(names = "--unsafe-fence-only", hidden = true,
+            description = "test mode: ignore the lease deadline and rely on the fence alone")
+    boolean fenceOnly;
+
+    public static void main(String[] args) {
+        System.exit(commandLine(args).execute(args));
+    }
+
+    static CommandLine commandLine(String[] args) {
+        return new CommandLine(new LeaderMain()).setDefaultValueProvider(ConfigDefaults.from(args, System.getenv()));
+    }
+
+    String candidateName() {
+        if (name != null) {
+            return name;
+        }
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host.replaceAll("\\..*$", "") + "-" + ProcessHandle.current().pid();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Logging.init();
+        String me = candidateName();
+        Dispatcher.Settings settings = new Dispatcher.Settings(Duration.ofMillis((long) (hostGraceSeconds * 1000)),
+                Duration.ofMillis(coalesceMs), Duration.ofSeconds(Math.max(1, resyncSeconds)));
+        EtcdStore store = EtcdStore.connect(etcd.toConfig());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        LeaderProcess process = LeaderProcess.start(store, me, Duration.ofSeconds(leaseTtlSeconds), settings,
+                registry, fenceOnly);
+        AgentServer server = null;
+        if (httpPort >= 0) {
+            server = AgentServer.start("127.0.0.1", httpPort, registry, () -> {
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("name", me);
+                body.put("state", process.election().state().name().toLowerCase());
+                body.put("leader", process.leading());
+                return new AgentServer.Health(true, Json.writeString(body));
+            });
+            log.info("leader candidate {}: /healthz and /metrics on http://127.0.0.1:{}", me, server.port());
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        AgentServer httpServer = server;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("{} shutting down: resigning", me);
+            process.close();
+            if (httpServer != null) {
+                httpServer.close();
+            }
+            store.close();
+            done.countDown();
+        }, "shutdown"));
+        log.info("leader candidate {} started (lease TTL {} s, host grace {} s)", me, leaseTtlSeconds,
+                hostGraceSeconds);
+        done.await();
+        return 0;
+    }
+
+    /** Prints who leads, as JSON, or exits 3 when nobody does. */
+    @Command(name = "who-leads", description = "print the current leader as JSON")
+    static final class WhoLeads implements Callable<Integer> {
+        @Mixin
+        EtcdOptions etcd = new EtcdOptions();
+
+        @Override
+        public Integer call() {
+            try (EtcdStore store = EtcdStore.connect(etcd.toConfig())) {
+                var leader = LeaderElection.whoLeads(store);
+                if (leader.isEmpty()) {
+                    System.out.println("{\"leader\":null}");
+                    return 3;
+                }
+                System.out.println(Json.writeString(leader.get()));
+                return 0;
+            }
+        }
+    }
+}
