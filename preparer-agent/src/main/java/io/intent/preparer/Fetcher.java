@@ -207,7 +207,7 @@ final class Fetcher {
                     throw sink.failure;
                 }
                 long now = System.nanoTime();
-                if (now - sink.lastProgress > idle) {
+                if (sink.started && now - sink.lastProgress > idle) {
                     sink.cancel();
                     f.cancel(true);
                     throw new PrepareException("download of " + uri + " stalled: no data for "
@@ -257,6 +257,7 @@ final class Fetcher {
         volatile long total = -1;
         volatile long lastProgress = System.nanoTime();
         volatile PrepareException failure;
+        volatile boolean started;
         private volatile Flow.Subscription subscription;
 
         Sink(String url, FileChannel out, long limit, Progress progress) {
@@ -295,6 +296,8 @@ final class Fetcher {
         @Override
         public void onSubscribe(Flow.Subscription s) {
             subscription = s;
+            lastProgress = System.nanoTime();
+            started = true;
             s.request(1);
         }
 

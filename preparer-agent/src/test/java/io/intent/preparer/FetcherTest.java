@@ -43,7 +43,7 @@ class FetcherTest {
     @BeforeEach
     void setUp() throws IOException {
         PreparerSettings s = PreparerSettings.defaults(root)
-                .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30));
+                .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(30));
         cache = new ArtifactCache(s.cacheDir());
         fetcher = new Fetcher(cache, s);
     }
@@ -129,6 +129,30 @@ class FetcherTest {
         assertArrayEquals(BODY, Files.readAllBytes(p));
         assertTrue(seen.stream().anyMatch(x -> x[0] > 0 && x[0] < BODY.length && x[1] == BODY.length),
                 "progress between 0 and total was reported");
+    }
+
+    @Test
+    void aDownloadMayLastLongerThanTheConnectTimeoutWhileDataFlows() throws Exception {
+        server.slowMillis = 100;
+        server.slowChunk = 12 * 1024;
+        PreparerSettings s = PreparerSettings.defaults(root)
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(30));
+        long t0 = System.nanoTime();
+        Path p = new Fetcher(cache, s).fetch(server.url("slow", "a.bin"), SHA, (d, t) -> { });
+        assertTrue(System.nanoTime() - t0 > Duration.ofSeconds(2).toNanos(), "the body took over 2 s");
+        assertArrayEquals(BODY, Files.readAllBytes(p));
+    }
+
+    @Test
+    void aDownloadOverTheTotalTimeoutFails() throws Exception {
+        server.slowMillis = 100;
+        server.slowChunk = 12 * 1024;
+        PreparerSettings s = PreparerSettings.defaults(root)
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(1));
+        PrepareException e = assertThrows(PrepareException.class,
+                () -> new Fetcher(cache, s).fetch(server.url("slow", "a.bin"), SHA, (d, t) -> { }));
+        assertTrue(e.getMessage().contains("took longer than"), e.getMessage());
+        assertEquals(List.of(), cacheFiles());
     }
 
     @Test
