@@ -1,0 +1,323 @@
+package io.intent.demo;
+
+import io.intent.store.KeyLayout;
+import io.intent.store.converge.Logging;
+import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.model.AgentStatus;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Phase;
+import io.intent.store.model.Placement;
+import io.intent.store.model.VersionSpec;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./intent demo}: a local etcd, two leader candidates, the API with its web page, and simulated hosts
+ * (127.0.0.2, .3, …), each running the three agents in its own sandbox root with the {@code file} iptables
+ * backend and runit. Loads {@code test-data/demo/}, waits until it has converged, prints what to try, and
+ * stops everything it started on Ctrl-C. Running it again starts from a clean slate.
+ */
+@Command(name = "intent demo", mixinStandardHelpOptions = true,
+        description = "Runs intent on this machine: etcd, two leaders, the API, simulated hosts; Ctrl-C stops it.")
+public final class Demo implements Callable<Integer> {
+    /** Where the demo intents point their artifacts: the demo's own artifact server. */
+    static final int ARTIFACT_PORT = 18080;
+
+    @Option(names = "--hosts", defaultValue = "3", description = "simulated hosts (2-20). Default: ${DEFAULT-VALUE}")
+    int hosts;
+
+    @Option(names = "--state-dir", defaultValue = ".intent-demo",
+            description = "where etcd data, host roots and logs go (git-ignored). Default: ${DEFAULT-VALUE}")
+    Path stateDir;
+
+    @Option(names = "--api-port", defaultValue = "8080", description = "API and web page port. Default: ${DEFAULT-VALUE}")
+    int apiPort;
+
+    @Option(names = "--etcd-port", defaultValue = "23790", description = "etcd client port. Default: ${DEFAULT-VALUE}")
+    int etcdPort;
+
+    @Option(names = "--timeout", defaultValue = "180", description = "seconds to wait for convergence. Default: ${DEFAULT-VALUE}")
+    int timeoutSeconds;
+
+    @Option(names = "--exit-when-converged", description = "stop everything once converged (for tests and CI)")
+    boolean exitWhenConverged;
+
+    private final Children children = new Children();
+    private Vertx vertx;
+
+    public static void main(String[] args) {
+        Logging.init();
+        System.exit(new CommandLine(new Demo()).execute(args));
+    }
+
+    static Path repoRoot() {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.isDirectory(p.resolve("test-data/demo-app"))) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            throw new IllegalStateException("run the demo from the intent checkout (test-data/demo-app not found)");
+        }
+        return p;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (hosts < 2 || hosts > 20) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--hosts must be 2-20");
+        }
+        Path repo = repoRoot();
+        stateDir = repo.resolve(stateDir).toAbsolutePath().normalize();
+        cleanUpEarlierRun();
+        Files.createDirectories(stateDir.resolve("logs"));
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "demo-stop"));
+
+        say("building the demo artifacts from test-data/demo-app");
+        Map<String, String> digests = DemoArtifacts.build(repo.resolve("test-data/demo-app"), stateDir.resolve("repo"));
+        Map<String, AppIntent> intents = DemoIntents.load(repo.resolve("test-data/demo"));
+        checkDigests(intents, digests);
+        serveArtifacts(stateDir.resolve("repo"));
+
+        int port = LocalEtcd.port(etcdPort);
+        String etcd = "http://127.0.0.1:" + port;
+        children.add("etcd", LocalEtcd.start(stateDir.resolve("etcd"), port, LocalEtcd.port(0),
+                log("etcd")), log("etcd"));
+        say("etcd is up at " + etcd);
+
+        Map<String, String> env = Map.of("INTENT_ETCD", etcd);
+        for (String name : List.of("leader-a", "leader-b")) {
+            children.java(name, "io.intent.leader.LeaderMain", List.of("--name", name, "--lease-ttl", "5",
+                    "--host-grace", "30", "--http-port", "0"), env, log(name));
+        }
+        int api = LocalEtcd.port(apiPort);
+        children.java("api", "io.intent.api.ApiMain", List.of("--port", Integer.toString(api)), env, log("api"));
+        for (int i = 1; i <= hosts; i++) {
+            String host = "h" + i;
+            children.java(host, "io.intent.node.NodeMain", List.of("--host", host, "--address", "127.0.0." + (i + 1),
+                    "--root", hostRoot(host).toString(), "--backend", "file", "--resync", "10",
+                    "--label", "zone=" + (i % 2 == 0 ? "b" : "a"), "--http-port", "0"), env, log(host));
+        }
+        say("started 2 leader candidates, the API and " + hosts + " hosts (logs in " + stateDir.resolve("logs") + ")");
+
+        try (EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd))) {
+            for (var e : intents.entrySet()) {
+                store.put(store.keys().app(e.getKey()), e.getValue());
+                say("wrote intent " + store.keys().app(e.getKey()) + " (active " + e.getValue().active() + ", scale "
+                        + e.getValue().scaleOrDefault() + ")");
+            }
+            long t0 = System.nanoTime();
+            if (!awaitConverged(store, intents, Duration.ofSeconds(timeoutSeconds))) {
+                say("NOT converged within " + timeoutSeconds + " s: see the logs in " + stateDir.resolve("logs")
+                        + " and `etcdctl --endpoints " + etcd + " get --prefix /intent/status/`");
+                return 1;
+            }
+            say(String.format("converged in %.1f s", (System.nanoTime() - t0) / 1e9));
+            printBanner(store, etcd, api, intents);
+        }
+        if (exitWhenConverged) {
+            return 0;
+        }
+        new CountDownLatch(1).await();
+        return 0;
+    }
+
+    private Path hostRoot(String host) {
+        return stateDir.resolve("hosts").resolve(host);
+    }
+
+    private Path log(String name) {
+        return stateDir.resolve("logs").resolve(name + ".log");
+    }
+
+    private static void say(String s) {
+        System.out.println("demo: " + s);
+    }
+
+    private static void checkDigests(Map<String, AppIntent> intents, Map<String, String> digests) {
+        for (var e : intents.entrySet()) {
+            for (VersionSpec v : e.getValue().versions().values()) {
+                if (v.artifact() == null) {
+                    continue;
+                }
+                String file = v.artifact().substring(v.artifact().lastIndexOf('/') + 1);
+                String actual = digests.get(file);
+                if (actual != null && !actual.equals(v.sha256())) {
+                    throw new IllegalStateException("test-data/demo: " + e.getKey() + " lists sha256 " + v.sha256()
+                            + " for " + file + ", but the build made " + actual
+                            + " (test-data/demo-app changed? update the intent)");
+                }
+            }
+        }
+    }
+
+    private void serveArtifacts(Path dir) throws Exception {
+        vertx = Vertx.vertx();
+        vertx.createHttpServer().requestHandler(req -> {
+            String name = req.path().substring(1);
+            Path f = dir.resolve(name).normalize();
+            if (!name.matches("[A-Za-z0-9._-]+") || !f.startsWith(dir) || !Files.isRegularFile(f)) {
+                req.response().setStatusCode(404).end();
+            } else {
+                req.response().sendFile(f.toString());
+            }
+        }).listen(ARTIFACT_PORT, "127.0.0.1").await(10, TimeUnit.SECONDS);
+    }
+
+    private boolean awaitConverged(EtcdStore store, Map<String, AppIntent> intents, Duration timeout)
+            throws InterruptedException {
+        KeyLayout keys = store.keys();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            List<String> waiting = new ArrayList<>();
+            for (var e : intents.entrySet()) {
+                String app = e.getKey();
+                AppIntent intent = e.getValue();
+                var placement = store.get(keys.placement(app), Placement.class).filter(x -> x.valid());
+                if (placement.isEmpty() || !placement.get().value().complete()) {
+                    waiting.add(app + ": " + placement.map(p -> "pending: " + p.value().pendingReason())
+                            .orElse("not placed yet"));
+                    continue;
+                }
+                for (String host : placement.get().value().hosts()) {
+                    var st = store.get(keys.status(host, app, "setlive"), AgentStatus.class).filter(x -> x.valid());
+                    if (st.isEmpty() || st.get().value().phase() != Phase.READY
+                            || !intent.active().equals(st.get().value().version())) {
+                        waiting.add(app + "@" + host + ": " + st.map(s -> s.value().phase() + " "
+                                + s.value().message()).orElse("no setlive status yet"));
+                        continue;
+                    }
+                    int n = Integer.parseInt(host.substring(1));
+                    String answer = get(http, "http://127.0.0." + (n + 1) + ":" + intent.ports().get(0).port() + "/");
+                    if (!intent.active().equals(answer)) {
+                        waiting.add(app + "@" + host + ": answers '" + answer + "'");
+                    }
+                }
+            }
+            if (waiting.isEmpty()) {
+                return true;
+            }
+            String now = String.join("; ", waiting);
+            if (!now.equals(last)) {
+                say("waiting for " + now);
+                last = now;
+            }
+            Thread.sleep(500);
+        }
+        return false;
+    }
+
+    private static String get(HttpClient http, String url) {
+        try {
+            var r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? r.body().strip() : "HTTP " + r.statusCode();
+        } catch (IOException e) {
+            return "no answer";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    private void printBanner(EtcdStore store, String etcd, int api, Map<String, AppIntent> intents) {
+        String app = intents.keySet().iterator().next();
+        AppIntent intent = intents.get(app);
+        String other = intent.versions().keySet().stream().filter(v -> !v.equals(intent.active())).findFirst()
+                .orElse(intent.active());
+        var placement = store.get(store.keys().placement(app), Placement.class).orElseThrow().value();
+        StringBuilder sb = new StringBuilder("\n");
+        sb.append("intent is running.\n\n");
+        sb.append("  web page and API   http://127.0.0.1:").append(api).append("/\n");
+        for (String h : placement.hosts()) {
+            int n = Integer.parseInt(h.substring(1));
+            sb.append(String.format("  %-18s curl http://127.0.0.%d:%d/%n", app + " on " + h, n + 1,
+                    intent.ports().get(0).port()));
+        }
+        sb.append("  logs               ").append(stateDir.resolve("logs")).append("\n");
+        sb.append("\nTry (in another terminal):\n");
+        sb.append("  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=").append(etcd).append("\n");
+        sb.append("  etcdctl get --prefix /intent/placement/                 # where each app runs\n");
+        sb.append("  etcdctl watch --prefix /intent/status/ &                # every agent's progress, live\n");
+        sb.append("  # deploy ").append(other).append(":\n");
+        sb.append("  etcdctl get --print-value-only /intent/apps/").append(app).append(" | sed 's/\"active\":\"")
+                .append(intent.active()).append("\"/\"active\":\"").append(other).append("\"/' | etcdctl put /intent/apps/")
+                .append(app).append("\n");
+        sb.append("  # roll back: the same with the versions swapped, or\n");
+        sb.append("  ./intent ctl --api http://127.0.0.1:").append(api).append(" rollback app ").append(app)
+                .append("\n");
+        sb.append("  # scale to 2:\n");
+        sb.append("  etcdctl get --print-value-only /intent/apps/").append(app).append(" | sed 's/\"scale\":")
+                .append(intent.scaleOrDefault()).append("/\"scale\":2/' | etcdctl put /intent/apps/").append(app)
+                .append("\n");
+        sb.append("  # kill the leader (the standby takes over within the 5 s lease TTL):\n");
+        sb.append("  etcdctl get --prefix --keys-only /intent/leader/        # the lowest key leads\n");
+        for (var c : children.all()) {
+            if (c.name().startsWith("leader")) {
+                sb.append("  kill -9 ").append(c.process().pid()).append("    # ").append(c.name()).append("\n");
+            }
+        }
+        sb.append("\nCtrl-C stops everything the demo started.\n");
+        System.out.println(sb);
+    }
+
+    /** Stops what an earlier run may have left (its runsvdirs and apps), then clears the state dir. */
+    private void cleanUpEarlierRun() throws IOException {
+        if (!Files.isDirectory(stateDir)) {
+            return;
+        }
+        stopApps();
+        try (Stream<Path> walk = Files.walk(stateDir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private void stopApps() {
+        Path hostsDir = stateDir.resolve("hosts");
+        if (!Files.isDirectory(hostsDir)) {
+            return;
+        }
+        try (Stream<Path> roots = Files.list(hostsDir)) {
+            for (Path root : roots.toList()) {
+                try {
+                    io.intent.setlive.Runsvdir.shutdown(root.resolve("services"), root.resolve("setlive"),
+                            Duration.ofSeconds(5));
+                } catch (IOException | RuntimeException e) {
+                    System.err.println("demo: could not stop the apps under " + root + ": " + e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("demo: " + e.getMessage());
+        }
+    }
+
+    private synchronized void stop() {
+        System.out.println("\ndemo: stopping everything it started");
+        children.stopAll(15);
+        stopApps();
+        if (vertx != null) {
+            vertx.close();
+            vertx = null;
+        }
+    }
+}
