@@ -1,0 +1,163 @@
+package io.intent.preparer;
+
+import static io.intent.preparer.Intents.HOST;
+import static io.intent.preparer.Intents.versions;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.intent.store.InstallLayout;
+import io.intent.store.KeyLayout;
+import io.intent.store.converge.AgentRuntime;
+import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.model.AgentStatus;
+import io.intent.store.model.Phase;
+import io.intent.store.model.VersionSpec;
+import io.intent.testkit.EtcdCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Docker versions against the real dockerd: docker-archive loaded, local images used, missing ones reported. */
+class DockerPrepareTest {
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static EtcdCluster etcd;
+    static int roots;
+
+    @TempDir
+    Path dir;
+    EtcdStore store;
+    KeyLayout keys;
+    InstallLayout layout;
+    String keyRoot;
+    LocalImages images;
+    final String tag = UUID.randomUUID().toString().substring(0, 8);
+    final List<Runnable> stops = new ArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        LocalImages.requireDocker();
+        etcd = EtcdCluster.single();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (etcd != null) {
+            etcd.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp() {
+        keyRoot = "/dock" + (++roots);
+        store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withRoot(keyRoot));
+        keys = store.keys();
+        layout = new InstallLayout(dir.resolve("root"));
+        images = new LocalImages();
+    }
+
+    @AfterEach
+    void tearDown() {
+        for (int i = stops.size() - 1; i >= 0; i--) {
+            stops.get(i).run();
+        }
+        images.close();
+        store.close();
+    }
+
+    void agent() {
+        PreparerMain main = new PreparerMain();
+        new CommandLine(main).parseArgs("--etcd", String.join(",", etcd.endpoints()), "--key-root", keyRoot,
+                "--host", HOST, "--root", layout.root().toString(), "--http-port", "-1", "--resync", "1",
+                "--download-timeout", "30");
+        AgentRuntime runtime = main.start();
+        stops.add(() -> {
+            runtime.close();
+            main.factory().close();
+        });
+    }
+
+    AgentStatus awaitPhase(String app, Phase phase) {
+        AgentStatus[] out = new AgentStatus[1];
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            AgentStatus s = store.get(keys.status(HOST, app, Preparer.AGENT), AgentStatus.class)
+                    .map(e -> e.value()).orElseThrow(() -> new AssertionError("no status for " + app));
+            assertEquals(phase, s.phase(), s.message());
+            out[0] = s;
+        });
+        return out[0];
+    }
+
+    @Test
+    void aDockerArchiveIsLoadedIntoDockerdAndItsIdRecordedThenCollectedWhenUnlisted() throws Exception {
+        String archRef = "intent-test/prep-archive:" + tag;
+        String localRef = "intent-test/prep-local:" + tag;
+        String archId = images.build(archRef, dir);
+        Path archive = images.save(archRef, dir.resolve("app.docker.tar"));
+        LocalImages.remove(archRef);
+        assertNull(LocalImages.idOf(archId), "the image is gone before the agent loads it");
+        String localId = images.build(localRef, dir);
+
+        agent();
+        var fromArchive = new VersionSpec(archive.toUri().toString(), Archives.sha(Files.readAllBytes(archive)),
+                null, VersionSpec.DOCKER_ARCHIVE);
+        var fromLocal = new VersionSpec(null, null, localRef, null);
+        store.put(keys.assignment(HOST, "svc"), Intents.docker("svc", 1, versions("1.0", fromArchive,
+                "2.0", fromLocal)));
+        AgentStatus s = awaitPhase("svc", Phase.READY);
+        assertEquals(List.of("1.0", "2.0"), s.details().get("versions"));
+        assertEquals(archId, LocalImages.idOf(archId), "dockerd has the loaded image");
+        assertEquals(archId, layout.completed("svc", "1.0").orElseThrow().imageId());
+        assertEquals(localId, layout.completed("svc", "2.0").orElseThrow().imageId());
+
+        // drop both versions (2.0 stays live through current): the loaded image goes, the operator's stays
+        Files.createDirectories(layout.appDir("svc"));
+        Files.createSymbolicLink(layout.current("svc"), Path.of("../../installs/svc/2.0"));
+        var other = new VersionSpec(null, null, localRef, null);
+        store.put(keys.assignment(HOST, "svc"), Intents.docker("svc", 2, versions("3.0", other)));
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertTrue(Files.notExists(layout.install("svc", "1.0")));
+            assertNull(LocalImages.idOf(archId), "the image the agent loaded was removed");
+        });
+        assertTrue(layout.completed("svc", "2.0").isPresent(), "current is kept");
+        assertEquals(localId, LocalImages.idOf(localRef), "an image the agent did not load is never removed");
+        awaitPhase("svc", Phase.READY);
+    }
+
+    @Test
+    void anImageThatIsNeitherLocalNorPullableFailsClearly() {
+        agent();
+        String ref = "intent-test/never-built:" + tag;
+        store.put(keys.assignment(HOST, "ghost"), Intents.docker("ghost", 1, versions("1.0",
+                new VersionSpec(null, null, ref, null))));
+        AgentStatus s = awaitPhase("ghost", Phase.FAILED);
+        assertTrue(s.message().contains(ref) && s.message().contains("not present locally and pulling it failed"),
+                s.message());
+        assertNotNull(s.nextRetry());
+        assertTrue(Files.notExists(layout.install("ghost", "1.0")));
+    }
+
+    @Test
+    void aDockerArchiveThatIsNotOneFailsClearly() throws Exception {
+        byte[] notDocker = Archives.of().file("hello", "not an image").tar();
+        Path p = Files.write(dir.resolve("fake.tar"), notDocker);
+        agent();
+        store.put(keys.assignment(HOST, "fake"), Intents.docker("fake", 1, versions("1.0",
+                new VersionSpec(p.toUri().toString(), Archives.sha(notDocker), null, VersionSpec.DOCKER_ARCHIVE))));
+        AgentStatus s = awaitPhase("fake", Phase.FAILED);
+        assertTrue(s.message().contains("no manifest.json"), s.message());
+    }
+}
