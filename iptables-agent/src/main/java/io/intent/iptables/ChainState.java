@@ -68,6 +68,10 @@ public record ChainState(String chain, boolean exists, List<String> rules, int j
 
     // iptables-legacy may print a one-word comment unquoted; nft always quotes. Compare one form.
     static String normalise(String line) {
+        int at = line.indexOf("--comment ");
+        if (at < 0 || at + 10 >= line.length() || line.charAt(at + 10) == '"') {
+            return line; // the common case, checked without a regex: 10k rules are parsed on every resync
+        }
         Matcher m = UNQUOTED_COMMENT.matcher(line);
         return m.find() ? m.replaceFirst("--comment \"$1\"") : line;
     }
