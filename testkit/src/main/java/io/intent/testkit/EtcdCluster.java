@@ -36,10 +36,12 @@ public final class EtcdCluster implements AutoCloseable {
         final int peerPort;
         final Path dataDir;
         final Path logFile;
+        final String host;
         Process process;
 
-        Member(String name, int clientPort, int peerPort, Path dataDir, Path logFile) {
+        Member(String name, String host, int clientPort, int peerPort, Path dataDir, Path logFile) {
             this.name = name;
+            this.host = host;
             this.clientPort = clientPort;
             this.peerPort = peerPort;
             this.dataDir = dataDir;
@@ -47,11 +49,11 @@ public final class EtcdCluster implements AutoCloseable {
         }
 
         public String clientUrl() {
-            return "http://127.0.0.1:" + clientPort;
+            return "http://" + host + ":" + clientPort;
         }
 
         String peerUrl() {
-            return "http://127.0.0.1:" + peerPort;
+            return "http://" + host + ":" + peerPort;
         }
 
         public String name() {
@@ -82,15 +84,23 @@ public final class EtcdCluster implements AutoCloseable {
         return start(1);
     }
 
-    /** Starts {@code size} members in parallel and waits until each answers /health. */
+    /** Starts {@code size} members on loopback in parallel and waits until each answers /health. */
     public static EtcdCluster start(int size) {
+        return start(size, "127.0.0.1");
+    }
+
+    /**
+     * Starts {@code size} members listening on {@code host} (e.g. a test bridge's address that network
+     * namespaces can reach) and waits until each answers /health.
+     */
+    public static EtcdCluster start(int size, String host) {
         Path bin = Prerequisites.require("etcd", "etcd-server");
         try {
             Path base = Files.createTempDirectory("intent-etcd-");
             EtcdCluster c = new EtcdCluster(bin, base, base.getFileName().toString());
             for (int i = 0; i < size; i++) {
                 String name = "m" + i;
-                c.members.add(new Member(name, Ports.free(), Ports.free(), base.resolve(name),
+                c.members.add(new Member(name, host, Ports.free(), Ports.free(), base.resolve(name),
                         base.resolve(name + ".log")));
             }
             Runtime.getRuntime().addShutdownHook(new Thread(c::close));

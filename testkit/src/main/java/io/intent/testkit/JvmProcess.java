@@ -23,14 +23,23 @@ public final class JvmProcess implements AutoCloseable {
     }
 
     public static JvmProcess start(Class<?> main, List<String> args, Map<String, String> env, Path log) {
-        List<String> cmd = new ArrayList<>();
+        return start(List.of(), main.getName(), args, env, log);
+    }
+
+    /**
+     * Starts {@code mainClass} behind a command prefix, e.g. {@code ip netns exec NS} to run a simulated host
+     * in its own network namespace ({@code ip netns exec} execs in place, so the pid is the JVM's).
+     */
+    public static JvmProcess start(List<String> prefix, String mainClass, List<String> args, Map<String, String> env,
+                                   Path log) {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xss512k");
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(main.getName());
+        cmd.add(mainClass);
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
