@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -58,8 +57,13 @@ public final class SliceWatch<T> implements AutoCloseable {
     private final String prefix;
     private final Class<T> type;
     private final Listener<T> listener;
-    private final ExecutorService serial;
-    private final ScheduledExecutorService timer;
+    /** Shared by every watch in the process; each watch serialises its own work on top. */
+    private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> daemon(r, "slice-watch"));
+    private static final ScheduledExecutorService TIMER =
+            Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "slice-watch-timer"));
+
+    private final SerialExecutor serial;
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<String, Entry<T>> cache = new HashMap<>();
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile long revision;
@@ -74,9 +78,7 @@ public final class SliceWatch<T> implements AutoCloseable {
         this.prefix = prefix;
         this.type = type;
         this.listener = listener;
-        String name = "watch " + prefix;
-        this.serial = Executors.newSingleThreadExecutor(r -> daemon(r, name));
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, name + " timer"));
+        this.serial = new SerialExecutor(POOL);
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -115,15 +117,11 @@ public final class SliceWatch<T> implements AutoCloseable {
         if (closed) {
             return;
         }
-        try {
-            serial.execute(() -> {
-                if (!closed) {
-                    r.run();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            // closing
-        }
+        serial.execute(() -> {
+            if (!closed) {
+                r.run();
+            }
+        });
     }
 
     /** Runs on the serial thread. */
@@ -241,11 +239,7 @@ public final class SliceWatch<T> implements AutoCloseable {
         failures++;
         Duration d = Backoff.STORE.delay(failures);
         log.warn("{} on {}; retrying in {} ms", why, prefix, d.toMillis());
-        try {
-            timer.schedule(() -> submit(action), d.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // closing
-        }
+        TIMER.schedule(() -> submit(action), d.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void deliver(List<Change<T>> changes, boolean relisted) {
@@ -259,15 +253,15 @@ public final class SliceWatch<T> implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        // queued behind any delivery in progress, so no listener call happens after close returns
         serial.execute(() -> {
             if (watcher != null) {
                 watcher.close();
             }
+            stopped.countDown();
         });
-        serial.shutdown();
-        timer.shutdownNow();
         try {
-            serial.awaitTermination(5, TimeUnit.SECONDS);
+            stopped.await(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
