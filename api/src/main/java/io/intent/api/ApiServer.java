@@ -173,19 +173,21 @@ public final class ApiServer implements AutoCloseable {
             Tokens.Token who = require(ctx, role);
             String rid = ctx.get("requestId");
             Call call = new Call(ctx, who, rid);
-            blocking(rid, () -> run(call, method, endpoint))
+            // only writes (operator and up) keep idempotency records; a read-only POST like /v1/plan needs none
+            boolean write = WRITES.contains(method) && role != Role.VIEWER;
+            blocking(rid, () -> run(call, write, endpoint))
                     .onSuccess(reply -> send(ctx, reply))
                     .onFailure(ctx::fail);
         });
     }
 
-    private Reply run(Call call, HttpMethod method, Endpoint endpoint) throws Exception {
+    private Reply run(Call call, boolean write, Endpoint endpoint) throws Exception {
         String key = call.header("Idempotency-Key");
-        if (key == null || !WRITES.contains(method)) {
+        if (key == null || !write) {
             return endpoint.handle(call);
         }
-        var claim = idempotency.claim(call.principal().name(), key, method.name(), call.ctx().request().path(),
-                call.body());
+        var claim = idempotency.claim(call.principal().name(), key, call.ctx().request().method().name(),
+                call.ctx().request().path(), call.body());
         if (claim.replay() != null) {
             log.info("requestId={} replayed the answer to Idempotency-Key request", call.requestId());
             return claim.replay();

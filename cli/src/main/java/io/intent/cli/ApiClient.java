@@ -1,0 +1,163 @@
+package io.intent.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.intent.store.codec.InvalidValueException;
+import io.intent.store.codec.Json;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * The API as the CLI uses it: JSON requests with the bearer token, answers decoded, errors turned into a
+ * {@link CtlException} carrying the API's message and field errors. Writes carry an Idempotency-Key, so the
+ * retries after a lost connection or a 503 cannot apply a change twice.
+ */
+final class ApiClient {
+    /** An answer: status, decoded body (null when empty), and the ETag if any. */
+    record Response(int status, JsonNode body, String etag) {
+    }
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+    private final Duration timeout;
+
+    ApiClient(String base, String token, Duration timeout) {
+        String b = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        try {
+            this.base = URI.create(b);
+        } catch (IllegalArgumentException e) {
+            throw new CtlException(2, "--api '" + base + "' is not a URL: " + e.getMessage());
+        }
+        this.token = token;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
+
+    Response get(String path) {
+        return send("GET", path, null, null, true);
+    }
+
+    /** GET that answers null on 404 instead of failing. */
+    Response find(String path) {
+        Response r = send("GET", path, null, null, false);
+        if (r.status() == 404) {
+            return null;
+        }
+        check(r);
+        return r;
+    }
+
+    Response put(String path, Object body, String ifMatch) {
+        return send("PUT", path, body, ifMatch, true);
+    }
+
+    Response post(String path, Object body) {
+        return send("POST", path, body, null, true);
+    }
+
+    Response delete(String path, String ifMatch) {
+        return send("DELETE", path, null, ifMatch, true);
+    }
+
+    private Response send(String method, String path, Object body, String ifMatch, boolean failOnError) {
+        byte[] bytes = body == null ? new byte[0] : Json.write(body);
+        String idempotencyKey = method.equals("GET") ? null : UUID.randomUUID().toString();
+        int attempts = 0;
+        while (true) {
+            attempts++;
+            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
+                    .header("Accept", "application/json");
+            if (token != null && !token.isBlank()) {
+                b.header("Authorization", "Bearer " + token.strip());
+            }
+            if (idempotencyKey != null) {
+                b.header("Idempotency-Key", idempotencyKey);
+            }
+            if (ifMatch != null) {
+                b.header("If-Match", ifMatch);
+            }
+            if (bytes.length > 0) {
+                b.header("Content-Type", "application/json");
+            }
+            b.method(method, bytes.length == 0 ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(bytes));
+            try {
+                HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() == 503 && attempts < 4) {
+                    sleep(attempts);
+                    continue;
+                }
+                JsonNode json = null;
+                if (r.body().length > 0) {
+                    try {
+                        json = Json.tree(r.body());
+                    } catch (InvalidValueException e) {
+                        throw new CtlException(1, method + " " + path + ": the API answered HTTP " + r.statusCode()
+                                + " with a body that is not JSON; is --api " + base + " the intent API?");
+                    }
+                }
+                Response resp = new Response(r.statusCode(), json, r.headers().firstValue("ETag").orElse(null));
+                if (failOnError) {
+                    check(resp);
+                }
+                return resp;
+            } catch (ConnectException e) {
+                if (attempts < 3) {
+                    sleep(attempts);
+                    continue;
+                }
+                throw new CtlException(1, "cannot reach the API at " + base + " (" + e.getClass().getSimpleName()
+                        + "); set --api or INTENT_API");
+            } catch (IOException e) {
+                if (attempts < 3 && idempotencyKey != null) {
+                    sleep(attempts);
+                    continue;
+                }
+                throw new CtlException(1, method + " " + base.resolve(path) + " failed: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CtlException(1, "interrupted");
+            }
+        }
+    }
+
+    private static void sleep(int attempt) {
+        try {
+            Thread.sleep(200L * attempt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Fails with the API's own error message and every field error it listed. */
+    static void check(Response r) {
+        if (r.status() < 400) {
+            return;
+        }
+        JsonNode err = r.body() == null ? null : r.body().get("error");
+        if (err == null) {
+            throw new CtlException(1, "HTTP " + r.status());
+        }
+        StringBuilder sb = new StringBuilder(err.path("message").asText("HTTP " + r.status()));
+        for (JsonNode d : err.path("details")) {
+            String field = d.path("field").asText();
+            sb.append("\n  ").append(field.isEmpty() ? "" : field + ": ").append(d.path("reason").asText());
+        }
+        if (r.status() == 401) {
+            sb.append("\n(set --token, --token-file or INTENT_TOKEN)");
+        }
+        sb.append("\n(requestId ").append(err.path("requestId").asText()).append(")");
+        throw new CtlException(1, sb.toString());
+    }
+
+    static String enc(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,86 @@
+package io.intent.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code intentctl describe app NAME}: the intent, its status per host and agent, and its recent history. */
+@Command(name = "describe", mixinStandardHelpOptions = true,
+        description = "Everything about one app: intent, ETag, status per host and agent, recent active versions.")
+final class DescribeCommand implements Callable<Integer> {
+    @ParentCommand
+    IntentCtl root;
+
+    @Parameters(index = "0", paramLabel = "KIND", description = "app")
+    String kind;
+
+    @Parameters(index = "1", paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() {
+        if (!kind.equals("app")) {
+            throw new CtlException(2, "describe supports: app");
+        }
+        ApiClient api = root.client();
+        String n = ApiClient.enc(name);
+        var app = api.get("/v1/apps/" + n);
+        JsonNode status = api.get("/v1/status/apps/" + n).body();
+        JsonNode history = api.get("/v1/apps/" + n + "/history?max=10").body();
+        if (Output.structured(root.out(), root.output, Map.of("app", app.body(), "status", status,
+                "history", history))) {
+            return 0;
+        }
+        PrintWriter out = root.out();
+        JsonNode i = app.body().path("intent");
+        out.println("Name:       " + name);
+        out.println("ETag:       " + app.etag());
+        if (app.body().hasNonNull("error")) {
+            out.println("Invalid:    " + app.body().path("error").asText());
+        }
+        out.println("Active:     " + i.path("active").asText("-"));
+        out.println("Scale:      " + i.path("scale").asInt(1));
+        out.println("Runtime:    " + i.path("runtime").asText("process"));
+        out.println("Versions:");
+        i.path("versions").fields().forEachRemaining(v -> out.println("  " + v.getKey() + "  "
+                + v.getValue().path("artifact").asText(v.getValue().path("image").asText(""))));
+        if (i.path("ports").size() > 0) {
+            out.println("Ports:");
+            i.path("ports").forEach(p -> out.println("  " + p.path("name").asText() + "  " + p.path("port").asInt()
+                    + "/" + p.path("protocol").asText("tcp")));
+        }
+        out.println("State:      " + status.path("state").asText() + " (" + status.path("ready").asInt() + "/"
+                + status.path("wanted").asInt() + " ready" + (status.path("converged").asBoolean() ? ", converged" : "")
+                + ")");
+        if (status.hasNonNull("message")) {
+            out.println("Message:    " + status.path("message").asText());
+        }
+        if (status.hasNonNull("pendingReason")) {
+            out.println("Pending:    " + status.path("pendingReason").asText());
+        }
+        out.println("Hosts:");
+        for (JsonNode h : status.path("hosts")) {
+            out.println("  " + h.path("host").asText() + "  " + h.path("state").asText() + "  running "
+                    + h.path("version").asText("-") + (h.hasNonNull("message") ? "  " + h.path("message").asText() : ""));
+            for (JsonNode a : h.path("agents")) {
+                out.println("    " + a.path("agent").asText() + ": " + a.path("state").asText()
+                        + (a.hasNonNull("phase") ? " (" + a.path("phase").asText() + ")" : "")
+                        + (a.hasNonNull("message") ? " " + a.path("message").asText() : ""));
+            }
+        }
+        out.println("History (newest first):");
+        for (JsonNode h : history.path("history")) {
+            out.println("  revision " + h.path("revision").asLong() + "  active " + h.path("active").asText()
+                    + "  scale " + h.path("scale").asInt());
+        }
+        if (!history.path("complete").asBoolean()) {
+            out.println("  (older history compacted or not shown)");
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,292 @@
+package io.intent.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.intent.api.ApiServer;
+import io.intent.api.Tokens;
+import io.intent.store.codec.Json;
+import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.model.AgentStatus;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
+import io.intent.store.model.HostSpec;
+import io.intent.store.model.Liveness;
+import io.intent.store.model.Phase;
+import io.intent.store.model.Placement;
+import io.intent.testkit.EtcdCluster;
+import io.intent.testkit.JvmProcess;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** intentctl end to end: in-process commands against a running API on a real etcd, effects checked in etcd. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IntentCtlTest {
+    static final String OPERATOR = "operator-secret-42";
+    static final String VIEWER = "viewer-secret-42";
+    static final String SHA_A = "a".repeat(64);
+    static final String SHA_B = "b".repeat(64);
+
+    EtcdCluster etcd;
+    EtcdStore store;
+    Tokens tokens;
+    ApiServer api;
+
+    @TempDir
+    Path dir;
+
+    /** What one run printed, and its exit code. */
+    record Run(int code, String out, String err) {
+    }
+
+    @BeforeAll
+    void start() {
+        etcd = EtcdCluster.single();
+        store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()));
+        tokens = new Tokens(Map.of(Tokens.hash(OPERATOR), new Tokens.Token("op", io.intent.api.Role.OPERATOR, "test"),
+                Tokens.hash(VIEWER), new Tokens.Token("view", io.intent.api.Role.VIEWER, "test")));
+        api = ApiServer.start(store, tokens, ApiServer.Options.defaults().withPort(0)
+                .withExpectedAgents(List.of("setlive")));
+    }
+
+    @AfterAll
+    void stop() {
+        try {
+            if (api != null) {
+                api.close();
+            }
+            if (store != null) {
+                store.close();
+            }
+        } finally {
+            if (etcd != null) {
+                etcd.close();
+            }
+        }
+    }
+
+    Run ctl(String token, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--api=" + api.url());
+        if (token != null) {
+            all.add("--token=" + token);
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = IntentCtl.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(all.toArray(String[]::new));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    Run ok(String... args) {
+        Run r = ctl(OPERATOR, args);
+        assertEquals(0, r.code(), () -> "exit " + r.code() + "\nout: " + r.out() + "\nerr: " + r.err());
+        return r;
+    }
+
+    static String app(String name, String active, int scale, int port) {
+        return "name: " + name + "\nversions:\n  \"1.0\": {artifact: \"file:///srv/a.tgz\", sha256: \"" + SHA_A + "\"}\n"
+                + "  \"2.0\": {artifact: \"file:///srv/b.tgz\", sha256: \"" + SHA_B + "\"}\nactive: \"" + active
+                + "\"\nrun: {command: [bin/run]}\nports: [{name: http, port: " + port + "}]\nscale: " + scale + "\n";
+    }
+
+    Path file(String name, String text) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+
+    AppIntent stored(String app) {
+        return store.get(store.keys().app(app), AppIntent.class).orElseThrow().value();
+    }
+
+    @Test
+    void applyWritesEveryAppOfAFileAndLeavesUnchangedOnesAlone() throws Exception {
+        Path f = file("apps.yaml", app("ap-web", "1.0", 1, 8001) + "---\n" + app("ap-api", "2.0", 2, 8002));
+        Run r = ok("apply", "-f", f.toString());
+        assertTrue(r.out().contains("app/ap-web created"), r.out());
+        assertTrue(r.out().contains("app/ap-api created"), r.out());
+        assertEquals("2.0", stored("ap-api").active());
+        long rev = store.get(store.keys().app("ap-web"), AppIntent.class).orElseThrow().modRevision();
+        Run again = ok("apply", "-f", f.toString());
+        assertTrue(again.out().contains("app/ap-web unchanged"), again.out());
+        assertEquals(rev, store.get(store.keys().app("ap-web"), AppIntent.class).orElseThrow().modRevision());
+    }
+
+    @Test
+    void applyWithOneInvalidAppWritesNothingAndSaysWhy() throws Exception {
+        Path f = file("bad.yaml", app("inv-ok", "1.0", 1, 8003) + "---\n" + app("inv-bad", "9.9", -2, 70000));
+        Run r = ctl(OPERATOR, "apply", "-f", f.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("app inv-bad is invalid"), r.err());
+        assertTrue(r.err().contains("scale"), r.err());
+        assertTrue(r.err().contains("ports[0].port"), r.err());
+        assertTrue(store.get(store.keys().app("inv-ok"), AppIntent.class).isEmpty(), "all or nothing");
+        Run unknown = ctl(OPERATOR, "apply", "-f", file("typo.yaml", "name: x\nsclae: 1\n").toString());
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("sclae"), unknown.err());
+    }
+
+    @Test
+    void planShowsTheDiffAndPlacementWithoutWriting() throws Exception {
+        ok("apply", "-f", file("p1.yaml", app("pl-web", "1.0", 1, 8004)).toString());
+        store.put(store.keys().host("pl-h1"), new HostSpec(Map.of(), null, null, false));
+        store.put(store.keys().live("pl-h1"), new Liveness("pl-h1", null, "t", 1, Instant.now()));
+        long before = store.revision();
+        Run r = ok("plan", "-f", file("p2.yaml", app("pl-web", "2.0", 1, 8004)).toString());
+        assertTrue(r.out().contains("~ app pl-web: update"), r.out());
+        assertTrue(r.out().contains("active: 1.0 -> 2.0"), r.out());
+        assertTrue(r.out().contains("would be placed on"), r.out());
+        assertEquals(before, store.revision());
+        Run json = ok("plan", "-f", file("p3.yaml", app("pl-web", "2.0", 1, 8004)).toString(), "-o", "json");
+        assertEquals("update", Json.tree(json.out().getBytes()).path("apps").get(0).path("action").asText());
+    }
+
+    @Test
+    void getPrintsTablesJsonAndYaml() throws Exception {
+        ok("apply", "-f", file("g.yaml", app("get-web", "1.0", 1, 8005)).toString());
+        store.put(store.keys().host("get-h1"), new HostSpec(Map.of("zone", "a"), null, "127.0.0.9", false));
+        Run table = ok("get", "apps");
+        assertTrue(table.out().lines().anyMatch(l -> l.startsWith("get-web") && l.contains("1.0,2.0")), table.out());
+        Run json = ok("get", "apps", "get-web", "-o", "json");
+        assertEquals("1.0", Json.tree(json.out().getBytes()).path("intent").path("active").asText());
+        Run yaml = ok("get", "hosts", "-o", "yaml");
+        assertTrue(yaml.out().contains("name: get-h1"), yaml.out());
+        Run hosts = ok("get", "hosts");
+        assertTrue(hosts.out().contains("zone=a"), hosts.out());
+        assertTrue(ok("get", "status").out().contains("get-web"));
+        ok("get", "assignments");
+        ok("get", "leader");
+        assertEquals(2, ctl(OPERATOR, "get", "pods").code());
+    }
+
+    @Test
+    void describeDeployScaleRollbackAndDeleteChangeEtcd() throws Exception {
+        ok("apply", "-f", file("d.yaml", app("dd-web", "1.0", 1, 8006)).toString());
+        ok("deploy", "dd-web", "2.0");
+        assertEquals("2.0", stored("dd-web").active());
+        ok("scale", "dd-web", "3");
+        assertEquals(3, stored("dd-web").scale());
+        Run d = ok("describe", "app", "dd-web");
+        assertTrue(d.out().contains("Active:     2.0"), d.out());
+        assertTrue(d.out().contains("active 1.0"), d.out());
+        Run rb = ok("rollback", "app", "dd-web");
+        assertTrue(rb.out().contains("2.0 -> 1.0"), rb.out());
+        assertEquals("1.0", stored("dd-web").active());
+        assertEquals(3, stored("dd-web").scale());
+        assertEquals(1, ctl(OPERATOR, "deploy", "dd-web", "7.0").code());
+        ok("delete", "app", "dd-web");
+        assertTrue(store.get(store.keys().app("dd-web"), AppIntent.class).isEmpty());
+        Run missing = ctl(OPERATOR, "delete", "app", "dd-web");
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("not found"), missing.err());
+    }
+
+    @Test
+    void drainMarksTheHostInEtcd() {
+        store.put(store.keys().host("dr-h1"), new HostSpec(Map.of("zone", "b"), null, null, false));
+        ok("drain", "dr-h1");
+        var spec = store.get(store.keys().host("dr-h1"), HostSpec.class).orElseThrow().value();
+        assertTrue(spec.drainOrDefault());
+        assertEquals("b", spec.labels().get("zone"), "drain changes drain only");
+        ok("drain", "dr-h1", "--undo");
+        assertFalse(store.get(store.keys().host("dr-h1"), HostSpec.class).orElseThrow().value().drainOrDefault());
+    }
+
+    @Test
+    void statusWaitExitsZeroOnceTheAppConverges() throws Exception {
+        ok("apply", "-f", file("w.yaml", app("wait-web", "1.0", 1, 8007)).toString());
+        var agentSide = new Thread(() -> {
+            try {
+                Thread.sleep(1500);
+                var e = store.get(store.keys().app("wait-web"), AppIntent.class).orElseThrow();
+                store.put(store.keys().host("w-h1"), new HostSpec(Map.of(), null, null, false));
+                store.put(store.keys().live("w-h1"), new Liveness("w-h1", null, "t", 1, Instant.now()));
+                store.put(store.keys().placement("wait-web"), new Placement(List.of("w-h1"), 1, e.modRevision(), null));
+                store.put(store.keys().assignment("w-h1", "wait-web"),
+                        new Assignment("wait-web", "w-h1", e.modRevision(), e.value()));
+                Thread.sleep(1000);
+                store.put(store.keys().status("w-h1", "wait-web", "setlive"), new AgentStatus("setlive", Phase.READY,
+                        "1.0", e.modRevision(), null, 0, Instant.now(), null, Map.of()));
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        agentSide.start();
+        Run r = ok("status", "wait-web", "--wait", "--timeout", "60", "--interval", "200");
+        agentSide.join();
+        assertTrue(r.out().contains("PENDING"), r.out());
+        assertTrue(r.out().contains("wait-web/w-h1  OK"), r.out());
+        assertTrue(r.out().contains("converged: wait-web"), r.out());
+    }
+
+    @Test
+    void statusWaitExitsNonZeroWhenItTimesOut() throws Exception {
+        ok("apply", "-f", file("t.yaml", app("never-web", "1.0", 1, 8008)).toString());
+        Run r = ctl(VIEWER, "status", "never-web", "--wait", "--timeout", "2", "--interval", "200");
+        assertEquals(3, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("timed out"), r.err());
+        assertTrue(r.err().contains("PENDING"), r.err());
+    }
+
+    @Test
+    void authAndConnectionProblemsAreClearErrors() throws Exception {
+        Run none = ctl(null, "get", "apps");
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("missing bearer token") && none.err().contains("INTENT_TOKEN"), none.err());
+        Run viewer = ctl(VIEWER, "apply", "-f", file("v.yaml", app("v-web", "1.0", 1, 8009)).toString());
+        assertEquals(1, viewer.code());
+        assertTrue(viewer.err().contains("role viewer"), viewer.err());
+        assertTrue(store.get(store.keys().app("v-web"), AppIntent.class).isEmpty());
+        var cl = IntentCtl.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute("get", "apps", "--api=http://127.0.0.1:1", "--request-timeout=2");
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("cannot reach the API"), err.toString());
+    }
+
+    @Test
+    void tokenHashPrintsWhatTheApiStores() {
+        Run r = ok("token", "hash", "s3cret");
+        assertEquals(Tokens.hash("s3cret"), r.out().strip());
+    }
+
+    @Test
+    void helpDescribesEveryCommand() {
+        Run r = ctl(null, "--help");
+        assertEquals(0, r.code());
+        for (String c : List.of("apply", "plan", "get", "describe", "status", "delete", "rollback", "deploy", "scale",
+                "drain", "token")) {
+            assertTrue(r.out().contains("  " + c), c + " missing from\n" + r.out());
+        }
+        assertTrue(r.out().contains("INTENT_API"));
+    }
+
+    @Test
+    void theLauncherJvmReadsTheApiAndTokenFromTheEnvironment() throws Exception {
+        ok("apply", "-f", file("env.yaml", app("env-web", "1.0", 1, 8010)).toString());
+        Path log = dir.resolve("ctl.log");
+        try (JvmProcess p = JvmProcess.start(IntentCtl.class, List.of("get", "apps", "-o", "json"),
+                Map.of("INTENT_API", api.url(), "INTENT_TOKEN", VIEWER), log)) {
+            assertTrue(p.waitFor(60), "intentctl did not exit");
+            assertEquals(0, p.exitCode(), p.output());
+            assertTrue(p.output().contains("env-web"), p.output());
+        }
+    }
+}
