@@ -1,0 +1,38 @@
+package io.intent.iptables;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** The iptables agent's flags (a picocli mixin), shared by its own main and any launcher that runs it. */
+public final class IptablesOptions {
+    @Option(names = "--backend", paramLabel = "iptables|file", defaultValue = IptablesSettings.FILE,
+            description = "iptables: the kernel's tables (needs root); file: a rules file (local dev). "
+                    + "Default: ${DEFAULT-VALUE}")
+    public String backend;
+
+    @Option(names = "--chain", paramLabel = "NAME", defaultValue = ChainRenderer.DEFAULT_CHAIN,
+            description = "intent's own chain, jumped to from INPUT. Default: ${DEFAULT-VALUE}")
+    public String chain;
+
+    @Option(names = "--rules-file", paramLabel = "FILE",
+            description = "the file backend's rules file. Default: <root>/iptables/rules")
+    public Path rulesFile;
+
+    @Option(names = "--command-prefix", paramLabel = "WORDS",
+            description = "words run before every iptables command, e.g. 'ip netns exec NS'")
+    public String commandPrefix;
+
+    @Option(names = "--iptables", paramLabel = "COMMAND", defaultValue = "iptables",
+            description = "iptables command family (iptables, iptables-legacy, iptables-nft); -save and -restore"
+                    + " are appended. Default: ${DEFAULT-VALUE}")
+    public String iptables;
+
+    /** The settings these flags describe; throws IllegalArgumentException naming a bad backend or chain. */
+    public IptablesSettings settings() {
+        List<String> prefix = commandPrefix == null || commandPrefix.isBlank() ? List.of()
+                : Arrays.asList(commandPrefix.strip().split("\\s+"));
+        return new IptablesSettings(backend, chain, rulesFile, prefix, iptables, null, null);
+    }
+}
