@@ -170,6 +170,21 @@ class KernelBackendTest {
     }
 
     @Test
+    void theLegacyIptablesReadsBackWhatWeWroteSoItsSecondPassIsANoopToo() throws Exception {
+        Prerequisites.require("iptables-legacy", "iptables");
+        KernelBackend legacy = new KernelBackend(ns.prefix(), "iptables-legacy");
+        desired.put("web", assignment("web", tcp("http", 8080, "10.1.0.0/16"), udp("dns", 53, "10.2.3.4")));
+        try (ChainSync s = new ChainSync(C, legacy, () -> DesiredSlice.of(1, desired), Duration.ofMillis(10))) {
+            SyncPass first = s.syncOnce(1);
+            assertTrue(first.ok() && first.wrote(), first.failure());
+            assertEquals(first.rules().rules(), legacy.read(C).rules());
+            SyncPass second = s.syncOnce(2);
+            assertTrue(second.ok() && !second.wrote());
+            assertEquals(1, legacy.writes());
+        }
+    }
+
+    @Test
     void aMissingIptablesCommandIsAClearFailureOfThePass() {
         KernelBackend missing = new KernelBackend(ns.prefix(), "no-such-iptables");
         try (ChainSync s = new ChainSync(C, missing, () -> DesiredSlice.of(1, desired), Duration.ofMillis(10))) {
