@@ -87,6 +87,8 @@ public final class Dispatcher implements AutoCloseable {
     private boolean liveIn;
     private boolean storeIn;
     private int failures;
+    private final long started = System.nanoTime();
+    private boolean firstPlan = true;
     private ScheduledFuture<?> planTimer;
     private long planAt;
     private SliceWatch<AppIntent> appsWatch;
@@ -297,6 +299,11 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
+        if (firstPlan) {
+            firstPlan = false;
+            log.info("inputs loaded {} ms after start: {} apps, {} hosts, {} live, {} assignments", (t0 - started)
+                    / 1_000_000, apps.size(), hosts.size(), liveness.live().size(), current.size());
+        }
         Set<String> known = new TreeSet<>(hosts.keySet());
         current.keySet().forEach(s -> known.add(s.host()));
         PlanInput in = new PlanInput(new TreeMap<>(apps), new TreeMap<>(hosts), liveness.live(),

@@ -22,6 +22,18 @@ public final class PlanWriter {
     /** Per-operation overhead counted on top of key and value (protobuf framing, compare, header). */
     private static final int OP_OVERHEAD = 64;
 
+    /**
+     * Transactions in flight at once. etcd commits concurrent proposals in one raft round and one fsync, so a
+     * few in flight multiply throughput; each is fenced on its own, so a lost fence refuses every one of them.
+     */
+    public static final int IN_FLIGHT = 4;
+    private static final java.util.concurrent.ExecutorService POOL =
+            java.util.concurrent.Executors.newFixedThreadPool(IN_FLIGHT, r -> {
+                Thread t = new Thread(r, "plan-writer");
+                t.setDaemon(true);
+                return t;
+            });
+
     private final EtcdStore store;
     private final KeyLayout keys;
     private final Fence fence;
@@ -79,15 +91,52 @@ public final class PlanWriter {
      *                            is unknown, so the caller re-reads the store
      */
     public int write(Changes changes, java.util.function.BooleanSupplier active) {
+        List<List<Op>> batches = batches(ops(changes));
+        // puts of assignments and placements go first, in parallel; deletions only once every put has landed
+        int firstDelete = changes.assignmentPuts().size() + changes.placementPuts().size();
+        List<List<Op>> puts = new ArrayList<>();
+        List<List<Op>> rest = new ArrayList<>();
+        int seen = 0;
+        for (List<Op> batch : batches) {
+            int n = batch.size() - 1;
+            (seen + n <= firstDelete ? puts : rest).add(batch);
+            seen += n;
+        }
+        int written = commitAll(puts, active);
+        return written + commitAll(rest, active);
+    }
+
+    /** Commits batches with up to {@link #IN_FLIGHT} transactions in flight; stops early when told to. */
+    private int commitAll(List<List<Op>> batches, java.util.function.BooleanSupplier active) {
         int written = 0;
-        for (List<Op> batch : batches(ops(changes))) {
+        for (int i = 0; i < batches.size(); i += IN_FLIGHT) {
             if (!active.getAsBoolean()) {
                 return written;
             }
-            if (!store.commit(fence, batch)) {
+            List<List<Op>> group = batches.subList(i, Math.min(batches.size(), i + IN_FLIGHT));
+            List<java.util.concurrent.CompletableFuture<Boolean>> results = new ArrayList<>();
+            for (List<Op> b : group) {
+                results.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> store.commit(fence, b), POOL));
+            }
+            boolean refused = false;
+            RuntimeException failure = null;
+            for (int k = 0; k < results.size(); k++) {
+                try {
+                    if (results.get(k).join()) {
+                        written += group.get(k).size() - 1;
+                    } else {
+                        refused = true;
+                    }
+                } catch (java.util.concurrent.CompletionException e) {
+                    failure = e.getCause() instanceof RuntimeException re ? re : e;
+                }
+            }
+            if (refused) {
                 throw new FenceLostException(fence);
             }
-            written += batch.size() - 1;
+            if (failure != null) {
+                throw failure;
+            }
         }
         return written;
     }

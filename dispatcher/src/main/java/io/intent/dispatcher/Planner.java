@@ -75,6 +75,9 @@ public final class Planner {
         private final Map<String, List<Slot>> currentByApp = new HashMap<>();
         private final SortedMap<Slot, Assignment> next = new TreeMap<>();
         private final SortedMap<String, Placement> placements = new TreeMap<>();
+        /** Hosts that can take new instances, least loaded first; a host is re-inserted whenever its load changes. */
+        private final TreeSet<HostLoad> byLoad = new TreeSet<>(Comparator.comparingDouble((HostLoad h) -> h.load)
+                .thenComparingInt(h -> h.count).thenComparing(h -> h.name));
 
         Run(PlanInput in) {
             this.in = in;
@@ -90,7 +93,7 @@ public final class Planner {
                 }
             }
             before.forEach((name, h) -> {
-                loadBefore.put(name, h.load());
+                loadBefore.put(name, h.load);
                 countBefore.put(name, h.count);
             });
         }
@@ -114,6 +117,7 @@ public final class Planner {
             for (PlanInput.App app : valid) {
                 kept.put(app.name(), keep(app));
             }
+            hosts.values().stream().filter(h -> h.live && !h.draining()).forEach(byLoad::add);
             Map<String, TreeSet<String>> placed = new HashMap<>();
             for (PlanInput.App app : valid) {
                 placed.put(app.name(), place(app, kept.get(app.name())));
@@ -190,30 +194,47 @@ public final class Planner {
             return kept;
         }
 
-        /** Places the instances the app still lacks; returns the hosts it is on. */
+        /**
+         * Places the instances the app still lacks; returns the hosts it is on. Placing one instance changes only
+         * the chosen host's load, and that host is then excluded for this app (one instance per host), so the
+         * best {@code k} hosts of one ordered pass are exactly what {@code k} one-at-a-time choices would pick.
+         * Without soft preferences the pass walks {@link #byLoad} from the least-loaded host and usually stops
+         * after a few hosts; with preferences every eligible host is scored.
+         */
         private TreeSet<String> place(PlanInput.App app, List<String> kept) {
             AppIntent intent = app.intent();
-            int scale = intent.scaleOrDefault();
+            int need = intent.scaleOrDefault() - kept.size();
             TreeSet<String> on = new TreeSet<>(kept);
-            while (on.size() < scale) {
-                HostLoad best = null;
-                int bestPrefer = -1;
-                for (HostLoad h : hosts.values()) {
-                    if (rejection(h, app.name(), intent, on) != null) {
-                        continue;
-                    }
-                    int prefer = h.preferMatches(intent);
-                    if (best == null || better(h, prefer, best, bestPrefer)) {
-                        best = h;
-                        bestPrefer = prefer;
+            if (need <= 0) {
+                return on;
+            }
+            List<HostLoad> chosen = new ArrayList<>(need);
+            if (intent.constraintsOrDefault().prefer().isEmpty()) {
+                for (HostLoad h : byLoad) {
+                    if (rejection(h, app.name(), intent, on) == null) {
+                        chosen.add(h);
+                        if (chosen.size() == need) {
+                            break;
+                        }
                     }
                 }
-                if (best == null) {
-                    break;
+            } else {
+                List<HostLoad> eligible = new ArrayList<>();
+                for (HostLoad h : byLoad) {
+                    if (rejection(h, app.name(), intent, on) == null) {
+                        eligible.add(h);
+                    }
                 }
-                best.add(app.name(), intent);
-                on.add(best.name);
-                next.put(new Slot(best.name, app.name()), new Assignment(app.name(), best.name, app.revision(), intent));
+                // byLoad order is kept among hosts with the same number of matching preferences (stable sort)
+                eligible.sort(Comparator.comparingInt((HostLoad h) -> -h.preferMatches(intent)));
+                chosen.addAll(eligible.subList(0, Math.min(need, eligible.size())));
+            }
+            for (HostLoad h : chosen) {
+                byLoad.remove(h);
+                h.add(app.name(), intent);
+                byLoad.add(h);
+                on.add(h.name);
+                next.put(new Slot(h.name, app.name()), new Assignment(app.name(), h.name, app.revision(), intent));
             }
             return on;
         }
@@ -247,20 +268,6 @@ public final class Planner {
                 reason = reason == null ? note : reason + "; " + note;
             }
             placements.put(app.name(), new Placement(List.copyOf(on), scale, app.revision(), reason));
-        }
-
-        private static boolean better(HostLoad h, int prefer, HostLoad best, int bestPrefer) {
-            if (prefer != bestPrefer) {
-                return prefer > bestPrefer;
-            }
-            int byLoad = Double.compare(h.load(), best.load());
-            if (byLoad != 0) {
-                return byLoad < 0;
-            }
-            if (h.count != best.count) {
-                return h.count < best.count;
-            }
-            return h.name.compareTo(best.name) < 0;
         }
 
         /** Why {@code h} cannot take a new instance of the app, or null when it can. */
@@ -320,6 +327,8 @@ public final class Planner {
         double cpu;
         long memoryMb;
         int count;
+        /** The higher of cpu and memory used, as a fraction of capacity; 0 for a host without a capacity. */
+        double load;
         final Map<String, String> ports = new HashMap<>();
 
         HostLoad(String name, HostSpec spec, boolean live, boolean graced) {
@@ -378,6 +387,7 @@ public final class Planner {
             cpu += r.cpu();
             memoryMb += r.memoryMb();
             count++;
+            load = computeLoad();
             for (PortSpec p : intent.ports()) {
                 if (p != null) {
                     ports.putIfAbsent(key(p), app);
@@ -385,8 +395,7 @@ public final class Planner {
             }
         }
 
-        /** The higher of cpu and memory used, as a fraction of capacity; 0 for a host without a capacity. */
-        double load() {
+        private double computeLoad() {
             Resources cap = spec.capacity();
             if (cap == null) {
                 return 0;
