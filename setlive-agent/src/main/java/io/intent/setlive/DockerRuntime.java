@@ -52,6 +52,8 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     private final String host;
     private final String address;
     private DockerClient client;
+    /** Apps seen with containers at the last listing (null: never listed); cheap answer for runit apps. */
+    private volatile Set<String> lastSeen;
 
     public DockerRuntime(String dockerHost, String host, String address) {
         this.dockerHost = dockerHost;
@@ -177,6 +179,12 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
         if (id == null) {
             id = create(spec, name, print);
         }
+        Set<String> seen = lastSeen;
+        if (seen != null && !seen.contains(spec.app())) {
+            Set<String> more = new TreeSet<>(seen);
+            more.add(spec.app());
+            lastSeen = Set.copyOf(more);
+        }
         try {
             client().startContainerCmd(id).exec();
         } catch (NotModifiedException e) {
@@ -229,6 +237,21 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
                 // gone already
             }
         }
+        Set<String> seen = lastSeen;
+        if (seen != null && seen.contains(app)) {
+            Set<String> fewer = new TreeSet<>(seen);
+            fewer.remove(app);
+            lastSeen = Set.copyOf(fewer);
+        }
+    }
+
+    /**
+     * Whether {@code app} had containers at the last full listing (refreshed by every resync and by every change
+     * this runtime makes): lets runit apps skip a Docker round trip on each reconcile.
+     */
+    boolean mayHave(String app) {
+        Set<String> seen = lastSeen;
+        return (seen == null ? apps() : seen).contains(app);
     }
 
     /** Apps with containers of this host; empty when the engine is absent or unreachable (logged). */
@@ -242,6 +265,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
                     out.add(app);
                 }
             }
+            lastSeen = Set.copyOf(out);
         } catch (RuntimeException e) {
             log.warn("docker at {} unreachable, cannot list containers: {}", dockerHost, e.toString());
         }

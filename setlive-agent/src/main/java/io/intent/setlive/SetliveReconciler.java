@@ -88,6 +88,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
 
     @Override
     public Result reconcile(String app, Entry<Assignment> desired) throws Exception {
+        long entered = System.nanoTime();
         if (desired == null) {
             return remove(app);
         }
@@ -126,7 +127,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                 : intent.health().timeoutSecondsOrDefault());
 
         Optional<AppRuntime.Instance> now = rt.inspect(app);
-        boolean otherHas = other.apps().contains(app);
+        boolean otherHas = intent.isDocker() ? runit.apps().contains(app) : docker.mayHave(app);
         boolean sameSpec = now.isPresent() && wantPrint.equals(now.get().fingerprint())
                 && layout.currentVersion(app).filter(version::equals).isPresent();
         if (sameSpec && now.get().up() && !otherHas) {
@@ -173,7 +174,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
             String how = from == null ? "started " + version : from.equals(version) ? "restarted " + version
                     + " with a new spec" : "switched " + from + " -> " + version;
             long ms = (tHealthy - t0) / 1_000_000;
-            log.info("{}: {} in {} ms (stop {} ms, swap+start {} ms, health {} ms); healthy ({})", app, how, ms,
+            log.info("{}: {} in {} ms (checks {} ms, stop {} ms, swap+start {} ms, health {} ms); healthy ({})", app, how,
+                    ms, (t0 - entered) / 1_000_000,
                     (tStopped - t0) / 1_000_000, (tStarted - tStopped) / 1_000_000, (tHealthy - tStarted) / 1_000_000,
                     probe.describe());
             return Result.ready(version, rev, how + "; live and healthy", details(rt, app, ms));

@@ -1,6 +1,7 @@
 package io.intent.setlive;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -9,13 +10,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
- * runit's control surface for one service dir: {@code sv} for commands (it speaks runsv's control fifo), and
- * runsv's binary {@code supervise/status} record for reading state without a process spawn.
+ * runit's control surface for one service dir, spoken directly (as {@code sv} does, without its process spawn
+ * and 420 ms status polling): one-letter commands into runsv's {@code supervise/control} fifo, state from its
+ * binary {@code supervise/status} record, and "is a runsv there" from the flock runsv holds on
+ * {@code supervise/lock} (listed in /proc/locks).
  */
 final class Sv {
     /** TAI64 label of the Unix epoch, as runsv writes it (2^62 + 10 leap seconds). */
@@ -26,19 +26,27 @@ final class Sv {
         static final Status DOWN = new Status(false, false, 0, Instant.EPOCH);
     }
 
-    /** Output and exit code of one sv call. */
-    record Outcome(int exit, String output) {
-        boolean ok() {
-            return exit == 0;
-        }
-    }
-
     private Sv() {
     }
 
-    /** True when a runsv supervises {@code dir} (sv can reach its control fifo). */
-    static boolean supervised(Path dir) throws IOException, InterruptedException {
-        return run(Duration.ofSeconds(5), "status", dir.toString()).ok();
+    /** True when a live runsv supervises {@code dir}: it holds the flock on {@code supervise/lock}. */
+    static boolean supervised(Path dir) throws IOException {
+        Path lock = dir.resolve("supervise/lock");
+        Object ino;
+        try {
+            ino = Files.getAttribute(lock, "unix:ino");
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        String suffix = ":" + ino;
+        for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+            // "1: FLOCK  ADVISORY  WRITE 26954 fe:00:2146311 0 EOF"
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 6 && f[1].equals("FLOCK") && f[5].endsWith(suffix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Waits until a runsv supervises {@code dir} (runsvdir finds new dirs within seconds). */
@@ -48,7 +56,7 @@ final class Sv {
             if (System.nanoTime() > deadline) {
                 return false;
             }
-            Thread.sleep(50);
+            Thread.sleep(20);
         }
         return true;
     }
@@ -64,29 +72,39 @@ final class Sv {
         if (b.length < 20) {
             return Status.DOWN;
         }
-        ByteBuffer buf = ByteBuffer.wrap(b);
-        long tai = buf.getLong(0);
+        long tai = ByteBuffer.wrap(b).getLong(0);
         long pid = Integer.toUnsignedLong(ByteBuffer.wrap(b, 12, 4).order(ByteOrder.LITTLE_ENDIAN).getInt());
         boolean wantUp = b[17] == 'u';
         boolean running = b[19] == 1 && pid > 0;
         return new Status(running, wantUp, running ? pid : 0, Instant.ofEpochSecond(tai - TAI_EPOCH));
     }
 
+    /** Sends runsv one-letter commands ({@code u} up, {@code d} down, {@code k} kill, {@code x} exit). */
+    static void control(Path dir, String commands) throws IOException {
+        if (!supervised(dir)) {
+            throw new IOException("no runsv supervises " + dir + " (is runsvdir running?)");
+        }
+        // read-write open of a fifo never blocks on Linux; runsv is known to be reading it
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("supervise/control").toFile(), "rw")) {
+            f.write(commands.getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+
     /** {@code sv up}. */
-    static void up(Path dir) throws IOException, InterruptedException {
-        require(run(Duration.ofSeconds(10), "up", dir.toString()), "sv up " + dir);
+    static void up(Path dir) throws IOException {
+        control(dir, "u");
     }
 
     /**
-     * {@code sv down}, then waits (polling runsv's status every few ms, not sv's 420 ms) until runsv wants the
-     * service down and it is down; after {@code timeout}, {@code sv kill} (SIGKILL) and wait again.
+     * {@code sv down}, then waits (polling runsv's status every few ms) until runsv wants the service down and it
+     * is down; after {@code timeout}, SIGKILL and wait again.
      */
     static void down(Path dir, Duration timeout) throws IOException, InterruptedException {
-        require(run(Duration.ofSeconds(5), "down", dir.toString()), "sv down " + dir);
+        control(dir, "d");
         if (awaitDown(dir, timeout)) {
             return;
         }
-        require(run(Duration.ofSeconds(5), "kill", dir.toString()), "sv kill " + dir);
+        control(dir, "k");
         if (!awaitDown(dir, Duration.ofSeconds(5))) {
             throw new IOException("app under " + dir + " did not stop, not even after SIGKILL");
         }
@@ -103,32 +121,14 @@ final class Sv {
             if (System.nanoTime() > deadline) {
                 return false;
             }
-            Thread.sleep(5);
+            Thread.sleep(2);
         }
     }
 
-    /** {@code sv exit}: runsv exits once its service is down. */
-    static void exit(Path dir) throws IOException, InterruptedException {
-        run(Duration.ofSeconds(5), "exit", dir.toString());
-    }
-
-    private static void require(Outcome o, String what) throws IOException {
-        if (!o.ok()) {
-            throw new IOException(what + " failed (exit " + o.exit() + "): " + o.output().strip());
+    /** {@code sv exit}: runsv exits once its service is down. No-op when no runsv is there. */
+    static void exit(Path dir) throws IOException {
+        if (supervised(dir)) {
+            control(dir, "x");
         }
-    }
-
-    static Outcome run(Duration timeout, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add("sv");
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("sv " + String.join(" ", args) + " did not finish within " + timeout);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Outcome(p.exitValue(), out);
     }
 }

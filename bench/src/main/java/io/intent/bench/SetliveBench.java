@@ -1,0 +1,161 @@
+package io.intent.bench;
+
+import io.intent.setlive.HealthProbe;
+import io.intent.setlive.Runsvdir;
+import io.intent.setlive.SetliveMain;
+import io.intent.store.InstallLayout;
+import io.intent.store.converge.AgentRuntime;
+import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
+import io.intent.store.model.HealthSpec;
+import io.intent.store.model.PortSpec;
+import io.intent.store.model.RunSpec;
+import io.intent.store.model.VersionSpec;
+import io.intent.testkit.DemoApp;
+import io.intent.testkit.EtcdCluster;
+import io.intent.testkit.Ports;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Time from an {@code active} change in etcd to the new version answering on its port, through a real setlive
+ * agent, runit and the demo app. The limit, measured in the same run on the same app, port and runsvdir: a raw
+ * symlink swap (temp name + rename) plus {@code sv restart} (its control commands written straight to runsv,
+ * without sv's 420 ms status polling), until the new version answers.
+ */
+public final class SetliveBench implements Benchmark {
+    private static final String HOST = "bench";
+    private static final String ADDR = "127.0.0.21";
+    /** runsv delays a restart within 1 s of the last start; both sides wait this long between switches. */
+    private static final long SETTLE_MS = 1200;
+
+    @Override
+    public String describe() {
+        return "active change in etcd -> new version answers on its port (runit), vs raw swap + sv restart";
+    }
+
+    @Override
+    public void run(Report r, String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
+        Path work = Files.createTempDirectory("setlive-bench");
+        Path root = work.resolve("root");
+        InstallLayout layout = new InstallLayout(root);
+        Path tarball = DemoApp.tarball(work.resolve("demo-app.tar.gz"));
+        int port = Ports.free();
+        try (EtcdCluster etcd = EtcdCluster.single();
+             EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
+            for (String v : new String[] {"1.0", "2.0"}) {
+                DemoApp.install(root, "app", v, tarball, null);
+            }
+            String sha = DemoApp.sha256(tarball);
+            AppIntent intent = new AppIntent(Map.of(
+                    "1.0", new VersionSpec(tarball.toUri().toString(), sha, null, null),
+                    "2.0", new VersionSpec(tarball.toUri().toString(), sha, null, null)), "1.0",
+                    new RunSpec(List.of("bin/server"), Map.of(), null), List.of(new PortSpec("http", port, "tcp")),
+                    1, null, null, new HealthSpec("/healthz", "http", 10), null, null, null);
+            String key = store.keys().assignment(HOST, "app");
+
+            AgentRuntime agent = SetliveMain.parse("--etcd", etcd.endpoint(0), "--host", HOST, "--address", ADDR,
+                    "--root", root.toString(), "--resync", "30", "--http-port", "-1").start();
+            long[] agentNs = new long[rounds];
+            try {
+                store.put(key, new Assignment("app", HOST, 1, intent));
+                awaitAnswer(port, "1.0", 60_000);
+                String active = "1.0";
+                for (int i = 0; i < rounds; i++) {
+                    active = active.equals("1.0") ? "2.0" : "1.0";
+                    Thread.sleep(SETTLE_MS);
+                    long t0 = System.nanoTime();
+                    store.put(key, new Assignment("app", HOST, i + 2, intent.withActive(active)));
+                    awaitAnswer(port, active, 30_000);
+                    agentNs[i] = System.nanoTime() - t0;
+                }
+            } finally {
+                agent.close();
+            }
+
+            // the limit: the same demo app on the same port and runsvdir, switched by hand with no agent at all
+            Path svc = layout.service("app");
+            runSv("-w", "10", "down", svc.toString());
+            for (String v : new String[] {"1.0", "2.0"}) {
+                Files.writeString(layout.install("app", v).resolve("VERSION"), v);
+            }
+            Path current = layout.current("limit");
+            Files.createDirectories(current.getParent());
+            swap(current, layout.install("app", "1.0"));
+            Path tmp = layout.servicesDir().resolve(".new-limit");
+            Files.createDirectories(tmp);
+            Files.writeString(tmp.resolve("run"), "#!/bin/sh\ncd " + current + " || exit 111\n"
+                    + "exec env INTENT_HOST_ADDR=" + ADDR + " INTENT_PORT_HTTP=" + port + " INTENT_APP=limit"
+                    + " INTENT_HOST=" + HOST + " INTENT_VERSION=\"$(cat VERSION)\" " + current + "/bin/server"
+                    + " >>" + work.resolve("limit.log") + " 2>&1\n");
+            Files.setPosixFilePermissions(tmp.resolve("run"), PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path limitSvc = layout.servicesDir().resolve("limit");
+            Files.move(tmp, limitSvc, StandardCopyOption.ATOMIC_MOVE);
+            awaitAnswer(port, "1.0", 30_000);
+            long[] limitNs = new long[rounds];
+            String v = "1.0";
+            for (int i = 0; i < rounds; i++) {
+                v = v.equals("1.0") ? "2.0" : "1.0";
+                Thread.sleep(SETTLE_MS);
+                long t0 = System.nanoTime();
+                swap(current, layout.install("app", v));
+                // exactly what `sv restart` sends (term, cont, up), without sv's 420 ms status polling
+                Files.write(limitSvc.resolve("supervise/control"), "tcu".getBytes(StandardCharsets.US_ASCII));
+                awaitAnswer(port, v, 30_000);
+                limitNs[i] = System.nanoTime() - t0;
+            }
+
+            Stats a = new Stats(agentNs);
+            Stats l = new Stats(limitNs);
+            r.header("demo app (busybox httpd) under runit on " + ADDR + ":" + port + ", " + rounds
+                    + " switches each, " + SETTLE_MS + " ms apart");
+            r.row("setlive: active change -> new version answers, p50", a.p50(), "ms", "n=" + a.count());
+            r.row("setlive: active change -> new version answers, p99", a.p99(), "ms", "");
+            r.row("limit: swap + sv restart (tcu) -> answers, p50", l.p50(), "ms", "n=" + l.count());
+            r.row("limit: swap + sv restart (tcu) -> answers, p99", l.p99(), "ms", "");
+            r.result("setlive.switch_ms", a.p50(), "ms", l.p50());
+            r.finish();
+        } finally {
+            Runsvdir.shutdown(layout.servicesDir(), root.resolve("setlive"), Duration.ofSeconds(5));
+            DemoApp.run(List.of("rm", "-rf", work.toString()));
+        }
+    }
+
+    private static void swap(Path link, Path target) throws Exception {
+        Path tmp = link.resolveSibling(".limit-tmp");
+        Files.deleteIfExists(tmp);
+        Files.createSymbolicLink(tmp, target);
+        Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void awaitAnswer(int port, String version, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (true) {
+            String body = HealthProbe.httpBody(ADDR, port, "/");
+            if (body != null && body.strip().equals(version)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("version " + version + " did not answer on " + ADDR + ":" + port
+                        + " within " + timeoutMs + " ms (last answer: " + body + ")");
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    private static void runSv(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("sv"));
+        cmd.addAll(List.of(args));
+        DemoApp.run(cmd);
+    }
+}
