@@ -279,7 +279,9 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         }
         cache.pin(spec.sha256());
         try {
+            long t0 = System.nanoTime();
             var artifact = fetcher.fetch(spec.artifact(), spec.sha256(), job::progress);
+            long t1 = System.nanoTime();
             if (job.docker) {
                 String id = DockerImages.archiveImageId(artifact);
                 imagesInFlight.add(id);
@@ -295,6 +297,9 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             } else {
                 installer.install(job.app, job.version, spec.sha256(), artifact, spec.formatOrInferred(), null);
             }
+            log.info("prepared {}/{} in {} ms (fetch+verify {} ms, unpack/load+sync+rename {} ms)", job.app,
+                    job.version, (System.nanoTime() - t0) / 1_000_000, (t1 - t0) / 1_000_000,
+                    (System.nanoTime() - t1) / 1_000_000);
         } finally {
             cache.unpin(spec.sha256());
         }

@@ -12,9 +12,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * fsyncs many files in parallel while unpacking goes on, then waits for all of them. One fsync costs about
- * 4 ms here; issued from many threads the file system commits them together (measured: 500 files in 80 ms
- * with 32 threads against 2.2 s one by one), so durability costs little next to the unpacking itself.
+ * fsyncs a batch of files and directories in parallel once everything is written, then waits for all of
+ * them. One fsync costs about 4 ms here; issued from many threads the file system commits them together
+ * (measured: 500 files in 80 ms with 32 threads against 2.2 s one by one). Issuing them while still
+ * unpacking was measured slower (unpack of a 10 MB tar.gz 240-1470 ms against 90-320 ms deferred under the
+ * same load): each fsync forces a journal commit that stalls the writes still going on.
  */
 final class SyncBatch {
     private static final ExecutorService POOL = Executors.newFixedThreadPool(16, r -> {
@@ -25,8 +27,14 @@ final class SyncBatch {
 
     private final List<Future<?>> pending = new ArrayList<>();
 
-    /** Starts an fsync of {@code p} (a file or directory); a path deleted meanwhile is skipped. */
+    private final List<Path> deferred = new ArrayList<>();
+
+    /** Adds {@code p} (a file or directory) to the batch; a path deleted meanwhile is skipped. */
     void submit(Path p) {
+        deferred.add(p);
+    }
+
+    private void start(Path p) {
         pending.add(POOL.submit(() -> {
             try {
                 Durable.fsync(p);
@@ -38,8 +46,10 @@ final class SyncBatch {
         }));
     }
 
-    /** Waits until every submitted fsync finished; the first failure is rethrown. */
+    /** Runs every fsync of the batch and waits until all finished; the first failure is rethrown. */
     void await() throws IOException {
+        deferred.forEach(this::start);
+        deferred.clear();
         try {
             for (Future<?> f : pending) {
                 f.get();

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -47,8 +46,8 @@ final class Unpacker {
                     }
                 }
                 case VersionSpec.TAR_GZ -> {
-                    try (InputStream in = new GZIPInputStream(Files.newInputStream(archive), 1 << 16)) {
-                        tar(new BufferedInputStream(in, 1 << 16), tree);
+                    try (InputStream in = new InflateAhead(Files.newInputStream(archive))) {
+                        tar(in, tree);
                     }
                 }
                 case VersionSpec.ZIP -> zip(archive, tree);
