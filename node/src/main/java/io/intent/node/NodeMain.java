@@ -1,0 +1,42 @@
+package io.intent.node;
+
+import io.intent.iptables.IptablesOptions;
+import io.intent.preparer.PreparerOptions;
+import io.intent.setlive.SetliveOptions;
+import io.intent.store.config.AgentOptions;
+import io.intent.store.config.ConfigDefaults;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code intent-node}: runs this host's preparer, iptables and setlive agents in one JVM. */
+@Command(name = "intent-node", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs one host's three agents in one process: the preparer (fetch, verify, unpack every "
+                + "assigned version), the iptables agent (open assigned ports in intent's chain) and setlive (switch "
+                + "the live version and keep it running). Every option is also INTENT_<OPTION> or a --config key.")
+public final class NodeMain implements Callable<Integer> {
+    @Mixin
+    AgentOptions agent = new AgentOptions();
+
+    @Mixin
+    PreparerOptions preparer = new PreparerOptions();
+
+    @Mixin
+    IptablesOptions iptables = new IptablesOptions();
+
+    @Mixin
+    SetliveOptions setlive = new SetliveOptions();
+
+    public static void main(String[] args) {
+        CommandLine cl = new CommandLine(new NodeMain());
+        cl.setDefaultValueProvider(ConfigDefaults.from(args, System.getenv()));
+        System.exit(cl.execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Node.start(agent, preparer, iptables, setlive).runUntilSignalled();
+        return 0;
+    }
+}

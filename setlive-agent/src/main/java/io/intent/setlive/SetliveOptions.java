@@ -1,0 +1,24 @@
+package io.intent.setlive;
+
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** The setlive agent's flags (a picocli mixin), shared by its own main and any launcher that runs it. */
+public final class SetliveOptions {
+    @Option(names = "--runtime-default", paramLabel = "RUNTIME", defaultValue = "process",
+            description = "runtime of intents that name none: process or docker. Default: ${DEFAULT-VALUE}")
+    public String runtimeDefault;
+
+    @Option(names = "--stop-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "how long an app gets to stop after SIGTERM before SIGKILL. Default: ${DEFAULT-VALUE}")
+    public int stopTimeoutSeconds;
+
+    @Option(names = "--docker-host", paramLabel = "URL", defaultValue = SetliveConfig.DEFAULT_DOCKER_HOST,
+            description = "Docker engine for runtime: docker. Default: ${DEFAULT-VALUE}")
+    public String dockerHost;
+
+    /** The configuration these flags describe. */
+    public SetliveConfig config() {
+        return new SetliveConfig(runtimeDefault, Duration.ofSeconds(stopTimeoutSeconds), dockerHost);
+    }
+}
