@@ -74,7 +74,11 @@ public final class LeaderMain implements Callable<Integer> {
     }
 
     static CommandLine commandLine(String[] args) {
-        return new CommandLine(new LeaderMain()).setDefaultValueProvider(ConfigDefaults.from(args, System.getenv()));
+        return commandLine(args, System.getenv());
+    }
+
+    static CommandLine commandLine(String[] args, Map<String, String> env) {
+        return new CommandLine(new LeaderMain()).setDefaultValueProvider(ConfigDefaults.from(args, env));
     }
 
     String candidateName() {

@@ -32,7 +32,7 @@ class FailoverTest {
     }
 
     @Test
-    void theStandbyTakesOverAfterTheLeaderIsKilledAndAfterItResigns() throws Exception {
+    void theStandbyTakesOverAfterTheLeaderIsKilledResignsOrIsPausedPastItsLease() throws Exception {
         try (EtcdCluster etcd = EtcdCluster.start(3);
              EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()));
              LeaderJvms jvms = new LeaderJvms(etcd.endpoints(), List.of("--lease-ttl", Integer.toString(TTL),
@@ -68,9 +68,25 @@ class FailoverTest {
             System.out.printf("handover after SIGTERM: %.3f s%n", graceful);
             assertTrue(graceful < 3, "took " + graceful + " s");
             assertTrue(jvms.logOf("b").contains("steps down: resigning"), jvms.logOf("b"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> jvms.metric("a2", "intent_leader_is_leader") == 1.0);
+            assertTrue(jvms.health("a2").contains("\"leader\":true"), jvms.health("a2"));
+
+            // a2 (normal mode) is paused past its lease: c takes over; a2 wakes up and steps down by itself
+            jvms.start("c");
+            await().atMost(Duration.ofSeconds(30)).until(() -> store.count(store.keys().election() + "/") == 2);
+            jvms.get("a2").process().pause();
+            await().atMost(Duration.ofSeconds(TTL + 15)).until(() -> "c".equals(leaderName(store)));
+            store.put(store.keys().app("while-paused"), Intents.app(1));
+            await().atMost(Duration.ofSeconds(15)).until(() -> dispatchedBy(store, "while-paused", "c"));
+            jvms.get("a2").process().resume();
+            await().atMost(Duration.ofSeconds(15)).until(() -> jvms.logOf("a2").contains("a2 steps down: lease lost"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> jvms.metric("a2", "intent_leader_is_leader") == 0.0);
+            assertEquals(1.0, jvms.metric("c", "intent_leader_is_leader"));
+            assertTrue(jvms.health("a2").contains("\"leader\":false"), jvms.health("a2"));
+
             var history = History.read(store, store.keys().root() + "/");
             Map<Long, Integer> writes = History.auditDispatchWrites(history, store.keys());
-            assertEquals(3, writes.size(), "three terms wrote: " + writes);
+            assertEquals(4, writes.size(), "four terms wrote: " + writes);
         }
     }
 }

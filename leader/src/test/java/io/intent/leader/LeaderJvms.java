@@ -82,6 +82,16 @@ final class LeaderJvms implements AutoCloseable {
         }
     }
 
+    /** The body of the candidate's /healthz, or null when it does not answer. */
+    String health(String name) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + candidates.get(name).httpPort()
+                    + "/healthz")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
     String logOf(String name) {
         return candidates.get(name).process().output();
     }
