@@ -1,0 +1,77 @@
+package io.intent.setlive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.intent.store.InstallLayout;
+import io.intent.store.converge.AgentRuntime;
+import io.intent.store.model.Phase;
+import io.intent.testkit.DemoApp;
+import io.intent.testkit.Ports;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** etcd going away stops nothing: not for a running agent, not for an agent that starts while etcd is down. */
+class StoreOutageTest {
+    static final String HOST = "h5";
+    static final String ADDR = "127.0.0.6";
+    static SetliveFixture fx;
+    static Path root;
+    static InstallLayout layout;
+    static AgentRuntime agent;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        fx = new SetliveFixture();
+        root = fx.work.resolve("root-" + HOST);
+        layout = new InstallLayout(root);
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        Runsvdir.shutdown(layout.servicesDir(), root.resolve("setlive"), Duration.ofSeconds(3));
+        if (fx != null) {
+            fx.close();
+        }
+    }
+
+    private static AgentRuntime startAgent() {
+        return SetliveMain.parse("--etcd", fx.etcd.endpoint(0), "--host", HOST, "--address", ADDR,
+                "--root", root.toString(), "--resync", "1", "--http-port", "-1", "--etcd-timeout", "1").start();
+    }
+
+    @Test
+    void anUnreachableStoreNeverStopsARunningApp() throws Exception {
+        int port = Ports.free();
+        DemoApp.install(root, "sturdy", "1.0", fx.tarball, null);
+        agent = startAgent();
+        fx.assign(HOST, "sturdy", fx.intent("1.0", port, Map.of(), "1.0"));
+        SetliveFixture.awaitAnswers(ADDR, port, "1.0");
+        fx.awaitStatus(HOST, "sturdy", Phase.READY, null);
+        long pid = Sv.status(layout.service("sturdy")).pid();
+
+        fx.etcd.kill(0);
+        Thread.sleep(6000);
+        assertEquals("1.0", SetliveFixture.body(ADDR, port), "serves while etcd is down");
+        assertEquals(pid, Sv.status(layout.service("sturdy")).pid());
+
+        // an agent starting while etcd is down sees no assignments; it must not take that for "remove all"
+        agent.close();
+        agent = startAgent();
+        Thread.sleep(6000);
+        assertEquals("1.0", SetliveFixture.body(ADDR, port), "serves after an agent restart without etcd");
+        assertEquals(pid, Sv.status(layout.service("sturdy")).pid());
+        assertEquals(true, Files.isSymbolicLink(layout.current("sturdy")));
+
+        fx.etcd.restart(0);
+        fx.awaitStatus(HOST, "sturdy", Phase.READY, null);
+        assertEquals(pid, Sv.status(layout.service("sturdy")).pid(), "etcd's return restarts nothing either");
+    }
+}
