@@ -114,7 +114,14 @@ public final class ChainSync implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            SyncPass pass = syncOnce(ticket);
+            SyncPass pass;
+            try {
+                pass = syncOnce(ticket);
+            } catch (RuntimeException e) {
+                // a bug must not kill the only pass thread: every reconcile would then wait in vain
+                log.error("iptables: sync pass failed", e);
+                pass = new SyncPass(ticket, null, null, false, "sync pass failed: " + e, System.nanoTime());
+            }
             synchronized (this) {
                 latest = pass;
                 passes++;

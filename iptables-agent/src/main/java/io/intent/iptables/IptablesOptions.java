@@ -1,6 +1,7 @@
 package io.intent.iptables;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -29,10 +30,17 @@ public final class IptablesOptions {
                     + " are appended. Default: ${DEFAULT-VALUE}")
     public String iptables;
 
+    @Option(names = "--debounce", paramLabel = "MS", defaultValue = "100",
+            description = "changes within this many milliseconds of the first make one apply. Default: ${DEFAULT-VALUE}")
+    public int debounceMs;
+
     /** The settings these flags describe; throws IllegalArgumentException naming a bad backend or chain. */
     public IptablesSettings settings() {
         List<String> prefix = commandPrefix == null || commandPrefix.isBlank() ? List.of()
                 : Arrays.asList(commandPrefix.strip().split("\\s+"));
-        return new IptablesSettings(backend, chain, rulesFile, prefix, iptables, null, null);
+        if (debounceMs < 0 || debounceMs > 60_000) {
+            throw new IllegalArgumentException("--debounce " + debounceMs + " is out of range 0-60000 ms");
+        }
+        return new IptablesSettings(backend, chain, rulesFile, prefix, iptables, Duration.ofMillis(debounceMs), null);
     }
 }

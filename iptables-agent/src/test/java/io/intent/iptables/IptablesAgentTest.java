@@ -254,8 +254,10 @@ class IptablesAgentTest {
     }
 
     @Test
-    void changesArrivingTogetherAreAppliedWithOneRestore() {
-        IptablesMain agent = kernelAgent();
+    void changesArrivingWithinTheDebounceWindowAreAppliedWithOneRestore() {
+        // a wide window, so eight separate puts fit in it even on a loaded machine; the default is 100 ms
+        IptablesMain agent = agent("--backend", "iptables", "--command-prefix", ns.prefixString(),
+                "--debounce", "1500");
         assign("first", tcp("http", 1000));
         awaitReady("first", 1);
         long before = agent.reconciler().sync().backend().writes();
