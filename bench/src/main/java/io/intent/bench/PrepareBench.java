@@ -52,8 +52,8 @@ public final class PrepareBench implements Benchmark {
             int files = writeArchive(artifact, 10L << 20);
             String sha = sha256(artifact);
             long size = Files.size(artifact);
-            r.header(String.format("%.1f MB tar.gz, %d files, file:// URL, %d runs (+" + WARMUP + " warm-up) each",
-                    size / 1e6, files, runs));
+            r.header(String.format("%.1f MB tar.gz, %d files, file:// URL, %d runs (+" + WARMUP + " warm-up) each; "
+                    + "load average %s", size / 1e6, files, runs, loadAverage()));
 
             long[] tar = new long[runs];
             long[] tarSync = new long[runs];
@@ -117,6 +117,7 @@ public final class PrepareBench implements Benchmark {
             r.row("agent: assignment -> marker on disk, p50", markerS.p50(), "ms", "fetch+sha256+unpack+fsync");
             r.row("agent: assignment -> status READY, p50", readyS.p50(), "ms", "end to end");
             r.row("agent: assignment -> status READY, max", readyS.percentileMs(100), "ms", "");
+            r.row("load average after the runs", Double.parseDouble(loadAverage()), "", "2 cores shared");
             r.result("prepare.tar_gz_10mb_ms", readyS.p50(), "ms", tarS.p50());
             r.finish();
         } finally {
@@ -134,6 +135,14 @@ public final class PrepareBench implements Benchmark {
         long t = System.nanoTime() - t0;
         exec(List.of("rm", "-rf", dest.toString()));
         return t;
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "0";
+        }
     }
 
     private static boolean isReady(EtcdStore store, String key) {

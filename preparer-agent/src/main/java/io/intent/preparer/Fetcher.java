@@ -60,20 +60,40 @@ final class Fetcher {
      * fetches of one digest (two apps, one artifact) download it once: the second waits and reuses it.
      */
     Path fetch(String url, String sha256, Progress progress) throws IOException, PrepareException {
+        return fetch(url, sha256, progress, null);
+    }
+
+    /**
+     * Like {@link #fetch(String, String, Progress)}, also passing every byte to {@code tap} as it arrives (from
+     * the cache file when the artifact was cached), so it can be unpacked while it downloads. The caller
+     * tells the tap whether the digest matched once this returns or throws.
+     */
+    Path fetch(String url, String sha256, Progress progress, BytePipe tap) throws IOException, PrepareException {
         Object lock = locks.computeIfAbsent(sha256, k -> new Object());
         synchronized (lock) {
             try {
-                return fetchLocked(url, sha256, progress);
+                return fetchLocked(url, sha256, progress, tap);
             } finally {
                 locks.remove(sha256, lock);
             }
         }
     }
 
-    private Path fetchLocked(String url, String sha256, Progress progress) throws IOException, PrepareException {
+    private Path fetchLocked(String url, String sha256, Progress progress, BytePipe tap)
+            throws IOException, PrepareException {
         var cached = cache.lookup(sha256);
         if (cached.isPresent()) {
             long size = Files.size(cached.get());
+            if (tap != null) {
+                try (FileChannel in = FileChannel.open(cached.get(), StandardOpenOption.READ)) {
+                    ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+                    while (in.read(buf) >= 0) {
+                        buf.flip();
+                        tap.write(buf);
+                        buf.clear();
+                    }
+                }
+            }
             progress.update(size, size);
             return cached.get();
         }
@@ -81,7 +101,7 @@ final class Fetcher {
         Path temp = cache.newTemp(sha256);
         boolean ok = false;
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            Sink sink = new Sink(url, out, settings.maxArchiveBytes(), progress);
+            Sink sink = new Sink(url, out, settings.maxArchiveBytes(), progress, tap);
             String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
             if (scheme.equals("file")) {
                 copyFile(uri, sink);
@@ -252,6 +272,7 @@ final class Fetcher {
         final FileChannel out;
         final long limit;
         final Progress progress;
+        final BytePipe tap;
         final MessageDigest digest = Sha256.digest();
         volatile long done;
         volatile long total = -1;
@@ -260,7 +281,8 @@ final class Fetcher {
         volatile boolean started;
         private volatile Flow.Subscription subscription;
 
-        Sink(String url, FileChannel out, long limit, Progress progress) {
+        Sink(String url, FileChannel out, long limit, Progress progress, BytePipe tap) {
+            this.tap = tap;
             this.url = url;
             this.out = out;
             this.limit = limit;
@@ -278,6 +300,10 @@ final class Fetcher {
                 throw new PrepareException(url + " is larger than the limit of " + limit + " bytes");
             }
             digest.update(buf.duplicate());
+            if (tap != null) {
+                tap.write(buf);
+                lastProgress = System.nanoTime(); // time spent waiting for the unpacker is not a stall
+            }
             while (buf.hasRemaining()) {
                 out.write(buf);
             }

@@ -41,12 +41,40 @@ final class Installer {
         return layout;
     }
 
+    /** Writes an install's content into a directory, handing each file written to {@code onFile}. */
+    interface Contents {
+        /** Returns the directories it created. */
+        List<Path> writeInto(Path dir, java.util.function.Consumer<Path> onFile) throws IOException, PrepareException;
+    }
+
+    /** Blocks until the content may be committed; throws when it must not be (its download did not verify). */
+    interface Gate {
+        void await() throws PrepareException;
+    }
+
+    /** Contents of a docker version: nothing but the marker. */
+    static final Contents MARKER_ONLY = (dir, onFile) -> List.of(dir);
+
+    /** Contents unpacked from a verified archive file. */
+    Contents archive(Path archive, String format) {
+        return (dir, onFile) -> unpacker.unpack(archive, format, dir, onFile);
+    }
+
+    /** Contents unpacked from a stream still being downloaded; commit only after {@code gate} passes. */
+    Contents stream(java.io.InputStream in, String format) {
+        return (dir, onFile) -> {
+            try (in) {
+                return unpacker.unpack(in, format, dir, onFile);
+            }
+        };
+    }
+
     /**
-     * Installs {@code app}/{@code version}: unpacks {@code archive} (none for a docker image, whose install
-     * holds only the marker) and commits it with a marker recording {@code sha256} and {@code imageId}.
+     * Installs {@code app}/{@code version}: writes {@code contents} into a temp dir, waits for {@code gate},
+     * writes the marker recording {@code sha256} and {@code imageId}, fsyncs everything, renames into place.
      */
-    InstallLayout.Marker install(String app, String version, String sha256, Path archive, String format,
-                                 String imageId) throws IOException, PrepareException {
+    InstallLayout.Marker install(String app, String version, String sha256, String imageId, Contents contents,
+                                 Gate gate) throws IOException, PrepareException {
         Path appDir = Files.createDirectories(layout.appInstalls(app));
         Path target = layout.install(app, version);
         Path tmp = appDir.resolve(TEMP_PREFIX + version + "-" + UUID.randomUUID());
@@ -54,7 +82,8 @@ final class Installer {
         try {
             Files.createDirectory(tmp);
             SyncBatch sync = new SyncBatch();
-            List<Path> dirs = archive == null ? List.of(tmp) : unpacker.unpack(archive, format, tmp, sync::submit);
+            List<Path> dirs = contents.writeInto(tmp, sync::submit);
+            gate.await();
             InstallLayout.Marker marker = new InstallLayout.Marker(app, version, sha256, imageId, Instant.now());
             Path m = tmp.resolve(InstallLayout.MARKER);
             Files.write(m, Json.write(marker), java.nio.file.StandardOpenOption.CREATE_NEW,

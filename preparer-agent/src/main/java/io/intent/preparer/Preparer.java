@@ -12,6 +12,7 @@ import io.intent.store.model.Assignment;
 import io.intent.store.model.Phase;
 import io.intent.store.model.VersionSpec;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,7 +24,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -56,6 +59,11 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     private final Installer installer;
     private final ImageLedger ledger;
     private final ExecutorService pool;
+    private final ExecutorService unpackPool = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "preparer-unpack");
+        t.setDaemon(true);
+        return t;
+    });
     private final Backoff backoff;
     private final Map<String, PrepareJob> jobs = new ConcurrentHashMap<>();
     private final Map<String, Failure> failures = new ConcurrentHashMap<>();
@@ -274,34 +282,76 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
                 id = docker().pull(spec.image(), settings.downloadTimeout());
                 ledger.add(id);
             }
-            installer.install(job.app, job.version, null, null, null, id);
+            installer.install(job.app, job.version, null, id, Installer.MARKER_ONLY, () -> { });
             return;
         }
         cache.pin(spec.sha256());
         try {
             long t0 = System.nanoTime();
-            var artifact = fetcher.fetch(spec.artifact(), spec.sha256(), job::progress);
-            long t1 = System.nanoTime();
-            if (job.docker) {
-                String id = DockerImages.archiveImageId(artifact);
-                imagesInFlight.add(id);
-                try {
-                    if (docker().imageId(id).isEmpty()) {
-                        ledger.add(id);
-                        docker().load(artifact, id);
-                    }
-                    installer.install(job.app, job.version, spec.sha256(), null, null, id);
-                } finally {
-                    imagesInFlight.remove(id);
-                }
+            String format = spec.formatOrInferred();
+            if (!job.docker && Unpacker.streamable(format) && cache.lookup(spec.sha256()).isEmpty()) {
+                streamInstall(job, format);
             } else {
-                installer.install(job.app, job.version, spec.sha256(), artifact, spec.formatOrInferred(), null);
+                Path artifact = fetcher.fetch(spec.artifact(), spec.sha256(), job::progress);
+                if (job.docker) {
+                    loadImage(job, artifact);
+                } else {
+                    installer.install(job.app, job.version, spec.sha256(), null,
+                            installer.archive(artifact, format), () -> { });
+                }
             }
-            log.info("prepared {}/{} in {} ms (fetch+verify {} ms, unpack/load+sync+rename {} ms)", job.app,
-                    job.version, (System.nanoTime() - t0) / 1_000_000, (t1 - t0) / 1_000_000,
-                    (System.nanoTime() - t1) / 1_000_000);
+            log.info("prepared {}/{} in {} ms", job.app, job.version, (System.nanoTime() - t0) / 1_000_000);
         } finally {
             cache.unpin(spec.sha256());
+        }
+    }
+
+    /** Unpacks while downloading; the install commits only once the whole download matched its sha256. */
+    private void streamInstall(PrepareJob job, String format) throws IOException, PrepareException {
+        VersionSpec spec = job.spec;
+        BytePipe pipe = new BytePipe();
+        Future<?> unpack = unpackPool.submit(() -> installer.install(job.app, job.version, spec.sha256(), null,
+                installer.stream(pipe.input(), format), pipe::awaitVerified));
+        try {
+            fetcher.fetch(spec.artifact(), spec.sha256(), job::progress, pipe);
+            pipe.verified();
+        } catch (IOException | PrepareException | RuntimeException e) {
+            pipe.fail(e);
+            try {
+                unpack.get();
+            } catch (InterruptedException | ExecutionException ignored) {
+                // the fetch failure is the reason; the unpack only stopped because of it
+            }
+            throw e;
+        }
+        try {
+            unpack.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PrepareException("interrupted while unpacking");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof PrepareException p) {
+                throw p;
+            }
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            throw new PrepareException("unpacking failed: " + c, c);
+        }
+    }
+
+    private void loadImage(PrepareJob job, Path artifact) throws IOException, PrepareException {
+        String id = DockerImages.archiveImageId(artifact);
+        imagesInFlight.add(id);
+        try {
+            if (docker().imageId(id).isEmpty()) {
+                ledger.add(id);
+                docker().load(artifact, id);
+            }
+            installer.install(job.app, job.version, job.spec.sha256(), id, Installer.MARKER_ONLY, () -> { });
+        } finally {
+            imagesInFlight.remove(id);
         }
     }
 
@@ -385,6 +435,7 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     @Override
     public void close() throws IOException {
         pool.shutdownNow();
+        unpackPool.shutdownNow();
         if (docker != null) {
             docker.close();
         }

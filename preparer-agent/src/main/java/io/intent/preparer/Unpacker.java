@@ -37,26 +37,42 @@ final class Unpacker {
      */
     List<Path> unpack(Path archive, String format, Path dest, java.util.function.Consumer<Path> onFile)
             throws IOException, PrepareException {
+        if (format.equals(VersionSpec.ZIP)) {
+            ConfinedTree tree = new ConfinedTree(dest, maxBytes, maxEntries, onFile);
+            try {
+                zip(archive, tree);
+            } catch (ZipException | java.io.EOFException | IllegalArgumentException e) {
+                throw new PrepareException("archive is corrupt (zip): " + e.getMessage(), e);
+            }
+            tree.checkLinks();
+            return tree.dirs();
+        }
+        try (InputStream in = Files.newInputStream(archive)) {
+            return unpack(in, format, dest, onFile);
+        }
+    }
+
+    /** Whether {@link #unpack(InputStream, String, Path, java.util.function.Consumer)} can take this format. */
+    static boolean streamable(String format) {
+        return format.equals(VersionSpec.TAR) || format.equals(VersionSpec.TAR_GZ);
+    }
+
+    /** Unpacks a tar or tar.gz stream (zip needs random access: use the path variant). */
+    List<Path> unpack(InputStream raw, String format, Path dest, java.util.function.Consumer<Path> onFile)
+            throws IOException, PrepareException {
         ConfinedTree tree = new ConfinedTree(dest, maxBytes, maxEntries, onFile);
         try {
             switch (format) {
-                case VersionSpec.TAR -> {
-                    try (InputStream in = new BufferedInputStream(Files.newInputStream(archive), 1 << 16)) {
-                        tar(in, tree);
-                    }
-                }
+                case VersionSpec.TAR -> tar(new BufferedInputStream(raw, 1 << 16), tree);
                 case VersionSpec.TAR_GZ -> {
-                    try (InputStream in = new InflateAhead(Files.newInputStream(archive))) {
+                    try (InputStream in = new InflateAhead(raw)) {
                         tar(in, tree);
                     }
                 }
-                case VersionSpec.ZIP -> zip(archive, tree);
                 default -> throw new PrepareException("cannot unpack format '" + format + "'");
             }
-        } catch (ZipException | java.io.EOFException e) {
-            throw new PrepareException("archive is corrupt (" + format + "): " + e.getMessage(), e);
-        } catch (IllegalArgumentException e) {
-            // commons-compress reports malformed headers this way
+        } catch (ZipException | java.io.EOFException | IllegalArgumentException e) {
+            // commons-compress reports malformed headers with IllegalArgumentException
             throw new PrepareException("archive is corrupt (" + format + "): " + e.getMessage(), e);
         }
         tree.checkLinks();
