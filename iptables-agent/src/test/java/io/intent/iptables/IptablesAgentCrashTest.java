@@ -75,10 +75,41 @@ class IptablesAgentCrashTest {
         }
     }
 
-    JvmProcess agent(EtcdCluster etcd, NetNs ns, int port, String log) {
-        return JvmProcess.start(IptablesMain.class, List.of("--etcd", String.join(",", etcd.endpoints()),
+    @Test
+    void whileEtcdIsDownTheChainIsLeftAsItIsAndChangesApplyWhenItIsBack() throws Exception {
+        Prerequisites.require("iptables", "iptables");
+        try (EtcdCluster etcd = EtcdCluster.single(); NetNs ns = NetNs.create();
+             EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
+            KeyLayout keys = store.keys();
+            store.put(keys.assignment("h1", "web"), assignment("web", tcp("http", 8080)));
+            int port = Ports.free();
+            JvmProcess agent = agent(etcd, ns, port, "agent.log", "--resync", "1");
+            try {
+                awaitReady(store, keys, "web");
+                String rules = counters(ns);
+                etcd.kill(0);
+                // several resyncs come and go without a store; none may tear the rules down
+                Thread.sleep(5_000);
+                assertEquals(rules, counters(ns));
+                assertEquals(1, metric(port, "intent_iptables_writes_total"));
+                etcd.restart(0);
+                await().atMost(WAIT).ignoreExceptions().until(() -> {
+                    store.put(keys.assignment("h1", "web"), assignment("web", tcp("http", 8081)));
+                    return true;
+                });
+                await().atMost(WAIT).until(() -> counters(ns).contains("--dport 8081"));
+            } finally {
+                agent.terminate(20);
+            }
+        }
+    }
+
+    JvmProcess agent(EtcdCluster etcd, NetNs ns, int port, String log, String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("--etcd", String.join(",", etcd.endpoints()),
                 "--host", "h1", "--root", dir.resolve("root").toString(), "--http-port", String.valueOf(port),
-                "--backend", "iptables", "--command-prefix", ns.prefixString()), Map.of(), dir.resolve(log));
+                "--backend", "iptables", "--command-prefix", ns.prefixString()));
+        args.addAll(List.of(extra));
+        return JvmProcess.start(IptablesMain.class, args, Map.of(), dir.resolve(log));
     }
 
     static void awaitReady(EtcdStore store, KeyLayout keys, String app) {
