@@ -123,12 +123,12 @@ public final class Dispatcher implements AutoCloseable {
         d.liveWatch = store.watchSlice(d.keys.livePrefix(), Liveness.class,
                 (changes, rev, relisted) -> d.post(() -> d.onLive(changes)));
         long resync = settings.resync().toMillis();
-        d.exec.scheduleWithFixedDelay(() -> {
+        d.exec.scheduleWithFixedDelay(d.guarded(() -> {
             d.readStore();
             d.appsWatch.resync();
             d.hostsWatch.resync();
             d.liveWatch.resync();
-        }, resync, resync, TimeUnit.MILLISECONDS);
+        }), resync, resync, TimeUnit.MILLISECONDS);
         log.info("dispatching as {} under fence {}@{}", leader, fence.key(), fence.createRevision());
         return d;
     }
@@ -146,14 +146,34 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         try {
-            exec.execute(() -> {
-                if (active) {
-                    r.run();
-                }
-            });
+            exec.execute(guarded(r));
         } catch (RejectedExecutionException e) {
             // stopping
         }
+    }
+
+    /**
+     * Runs a step only while active, and turns an unexpected failure (a bug, not bad input: bad input is a
+     * pending placement) into a logged error and a fresh start from the store with backoff, never a dead thread.
+     */
+    private Runnable guarded(Runnable r) {
+        return () -> {
+            if (!active) {
+                return;
+            }
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                if (!active) {
+                    return;
+                }
+                failures++;
+                long delay = Backoff.STORE.delay(failures).toMillis();
+                log.error("dispatcher step failed; re-reading the store in {} ms", delay, e);
+                storeIn = false;
+                schedule(this::readStore, delay);
+            }
+        };
     }
 
     private void readStore() {
@@ -274,20 +294,12 @@ public final class Dispatcher implements AutoCloseable {
             planTimer.cancel(false);
         }
         planAt = at;
-        planTimer = exec.schedule(() -> {
-            if (active) {
-                planNow();
-            }
-        }, delayNanos, TimeUnit.NANOSECONDS);
+        planTimer = exec.schedule(guarded(this::planNow), delayNanos, TimeUnit.NANOSECONDS);
     }
 
     private void schedule(Runnable r, long delayMillis) {
         try {
-            exec.schedule(() -> {
-                if (active) {
-                    r.run();
-                }
-            }, delayMillis, TimeUnit.MILLISECONDS);
+            exec.schedule(guarded(r), delayMillis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             // stopping
         }

@@ -242,6 +242,44 @@ class DispatcherTest {
     }
 
     @Test
+    void hostileValuesAnywhereNeverStopTheDispatcher() {
+        host("h1", Fixtures.host());
+        host("h2", Fixtures.host());
+        Map<String, String> hostile = new TreeMap<>(Map.of(
+                "nullversion", "{\"versions\":{\"1.0\":null},\"active\":\"1.0\",\"run\":{\"command\":[\"x\"]}}",
+                "nulllabel", "{\"constraints\":{\"labels\":{\"zone\":null}}}",
+                "array", "[1,2,3]",
+                "string", "\"just a string\"",
+                "jsonnull", "null",
+                "deep", "[".repeat(5000) + "]".repeat(5000),
+                "huge", "{\"runtime\":\"" + "x".repeat(300_000) + "\"}",
+                "binary", "\u0000\u00ff\u0001garbage",
+                "negscale", "{\"scale\":-5}",
+                "hugescale", "{\"scale\":2147483647}"));
+        hostile.forEach((name, value) -> store.putBytes(keys.app(name), value.getBytes(StandardCharsets.UTF_8), 0));
+        // hostile host specs and liveness values, and keys that are not ours
+        store.putBytes(keys.host("h3"), "{\"capacity\":{\"cpu\":-1}}".getBytes(StandardCharsets.UTF_8), 0);
+        store.putBytes(keys.live("h3"), "not json".getBytes(StandardCharsets.UTF_8), 0);
+        store.putBytes(keys.assignPrefix() + "h1/too/deep", "{}".getBytes(StandardCharsets.UTF_8), 0);
+        store.putBytes(keys.assignment("h2", "ghost"), "{broken".getBytes(StandardCharsets.UTF_8), 0);
+        store.put(keys.app("good"), app(2));
+        start(fence());
+        await().atMost(WAIT).until(() -> hostsOf("good").size() == 2
+                && hostile.keySet().stream().allMatch(n -> placement(n) != null));
+        for (String name : hostile.keySet()) {
+            Placement p = placement(name);
+            assertTrue(p.pendingReason() != null && p.pendingReason().startsWith("invalid intent"), name + ": " + p);
+            assertEquals(Set.of(), hostsOf(name), name);
+        }
+        assertEquals(Set.of("h1", "h2"), hostsOf("good"), "the invalid spec of h3 gets nothing");
+        assertTrue(store.get(keys.assignment("h2", "ghost"), Object.class).isEmpty(), "undecodable leftover removed");
+        assertTrue(dispatcher.active());
+        // and it still reacts to the next change
+        store.put(keys.app("later"), app(1));
+        await().atMost(WAIT).until(() -> hostsOf("later").size() == 1);
+    }
+
+    @Test
     void aLostFenceStopsTheDispatcherAndNothingItTriesLands() {
         host("h1", Fixtures.host());
         store.put(keys.app("web"), app(1));
