@@ -63,6 +63,13 @@ public final class Demo implements Callable<Integer> {
 
     private final Children children = new Children();
     private Vertx vertx;
+    private String token;
+
+    static String newToken() {
+        byte[] b = new byte[18];
+        new java.security.SecureRandom().nextBytes(b);
+        return "demo-" + java.util.HexFormat.of().formatHex(b);
+    }
 
     public static void main(String[] args) {
         Logging.init();
@@ -109,7 +116,13 @@ public final class Demo implements Callable<Integer> {
                     "--host-grace", "30", "--http-port", "0"), env, log(name));
         }
         int api = LocalEtcd.port(apiPort);
-        children.java("api", "io.intent.api.ApiMain", List.of("--port", Integer.toString(api)), env, log("api"));
+        token = newToken();
+        Path tokens = stateDir.resolve("tokens.yaml");
+        Files.writeString(tokens, "# the demo's one API token (admin); printed when the demo is up\n"
+                + "- {name: demo-admin, role: admin, sha256: " + DemoArtifacts.sha256(token.getBytes(
+                java.nio.charset.StandardCharsets.UTF_8)) + "}\n");
+        children.java("api", "io.intent.api.ApiMain", List.of("--port", Integer.toString(api), "--tokens-file",
+                tokens.toString()), env, log("api"));
         for (int i = 1; i <= hosts; i++) {
             String host = "h" + i;
             children.java(host, "io.intent.node.NodeMain", List.of("--host", host, "--address", "127.0.0." + (i + 1),
@@ -248,7 +261,8 @@ public final class Demo implements Callable<Integer> {
         var placement = store.get(store.keys().placement(app), Placement.class).orElseThrow().value();
         StringBuilder sb = new StringBuilder("\n");
         sb.append("intent is running.\n\n");
-        sb.append("  web page and API   http://127.0.0.1:").append(api).append("/\n");
+        sb.append("  web page and API   http://127.0.0.1:").append(api).append("/   (token: ").append(token)
+                .append(")\n");
         for (String h : placement.hosts()) {
             int n = Integer.parseInt(h.substring(1));
             sb.append(String.format("  %-18s curl http://127.0.0.%d:%d/%n", app + " on " + h, n + 1,
@@ -263,9 +277,15 @@ public final class Demo implements Callable<Integer> {
         sb.append("  etcdctl get --print-value-only /intent/apps/").append(app).append(" | sed 's/\"active\":\"")
                 .append(intent.active()).append("\"/\"active\":\"").append(other).append("\"/' | etcdctl put /intent/apps/")
                 .append(app).append("\n");
-        sb.append("  # roll back: the same with the versions swapped, or\n");
-        sb.append("  ./intent ctl --api http://127.0.0.1:").append(api).append(" rollback app ").append(app)
+        sb.append("  # or with intentctl (through the API):\n");
+        sb.append("  export INTENT_API=http://127.0.0.1:").append(api).append(" INTENT_TOKEN=").append(token)
                 .append("\n");
+        sb.append("  ./intent ctl get status\n");
+        sb.append("  ./intent ctl deploy ").append(app).append(" ").append(other).append("\n");
+        sb.append("  ./intent ctl scale ").append(app).append(" 2\n");
+        sb.append("  ./intent ctl drain h2                 # its instances move away\n");
+        sb.append("  ./intent ctl rollback app ").append(app).append("           # back to the previous version\n");
+        sb.append("  ./intent ctl status --wait ").append(app).append("\n");
         sb.append("  # scale to 2:\n");
         sb.append("  etcdctl get --print-value-only /intent/apps/").append(app).append(" | sed 's/\"scale\":")
                 .append(intent.scaleOrDefault()).append("/\"scale\":2/' | etcdctl put /intent/apps/").append(app)
