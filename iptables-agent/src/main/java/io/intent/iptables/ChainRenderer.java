@@ -56,6 +56,15 @@ public final class ChainRenderer {
      * no rules and is listed in {@link ChainRules#rejected()} with every reason; the others are unaffected.
      */
     public static ChainRules render(String chain, Map<String, Assignment> assignments) {
+        return render(chain, assignments, false);
+    }
+
+    /**
+     * The rules for {@code assignments} in the IPv4 table, or with {@code ipv6} in the IPv6 one. Sources are
+     * IPv4 networks, so in IPv6 only the ports open to anyone get a rule: a port limited to some sources stays
+     * closed to IPv6 rather than open to all of it.
+     */
+    public static ChainRules render(String chain, Map<String, Assignment> assignments, boolean ipv6) {
         requireChain(chain);
         SortedMap<String, List<String>> byApp = new TreeMap<>();
         SortedMap<String, String> rejected = new TreeMap<>();
@@ -66,7 +75,7 @@ public final class ChainRenderer {
                 rejected.put(app, problem);
                 continue;
             }
-            byApp.put(app, rules(chain, app, e.getValue().intent().ports()));
+            byApp.put(app, rules(chain, app, e.getValue().intent().ports(), ipv6));
         }
         return new ChainRules(chain, byApp, rejected);
     }
@@ -88,7 +97,7 @@ public final class ChainRenderer {
         return null;
     }
 
-    private static List<String> rules(String chain, String app, List<PortSpec> ports) {
+    private static List<String> rules(String chain, String app, List<PortSpec> ports, boolean ipv6) {
         List<String> lines = new ArrayList<>();
         List<PortSpec> sorted = new ArrayList<>(ports);
         sorted.sort(Comparator.comparing(PortSpec::name));
@@ -96,7 +105,11 @@ public final class ChainRenderer {
             String proto = p.protocolOrDefault();
             String match = " -p " + proto + " -m " + proto + " --dport " + p.port()
                     + " -m comment --comment \"" + COMMENT_PREFIX + app + " port=" + p.name() + "\" -j ACCEPT";
-            for (String source : sources(p.sources())) {
+            List<String> sources = sources(p.sources());
+            if (ipv6 && sources.get(0) != null) {
+                continue;
+            }
+            for (String source : sources) {
                 lines.add("-A " + chain + (source == null ? "" : " -s " + source) + match);
             }
         }

@@ -22,6 +22,7 @@ public final class ChainSync implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChainSync.class);
 
     private final String chain;
+    private final boolean ipv6;
     private final ChainBackend backend;
     private final Callable<DesiredSlice> source;
     private final Duration debounce;
@@ -38,7 +39,14 @@ public final class ChainSync implements AutoCloseable {
      * @param debounce how long a pass waits after the first request, to gather the ones that follow
      */
     public ChainSync(String chain, ChainBackend backend, Callable<DesiredSlice> source, Duration debounce) {
+        this(chain, false, backend, source, debounce);
+    }
+
+    /** A sync of the IPv6 table ({@code ipv6}, with an ip6tables backend) or the IPv4 one. */
+    public ChainSync(String chain, boolean ipv6, ChainBackend backend, Callable<DesiredSlice> source,
+                     Duration debounce) {
         this.chain = ChainRenderer.requireChain(chain);
+        this.ipv6 = ipv6;
         this.backend = backend;
         this.source = source;
         this.debounce = debounce;
@@ -47,13 +55,17 @@ public final class ChainSync implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.loop = new Thread(this::run, "iptables-sync");
+        this.loop = new Thread(this::run, ipv6 ? "ip6tables-sync" : "iptables-sync");
         this.loop.setDaemon(true);
         this.loop.start();
     }
 
     public String chain() {
         return chain;
+    }
+
+    public boolean ipv6() {
+        return ipv6;
     }
 
     public ChainBackend backend() {
@@ -152,7 +164,7 @@ public final class ChainSync implements AutoCloseable {
                 throw new CompletionException(e);
             }
         }, reader);
-        ChainRules rules = ChainRenderer.render(chain, slice.assignments());
+        ChainRules rules = ChainRenderer.render(chain, slice.assignments(), ipv6);
         ChainState actual;
         try {
             actual = reading.join();

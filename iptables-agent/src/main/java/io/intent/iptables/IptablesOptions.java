@@ -34,6 +34,11 @@ public final class IptablesOptions {
             description = "changes within this many milliseconds of the first make one apply. Default: ${DEFAULT-VALUE}")
     public int debounceMs;
 
+    @Option(names = "--ipv6", negatable = true, defaultValue = "false",
+            description = "also keep the chain in the IPv6 table (ip6tables; ports limited to IPv4 sources stay"
+                    + " closed there). Default: ${DEFAULT-VALUE}")
+    public boolean ipv6;
+
     /** The settings these flags describe; throws IllegalArgumentException naming a bad backend or chain. */
     public IptablesSettings settings() {
         List<String> prefix = commandPrefix == null || commandPrefix.isBlank() ? List.of()
@@ -41,6 +46,7 @@ public final class IptablesOptions {
         if (debounceMs < 0 || debounceMs > 60_000) {
             throw new IllegalArgumentException("--debounce " + debounceMs + " is out of range 0-60000 ms");
         }
-        return new IptablesSettings(backend, chain, rulesFile, prefix, iptables, Duration.ofMillis(debounceMs), null);
+        return new IptablesSettings(backend, chain, rulesFile, prefix, iptables, Duration.ofMillis(debounceMs), null,
+                ipv6);
     }
 }

@@ -15,9 +15,10 @@ import java.util.List;
  * @param iptables      the iptables command family ({@code iptables}, {@code iptables-legacy}, ...)
  * @param debounce      how long changes are gathered into one apply
  * @param fresh         how long a pass answers reconciles whose values it already read
+ * @param ipv6          whether the same chain is also kept in the IPv6 table (ip6tables)
  */
 public record IptablesSettings(String backend, String chain, Path rulesFile, List<String> commandPrefix,
-                               String iptables, Duration debounce, Duration fresh) {
+                               String iptables, Duration debounce, Duration fresh, boolean ipv6) {
     public static final String KERNEL = "iptables";
     public static final String FILE = "file";
 
@@ -30,20 +31,24 @@ public record IptablesSettings(String backend, String chain, Path rulesFile, Lis
         iptables = iptables == null ? "iptables" : iptables;
         debounce = debounce == null ? Duration.ofMillis(100) : debounce;
         fresh = fresh == null ? Duration.ofSeconds(1) : fresh;
+        if (ipv6 && KERNEL.equals(backend) && !iptables.startsWith("iptables")) {
+            throw new IllegalArgumentException("IPv6 needs an iptables command family named iptables..., so that"
+                    + " ip6tables... is its IPv6 twin; got '" + iptables + "'");
+        }
     }
 
     /** The kernel backend with the default chain, run through {@code prefix}. */
     public static IptablesSettings kernel(List<String> prefix) {
-        return new IptablesSettings(KERNEL, ChainRenderer.DEFAULT_CHAIN, null, prefix, null, null, null);
+        return new IptablesSettings(KERNEL, ChainRenderer.DEFAULT_CHAIN, null, prefix, null, null, null, false);
     }
 
     /** The file backend with the default chain. */
     public static IptablesSettings file(Path rulesFile) {
-        return new IptablesSettings(FILE, ChainRenderer.DEFAULT_CHAIN, rulesFile, List.of(), null, null, null);
+        return new IptablesSettings(FILE, ChainRenderer.DEFAULT_CHAIN, rulesFile, List.of(), null, null, null, false);
     }
 
     public IptablesSettings withChain(String newChain) {
-        return new IptablesSettings(backend, newChain, rulesFile, commandPrefix, iptables, debounce, fresh);
+        return new IptablesSettings(backend, newChain, rulesFile, commandPrefix, iptables, debounce, fresh, ipv6);
     }
 
     /** The backend these settings name; {@code root} is the agent's sandbox, home of the default rules file. */
@@ -51,6 +56,19 @@ public record IptablesSettings(String backend, String chain, Path rulesFile, Lis
         if (KERNEL.equals(backend)) {
             return new KernelBackend(commandPrefix, iptables);
         }
-        return new FileBackend(rulesFile != null ? rulesFile : root.resolve("iptables").resolve("rules"));
+        return new FileBackend(rulesFile(root));
+    }
+
+    /** The IPv6 twin of {@link #createBackend}: ip6tables, or the rules file with {@code .ipv6} appended. */
+    public ChainBackend createBackend6(Path root) {
+        if (KERNEL.equals(backend)) {
+            return new KernelBackend(commandPrefix, "ip6tables" + iptables.substring("iptables".length()));
+        }
+        Path v4 = rulesFile(root);
+        return new FileBackend(v4.resolveSibling(v4.getFileName() + ".ipv6"));
+    }
+
+    private Path rulesFile(Path root) {
+        return rulesFile != null ? rulesFile : root.resolve("iptables").resolve("rules");
     }
 }

@@ -93,6 +93,17 @@ class ChainRendererTest {
     }
 
     @Test
+    void inIpv6APortLimitedToIpv4SourcesStaysClosedRatherThanOpenToAll() {
+        Map<String, Assignment> in = Map.of("db", assignment("db", tcp("pg", 5432, "10.0.0.0/8"),
+                tcp("http", 80), tcp("any", 81, "10.0.0.0/8", "0.0.0.0/0")));
+        List<String> v6 = ChainRenderer.render(C, in, true).rules();
+        assertEquals(2, v6.size());
+        assertTrue(v6.get(0).contains("port=any") && !v6.get(0).contains(" -s "), v6.get(0));
+        assertTrue(v6.get(1).contains("port=http"), v6.get(1));
+        assertEquals(3, ChainRenderer.render(C, in).rules().size());
+    }
+
+    @Test
     void noAssignmentsMeansAnEmptyChain() {
         assertTrue(ChainRenderer.render(C, Map.of()).rules().isEmpty());
     }

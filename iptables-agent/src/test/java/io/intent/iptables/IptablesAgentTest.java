@@ -272,6 +272,26 @@ class IptablesAgentTest {
     }
 
     @Test
+    void withIpv6TheSameChainIsKeptInBothTablesAndTheStatusCountsBoth() {
+        IptablesMain agent = agent("--backend", "iptables", "--command-prefix", ns.prefixString(), "--ipv6");
+        assign("web", tcp("http", 8080), udp("stats", 8125, "10.0.0.0/8"));
+        awaitReady("web", 2);
+        AgentStatus s = status("web").orElseThrow();
+        assertEquals(1, ((Number) s.details().get("rules6")).intValue());
+        assertEquals("2 rules in INTENT-INPUT (IPv6: 1)", s.message());
+        ChainState v6 = ChainState.parse(C, ns.execOk("ip6tables-save", "-t", "filter"));
+        assertEquals(1, v6.jumps());
+        assertEquals(List.of("-A INTENT-INPUT -p tcp -m tcp --dport 8080 -m comment"
+                + " --comment \"intent:app=web port=http\" -j ACCEPT"), v6.rules());
+
+        store.delete(keys.assignment(HOST, "web"));
+        await().atMost(WAIT).until(() -> status("web").isEmpty());
+        assertEquals(List.of(), kernel().rules());
+        assertEquals(List.of(), ChainState.parse(C, ns.execOk("ip6tables-save", "-t", "filter")).rules());
+        assertEquals(2, agent.reconciler().sync6().backend().writes());
+    }
+
+    @Test
     void rulesOfAppsRemovedWhileTheAgentWasDownAreRemovedAfterItStarts() {
         kernelAgent();
         assign("web", tcp("http", 8080));

@@ -185,6 +185,22 @@ class KernelBackendTest {
     }
 
     @Test
+    void inIpv6OnlyPortsOpenToAnyoneGetARuleAndIp6tablesPrintsThemBackByteForByte() throws Exception {
+        Prerequisites.require("ip6tables", "iptables");
+        KernelBackend v6 = new KernelBackend(ns.prefix(), "ip6tables");
+        desired.put("web", assignment("web", tcp("http", 8080), udp("stats", 8125, "10.0.0.0/8")));
+        try (ChainSync s = new ChainSync(C, true, v6, () -> DesiredSlice.of(1, desired), Duration.ofMillis(10))) {
+            SyncPass first = s.syncOnce(1);
+            assertTrue(first.ok() && first.wrote(), first.failure());
+            assertEquals(List.of("-A INTENT-INPUT -p tcp -m tcp --dport 8080 -m comment"
+                    + " --comment \"intent:app=web port=http\" -j ACCEPT"), v6.read(C).rules());
+            assertEquals(1, v6.read(C).jumps());
+            assertTrue(!s.syncOnce(2).wrote());
+        }
+        assertEquals(ChainState.absent(C), backend.read(C), "the IPv4 table is not touched by the IPv6 sync");
+    }
+
+    @Test
     void aMissingIptablesCommandIsAClearFailureOfThePass() {
         KernelBackend missing = new KernelBackend(ns.prefix(), "no-such-iptables");
         try (ChainSync s = new ChainSync(C, missing, () -> DesiredSlice.of(1, desired), Duration.ofMillis(10))) {

@@ -73,6 +73,20 @@ class SyncPassTest {
     }
 
     @Test
+    void withIpv6AnAppIsReadyWhenBothTablesAreAndFailedWhenEitherFails() {
+        SyncPass v4 = new SyncPass(1, slice, rules, true, null, 0);
+        SyncPass v6 = new SyncPass(1, slice, ChainRenderer.render("C", host, true), true, null, 0);
+        Result both = IptablesReconciler.combine("web", v4, v6);
+        assertEquals(Phase.READY, both.phase());
+        assertEquals(Map.of("rules", 2, "rules6", 2, "chain", "C"), both.details());
+        SyncPass v6failed = new SyncPass(1, slice, v6.rules(), true, "ip6tables-restore failed (exit 1): x", 0);
+        assertEquals("ip6tables-restore failed (exit 1): x", IptablesReconciler.combine("web", v4, v6failed)
+                .message());
+        assertTrue(IptablesReconciler.combine("gone", v4, v6).removal());
+        assertEquals(v4.resultFor("web"), IptablesReconciler.combine("web", v4, null));
+    }
+
+    @Test
     void anUndecodableAssignmentIsKeptAsItIs() {
         DesiredSlice s = new DesiredSlice(3, new TreeMap<>(), new TreeMap<>(Map.of("junk", "bad JSON")));
         assertTrue(s.contains("junk"));
