@@ -34,6 +34,17 @@ final class RolloutSlots {
     boolean acquire(String app, String version, int maxUnavailable) {
         String prefix = store.keys().rolloutPrefix(app);
         long leaseId = lease.id();
+        if (Boolean.TRUE.equals(surelyNone.get(app))) {
+            // we hold none: one create-if-absent per slot, no listing (a switch's common case, one round trip)
+            for (int i = 0; i < maxUnavailable; i++) {
+                if (store.putIf(prefix + "slot-" + i, Json.write(new Holder(host, version, Instant.now())), 0,
+                        leaseId)) {
+                    surelyNone.remove(app);
+                    return true;
+                }
+            }
+            return false;
+        }
         Map<String, Entry<Holder>> held = store.list(prefix, Holder.class).byKey();
         int byOthers = 0;
         for (Entry<Holder> e : held.values()) {

@@ -145,9 +145,10 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
             return failedBefore.result().requeueAfter(Duration.ofNanos(failedBefore.notBeforeNanos()
                     - System.nanoTime()));
         }
-        // never take a serving instance down without a slot
-        boolean serving = (now.isPresent() && now.get().up() || otherHas) && probe.healthy();
-        if (serving && !slots.acquire(app, version, intent.maxUnavailableOrDefault())) {
+        // never take a serving instance down without a slot (probed only when no slot is free: a slot taken for an
+        // instance that turns out not to serve is harmless, it goes back once the new one is healthy)
+        boolean running = now.isPresent() && now.get().up() || otherHas;
+        if (running && !slots.acquire(app, version, intent.maxUnavailableOrDefault()) && probe.healthy()) {
             return Result.waiting(version, rev, "waiting for a rollout slot (maxUnavailable "
                     + intent.maxUnavailableOrDefault() + ", held by " + slots.holders(app) + ")");
         }
