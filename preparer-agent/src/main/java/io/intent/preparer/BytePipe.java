@@ -9,10 +9,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Hands a download to the unpacker while it streams, so unpacking overlaps fetching; the unpacker must not
- * commit until {@link #awaitVerified()} says the sha256 of the whole stream matched. If the reader stops
- * early (end of the tar, or a refused entry) the writer's further bytes are dropped and the download still
- * completes into the cache.
+ * Passes bytes from one thread to another a few chunks ahead: a download to the unpacker while it streams
+ * (the unpacker must not commit until {@link #awaitVerified()} says the sha256 of the whole stream
+ * matched), or inflated bytes to the tar reader. If the reader stops early (end of the tar, or a refused
+ * entry) the writer's further bytes are dropped, so the download still completes into the cache.
  */
 final class BytePipe {
     private static final byte[] END = new byte[0];
@@ -32,6 +32,23 @@ final class BytePipe {
         put(b);
     }
 
+    /** Passes a chunk the writer will not touch again, without copying it. */
+    void writeOwned(byte[] b) throws IOException {
+        if (!readerClosed && b.length > 0) {
+            put(b);
+        }
+    }
+
+    /** True once the reader closed its side: the writer may stop producing. */
+    boolean abandoned() {
+        return readerClosed;
+    }
+
+    /** The stream ended normally (no digest to wait for). */
+    void end() throws IOException {
+        put(END);
+    }
+
     private void put(byte[] b) throws IOException {
         try {
             while (!readerClosed && !chunks.offer(b, 100, TimeUnit.MILLISECONDS)) {
@@ -49,10 +66,15 @@ final class BytePipe {
         settled.countDown();
     }
 
-    /** The download failed: the reader gets an error, the commit gate refuses. */
+    /** The writer failed: the reader gets the error, the commit gate refuses. */
     void fail(Throwable why) {
         failure = why;
-        chunks.offer(END);
+        chunks.clear(); // what is queued is worthless now; make room so the reader sees the end at once
+        try {
+            put(END);
+        } catch (IOException e) {
+            // interrupted: the reader is closed or will be
+        }
         settled.countDown();
     }
 
@@ -88,8 +110,11 @@ final class BytePipe {
                     }
                     pos = 0;
                     if (current == END) {
+                        if (failure instanceof IOException io) {
+                            throw new IOException(io.getMessage(), io);
+                        }
                         if (failure != null) {
-                            throw new IOException("download failed: " + failure.getMessage(), failure);
+                            throw new IOException(String.valueOf(failure.getMessage()), failure);
                         }
                         return false;
                     }

@@ -65,7 +65,7 @@ final class Unpacker {
             switch (format) {
                 case VersionSpec.TAR -> tar(new BufferedInputStream(raw, 1 << 16), tree);
                 case VersionSpec.TAR_GZ -> {
-                    try (InputStream in = new InflateAhead(raw)) {
+                    try (InputStream in = InflateAhead.of(raw)) {
                         tar(in, tree);
                     }
                 }
@@ -74,6 +74,12 @@ final class Unpacker {
         } catch (ZipException | java.io.EOFException | IllegalArgumentException e) {
             // commons-compress reports malformed headers with IllegalArgumentException
             throw new PrepareException("archive is corrupt (" + format + "): " + e.getMessage(), e);
+        } catch (IOException e) {
+            if (e.getCause() instanceof ZipException || e.getCause() instanceof java.io.EOFException) {
+                // raised on the inflating thread, handed over by the pipe
+                throw new PrepareException("archive is corrupt (" + format + "): " + e.getMessage(), e);
+            }
+            throw e;
         }
         tree.checkLinks();
         return tree.dirs();

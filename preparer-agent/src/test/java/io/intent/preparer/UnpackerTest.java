@@ -168,6 +168,15 @@ class UnpackerTest {
     }
 
     @Test
+    void aTruncatedArchiveIsCorruptAndNothingOfItRemainsOutside() throws Exception {
+        byte[] whole = Archives.of().file("a", Archives.mixed(5, 200_000), 0644).file("b", "b").tarGz();
+        Path a = write("cut.tar.gz", java.util.Arrays.copyOf(whole, whole.length / 2));
+        PrepareException e = assertThrows(PrepareException.class, () -> unpacker.unpack(a, "tar.gz", dest, p -> { }));
+        assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+        assertEquals(List.of("a", "a/b"), outsideEntries());
+    }
+
+    @Test
     void garbageIsACorruptArchiveNotACrash() throws Exception {
         Path a = write("junk.tar.gz", "this is not gzip".getBytes());
         PrepareException e = assertThrows(PrepareException.class, () -> unpacker.unpack(a, "tar.gz", dest, p -> { }));
