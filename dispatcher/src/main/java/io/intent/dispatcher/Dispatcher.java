@@ -178,8 +178,8 @@ public final class Dispatcher implements AutoCloseable {
 
     private void readStore() {
         try {
-            Snapshot<Assignment> assigned = PagedList.list(store, keys.assignPrefix(), Assignment.class, PAGE);
-            Snapshot<Placement> placed = PagedList.list(store, keys.placementPrefix(), Placement.class, PAGE);
+            Snapshot<Assignment> assigned = store.listPaged(keys.assignPrefix(), Assignment.class, PAGE);
+            Snapshot<Placement> placed = store.listPaged(keys.placementPrefix(), Placement.class, PAGE);
             current.clear();
             for (Entry<Assignment> e : assigned.entries()) {
                 Slot s = slot(e.key());

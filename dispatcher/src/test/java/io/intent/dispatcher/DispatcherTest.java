@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.KeyLayout;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Fence;
+import io.intent.store.etcd.Op;
+import java.util.List;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
@@ -297,6 +300,25 @@ class DispatcherTest {
         assertEquals(Set.of(), hostsOf("api"));
         assertTrue(store.list(keys.assignPrefix(), Assignment.class).entries().stream()
                 .allMatch(e -> e.modRevision() < after));
+    }
+
+    @Test
+    void assignmentsBeyondOneGrpcMessageAreReadInPagesAtOneRevision() {
+        // 5,000 values of 1 KiB: over gRPC's 4 MiB response limit, which a single range read hits
+        byte[] value = ("\"" + "x".repeat(1022) + "\"").getBytes(StandardCharsets.UTF_8);
+        List<Op> ops = new java.util.ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            ops.add(new Op.Put(keys.assignment("h" + (i % 50), "app" + i), value, 0));
+        }
+        for (int i = 0; i < ops.size(); i += 128) {
+            store.commit(ops.subList(i, Math.min(ops.size(), i + 128)));
+        }
+        long rev = store.revision();
+        assertThrows(RuntimeException.class, () -> store.list(keys.assignPrefix(), Object.class));
+        var snap = store.listPaged(keys.assignPrefix(), Object.class, 2000);
+        assertEquals(5000, snap.entries().size());
+        assertEquals(rev, snap.revision());
+        assertEquals(5000, snap.entries().stream().map(e -> e.key()).distinct().count());
     }
 
     @Test

@@ -127,6 +127,49 @@ public final class EtcdStore implements AutoCloseable {
         return new Snapshot<>(resp.getHeader().getRevision(), entries);
     }
 
+    /**
+     * Like {@link #list(String, Class)} for prefixes too large for one response (gRPC's 4 MiB message limit:
+     * 10,000 assignments are several MiB): reads {@code pageSize} keys at a time, every page at the revision
+     * of the first, so the result is still one consistent snapshot.
+     */
+    public <T> Snapshot<T> listPaged(String prefix, Class<T> type, int pageSize) {
+        ByteSequence end = ByteSequence.from(prefixEnd(prefix.getBytes(StandardCharsets.UTF_8)));
+        List<Entry<T>> entries = new ArrayList<>();
+        long revision = 0;
+        ByteSequence from = bytes(prefix);
+        while (true) {
+            GetOption.Builder opt = GetOption.builder().withRange(end).withLimit(pageSize);
+            if (revision > 0) {
+                opt.withRevision(revision);
+            }
+            ByteSequence start = from;
+            var resp = call("list " + prefix + " (page)", () -> client.getKVClient().get(start, opt.build()));
+            if (revision == 0) {
+                revision = resp.getHeader().getRevision();
+            }
+            for (KeyValue kv : resp.getKvs()) {
+                entries.add(decode(kv, type));
+            }
+            if (!resp.isMore() || resp.getKvs().isEmpty()) {
+                return new Snapshot<>(revision, entries);
+            }
+            byte[] last = resp.getKvs().get(resp.getKvs().size() - 1).getKey().getBytes();
+            from = ByteSequence.from(java.util.Arrays.copyOf(last, last.length + 1));
+        }
+    }
+
+    /** The smallest key greater than every key starting with {@code prefix}. */
+    private static byte[] prefixEnd(byte[] prefix) {
+        byte[] end = prefix.clone();
+        for (int i = end.length - 1; i >= 0; i--) {
+            if (end[i] != (byte) 0xff) {
+                end[i]++;
+                return java.util.Arrays.copyOf(end, i + 1);
+            }
+        }
+        return new byte[] {0};
+    }
+
     /** Counts keys under a prefix without reading values. */
     public long count(String prefix) {
         var resp = call("count " + prefix, () -> client.getKVClient().get(bytes(prefix),
