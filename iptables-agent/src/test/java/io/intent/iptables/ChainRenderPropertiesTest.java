@@ -19,7 +19,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /** Properties of the pure core over generated hosts, valid and invalid ports mixed. */
-class RenderProperties {
+class ChainRenderPropertiesTest {
 
     @Property(tries = 300)
     void renderingDoesNotDependOnTheOrderOfAppsOrPorts(@ForAll("hosts") Map<String, List<PortSpec>> host,
@@ -86,7 +86,7 @@ class RenderProperties {
                         cidr.list().ofMaxSize(3), Arbitraries.integers().between(0, 30))
                 .as((port, proto, sources, bad) -> new PortSpec(null, bad == 0 ? 70000 : port, proto, sources))
                 .list().ofMaxSize(6)
-                .map(RenderProperties::uniqueNamesAndNumbers);
+                .map(ChainRenderPropertiesTest::uniqueNamesAndNumbers);
         return Arbitraries.maps(names, ports).ofMaxSize(8);
     }
 
