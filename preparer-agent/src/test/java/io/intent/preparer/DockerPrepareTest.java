@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.InstallLayout;
 import io.intent.store.KeyLayout;
-import io.intent.store.converge.AgentRuntime;
-import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.Phase;
@@ -20,7 +18,6 @@ import io.intent.testkit.EtcdCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -29,7 +26,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Docker versions against the real dockerd: docker-archive loaded, local images used, missing ones reported. */
 class DockerPrepareTest {
@@ -39,13 +35,12 @@ class DockerPrepareTest {
 
     @TempDir
     Path dir;
+    AgentHarness agent;
     EtcdStore store;
     KeyLayout keys;
     InstallLayout layout;
-    String keyRoot;
     LocalImages images;
     final String tag = UUID.randomUUID().toString().substring(0, 8);
-    final List<Runnable> stops = new ArrayList<>();
 
     @BeforeAll
     static void start() {
@@ -62,43 +57,25 @@ class DockerPrepareTest {
 
     @BeforeEach
     void setUp() {
-        keyRoot = "/dock" + (++roots);
-        store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withRoot(keyRoot));
-        keys = store.keys();
-        layout = new InstallLayout(dir.resolve("root"));
+        agent = new AgentHarness(etcd, dir, "/dock" + (++roots));
+        store = agent.store;
+        keys = agent.keys;
+        layout = agent.layout;
         images = new LocalImages();
     }
 
     @AfterEach
     void tearDown() {
-        for (int i = stops.size() - 1; i >= 0; i--) {
-            stops.get(i).run();
-        }
+        agent.close();
         images.close();
-        store.close();
     }
 
     void agent() {
-        PreparerMain main = new PreparerMain();
-        new CommandLine(main).parseArgs("--etcd", String.join(",", etcd.endpoints()), "--key-root", keyRoot,
-                "--host", HOST, "--root", layout.root().toString(), "--http-port", "-1", "--resync", "1",
-                "--download-timeout", "30");
-        AgentRuntime runtime = main.start();
-        stops.add(() -> {
-            runtime.close();
-            main.factory().close();
-        });
+        agent.start("--download-timeout", "30");
     }
 
     AgentStatus awaitPhase(String app, Phase phase) {
-        AgentStatus[] out = new AgentStatus[1];
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
-            AgentStatus s = store.get(keys.status(HOST, app, Preparer.AGENT), AgentStatus.class)
-                    .map(e -> e.value()).orElseThrow(() -> new AssertionError("no status for " + app));
-            assertEquals(phase, s.phase(), s.message());
-            out[0] = s;
-        });
-        return out[0];
+        return agent.awaitPhase(app, phase, WAIT);
     }
 
     @Test

@@ -11,8 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.InstallLayout;
 import io.intent.store.KeyLayout;
-import io.intent.store.converge.AgentRuntime;
-import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.Assignment;
@@ -32,7 +30,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The preparer as it runs on a host: real etcd, the converge kit, a real HTTP server with real archives.
@@ -49,11 +46,10 @@ class PreparerAgentTest {
 
     @TempDir
     Path dir;
+    AgentHarness agent;
     EtcdStore store;
     KeyLayout keys;
-    String keyRoot;
     InstallLayout layout;
-    final List<Runnable> stops = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -79,50 +75,33 @@ class PreparerAgentTest {
 
     @BeforeEach
     void setUp() {
-        keyRoot = "/prep" + (++roots);
-        store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withRoot(keyRoot));
-        keys = store.keys();
-        layout = new InstallLayout(dir.resolve("root"));
+        agent = new AgentHarness(etcd, dir, "/prep" + (++roots));
+        store = agent.store;
+        keys = agent.keys;
+        layout = agent.layout;
     }
 
     @AfterEach
     void tearDown() {
-        for (int i = stops.size() - 1; i >= 0; i--) {
-            stops.get(i).run();
-        }
-        store.close();
+        agent.close();
     }
 
     void agent(String... extra) {
-        List<String> args = new ArrayList<>(List.of("--etcd", String.join(",", etcd.endpoints()), "--key-root",
-                keyRoot, "--host", HOST, "--root", layout.root().toString(), "--http-port", "-1", "--resync", "1",
-                "--idle-timeout", "3"));
+        List<String> args = new ArrayList<>(List.of("--idle-timeout", "3"));
         args.addAll(List.of(extra));
-        PreparerMain main = new PreparerMain();
-        new CommandLine(main).parseArgs(args.toArray(String[]::new));
-        AgentRuntime runtime = main.start();
-        stops.add(() -> {
-            runtime.close();
-            main.factory().close();
-        });
+        agent.start(args.toArray(String[]::new));
     }
 
     void assign(Assignment a) {
-        store.put(keys.assignment(HOST, a.app()), a);
+        agent.assign(a);
     }
 
     Optional<AgentStatus> status(String app) {
-        return store.get(keys.status(HOST, app, Preparer.AGENT), AgentStatus.class).map(e -> e.value());
+        return agent.status(app);
     }
 
     AgentStatus awaitPhase(String app, Phase phase) {
-        AgentStatus[] out = new AgentStatus[1];
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
-            AgentStatus s = status(app).orElseThrow(() -> new AssertionError("no status for " + app));
-            assertEquals(phase, s.phase(), s.message());
-            out[0] = s;
-        });
-        return out[0];
+        return agent.awaitPhase(app, phase, WAIT);
     }
 
     List<String> entries(Path p) throws IOException {

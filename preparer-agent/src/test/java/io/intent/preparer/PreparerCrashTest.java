@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.InstallLayout;
 import io.intent.store.KeyLayout;
-import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.Phase;
@@ -20,9 +19,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -50,12 +47,11 @@ class PreparerCrashTest {
 
     @TempDir
     Path dir;
+    AgentHarness harness;
     EtcdStore store;
     KeyLayout keys;
     InstallLayout layout;
-    String keyRoot;
     static int roots;
-    final List<JvmProcess> agents = new ArrayList<>();
     final List<String> violations = new CopyOnWriteArrayList<>();
     final AtomicLong observations = new AtomicLong();
     final AtomicBoolean watching = new AtomicBoolean(true);
@@ -83,10 +79,10 @@ class PreparerCrashTest {
 
     @BeforeEach
     void setUp() {
-        keyRoot = "/crash" + (++roots);
-        store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withRoot(keyRoot));
-        keys = store.keys();
-        layout = new InstallLayout(dir.resolve("root"));
+        harness = new AgentHarness(etcd, dir, "/crash" + (++roots));
+        store = harness.store;
+        keys = harness.keys;
+        layout = harness.layout;
     }
 
     @AfterEach
@@ -95,16 +91,11 @@ class PreparerCrashTest {
         if (watcher != null) {
             watcher.join(5000);
         }
-        agents.forEach(JvmProcess::close);
-        store.close();
+        harness.close();
     }
 
     JvmProcess startAgent() {
-        JvmProcess p = JvmProcess.start(PreparerMain.class, List.of("--etcd", String.join(",", etcd.endpoints()),
-                "--key-root", keyRoot, "--host", HOST, "--root", layout.root().toString(), "--http-port", "-1",
-                "--resync", "1"), Map.of(), dir.resolve("agent.log"));
-        agents.add(p);
-        return p;
+        return harness.startJvm();
     }
 
     /** Polls installs/ continuously; records any version dir whose marker is missing or wrong. */
@@ -137,8 +128,7 @@ class PreparerCrashTest {
     }
 
     AgentStatus status(String app) {
-        return store.get(keys.status(HOST, app, Preparer.AGENT), AgentStatus.class).map(e -> e.value())
-                .orElse(null);
+        return harness.status(app).orElse(null);
     }
 
     long filesUnder(Path p) {
