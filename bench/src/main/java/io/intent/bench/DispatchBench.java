@@ -87,21 +87,34 @@ public final class DispatchBench implements Benchmark {
                         * 1000) + " puts/s");
                 r.row("cold JVM: start -> all committed", cold[2], "ms", (int) (instances / cold[2] * 1000)
                         + " inst/s");
-                // the same placement again by a fresh dispatcher in the now-warm JVM (a leader runs for months)
-                store.deletePrefix(keys.assignPrefix());
-                store.deletePrefix(keys.placementPrefix());
-                double[] warm = placeAll(store, fence, instances, apps);
-                r.row("warm JVM: start -> inputs read and planned", warm[0], "ms", "3 slice watches + plan");
-                r.row("warm JVM: write phase", warm[1], "ms", (int) warm[3] + " puts, " + (int) (warm[3] / warm[1]
-                        * 1000) + " puts/s, " + PlanWriter.IN_FLIGHT + " txns in flight");
-                r.row("warm JVM: start -> all committed", warm[2], "ms", instances + " assignments + " + apps
-                        + " placements");
-                double perSecond = instances / warm[2] * 1000;
-                r.row("placements per second, warm, end to end", perSecond, "inst/s", "reads, plans, writes");
-                r.row("re-plan of the converged store, writes", warm[4], "puts", "expect 0");
+                // the same placement again by fresh dispatchers in the now-warm JVM (a leader runs for months),
+                // each round next to a fresh measurement of the limit: the machine is shared and its load moves
+                int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+                List<Double> rates = new ArrayList<>();
+                List<Double> raws = new ArrayList<>();
+                double replanWrites = 0;
+                for (int i = 1; i <= rounds; i++) {
+                    store.deletePrefix(keys.assignPrefix());
+                    store.deletePrefix(keys.placementPrefix());
+                    double rawNow = limits.txnPutsPerSecond("/bench/txn/", 20_000, 128);
+                    double[] warm = placeAll(store, fence, instances, apps);
+                    double rate = instances / warm[2] * 1000;
+                    rates.add(rate);
+                    raws.add(rawNow);
+                    replanWrites += warm[4];
+                    r.row("warm #" + i + ": read+plan / write / total", warm[2], "ms", String.format(
+                            java.util.Locale.ROOT, "%.0f + %.0f ms, %.0f inst/s, write %.0f puts/s; raw now %.0f puts/s",
+                            warm[0], warm[1], rate, warm[3] / warm[1] * 1000, rawNow));
+                }
+                double perSecond = median(rates);
+                double rawMedian = median(raws);
+                r.row("placements per second, warm, median", perSecond, "inst/s", "end to end: read, plan, "
+                        + PlanWriter.IN_FLIGHT + " fenced txns in flight");
+                r.row("raw sequential 128-put txns, median", rawMedian, "puts/s", "the limit, measured between rounds");
+                r.row("re-plan of the converged store, writes", replanWrites, "puts", "expect 0");
                 double planMs = planOnly(apps, hosts);
                 r.row("pure plan of the same input (no I/O)", planMs, "ms", "Planner.plan, warm");
-                r.result("dispatch.placements_per_s", perSecond, "inst/s", raw);
+                r.result("dispatch.placements_per_s", perSecond, "inst/s", rawMedian);
                 r.result("dispatch.placements_per_s_cold", instances / cold[2] * 1000, "inst/s", raw);
                 r.result("dispatch.plan_ms", planMs, "ms", 0);
                 store.revokeLease(lease);
@@ -149,6 +162,13 @@ public final class DispatchBench implements Benchmark {
             return new double[] {(planned - t0) / 1e6, (done - planned) / 1e6, (done - t0) / 1e6, written,
                 metrics.writes() - written};
         }
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        s.sort(null);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     /** Times the planner alone on the same apps and hosts, from empty, after a warm-up. */
