@@ -7,6 +7,7 @@ import io.intent.store.codec.Validation;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.PortSpec;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -119,14 +120,14 @@ public final class ChainRenderer {
     /** The canonical sources of a port: none (null, anyone) or the distinct networks, as iptables prints them. */
     static List<String> sources(List<String> cidrs) {
         if (cidrs.isEmpty()) {
-            return java.util.Collections.singletonList(null);
+            return Collections.singletonList(null);
         }
         TreeSet<Long> seen = new TreeSet<>();
         List<long[]> nets = new ArrayList<>();
         for (String c : cidrs) {
             long[] net = canonical(c);
             if (net[1] == 0) {
-                return java.util.Collections.singletonList(null);
+                return Collections.singletonList(null);
             }
             if (seen.add(net[0] << 6 | net[1])) {
                 nets.add(net);

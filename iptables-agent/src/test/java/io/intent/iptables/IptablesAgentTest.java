@@ -14,7 +14,6 @@ import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Entry;
 import io.intent.store.model.AgentStatus;
-import io.intent.store.model.Assignment;
 import io.intent.store.model.Phase;
 import io.intent.store.model.PortSpec;
 import io.intent.testkit.EtcdCluster;
