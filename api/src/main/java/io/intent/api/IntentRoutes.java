@@ -117,15 +117,21 @@ final class IntentRoutes {
     private Reply putApp(Call c) {
         String name = c.name("name");
         AppIntent intent = c.body(AppIntent.class);
-        List<FieldError> errors = Validation.check(name, intent);
+        return write(c, "app " + name, keys.app(name), intent, Validation.check(name, intent),
+                rev -> new AppDoc(name, rev, intent, null, null));
+    }
+
+    /** A validated, conditional put answering 201 when created, 200 when replaced, with the new ETag. */
+    private Reply write(Call c, String subject, String key, Object value, List<FieldError> errors,
+                        java.util.function.LongFunction<Object> doc) {
         if (!errors.isEmpty()) {
-            throw invalid("app " + name, errors);
+            throw invalid(subject, errors);
         }
-        var out = writes.put(keys.app(name), Json.write(intent), expected(c));
+        var out = writes.put(key, Json.write(value), expected(c));
         if (!out.applied()) {
-            throw stale("app " + name);
+            throw stale(subject);
         }
-        return Reply.of(out.existed() ? 200 : 201, new AppDoc(name, out.revision(), intent, null, null), out.revision());
+        return Reply.of(out.existed() ? 200 : 201, doc.apply(out.revision()), out.revision());
     }
 
     static ApiError invalid(String subject, List<FieldError> errors) {
@@ -277,16 +283,8 @@ final class IntentRoutes {
     private Reply putHost(Call c) {
         String name = c.name("name");
         HostSpec spec = c.body(HostSpec.class);
-        List<FieldError> errors = Validation.check(name, spec);
-        if (!errors.isEmpty()) {
-            throw invalid("host " + name, errors);
-        }
-        var out = writes.put(keys.host(name), Json.write(spec), expected(c));
-        if (!out.applied()) {
-            throw stale("host " + name);
-        }
-        return Reply.of(out.existed() ? 200 : 201, new HostDoc(name, out.revision(), spec, null, null, null),
-                out.revision());
+        return write(c, "host " + name, keys.host(name), spec, Validation.check(name, spec),
+                rev -> new HostDoc(name, rev, spec, null, null, null));
     }
 
     // ---- tokens
@@ -314,14 +312,8 @@ final class IntentRoutes {
             errors.add(new FieldError("sha256", "must be 64 lowercase hex digits: the sha256 of the token, never "
                     + "the token (intentctl token hash)"));
         }
-        if (!errors.isEmpty()) {
-            throw invalid("token " + name, errors);
-        }
-        var out = writes.put(Tokens.prefix(keys) + name, Json.write(t), expected(c));
-        if (!out.applied()) {
-            throw stale("token " + name);
-        }
-        return Reply.of(out.existed() ? 200 : 201, new TokenDoc(name, Role.parse(t.role()).toString()), out.revision());
+        return write(c, "token " + name, Tokens.prefix(keys) + name, t, errors,
+                rev -> new TokenDoc(name, Role.parse(t.role()).toString()));
     }
 
     // ---- plan

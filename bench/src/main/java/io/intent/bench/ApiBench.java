@@ -101,33 +101,10 @@ public final class ApiBench implements Benchmark {
 
     /** The same shape of load straight on the store: what one API read costs in etcd, for context. */
     static Load etcdGets(EtcdStore store, int clients, int seconds) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        long start = System.nanoTime();
-        AtomicLong errors = new AtomicLong();
-        List<Future<long[]>> futures = new ArrayList<>();
-        for (int t = 0; t < clients; t++) {
-            int id = t;
-            futures.add(pool.submit(() -> {
-                long[] lat = new long[1 << 16];
-                int n = 0;
-                int i = id;
-                while (System.nanoTime() < end) {
-                    long t0 = System.nanoTime();
-                    try {
-                        store.get(store.keys().app("app-" + (i++ % 20)), AppIntent.class);
-                    } catch (RuntimeException ex) {
-                        errors.incrementAndGet();
-                    }
-                    if (n == lat.length) {
-                        lat = java.util.Arrays.copyOf(lat, n * 2);
-                    }
-                    lat[n++] = System.nanoTime() - t0;
-                }
-                return java.util.Arrays.copyOf(lat, n);
-            }));
-        }
-        return collect(pool, futures, errors, start);
+        return measure(clients, seconds, i -> {
+            store.get(store.keys().app("app-" + (i % 20)), AppIntent.class);
+            return true;
+        });
     }
 
     static double loadAverage() {
@@ -136,6 +113,21 @@ public final class ApiBench implements Benchmark {
 
     /** {@code clients} threads, each sending requests back to back for {@code seconds}. */
     static Load load(HttpClient http, String urlPrefix, int clients, int seconds) throws Exception {
+        return measure(clients, seconds, i -> {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(urlPrefix + (i % 20)))
+                    .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(10)).GET().build();
+            return http.send(req, HttpResponse.BodyHandlers.ofByteArray()).statusCode() == 200;
+        });
+    }
+
+    /** One operation of a load: true when it succeeded. */
+    @FunctionalInterface
+    interface Operation {
+        boolean run(int i) throws Exception;
+    }
+
+    /** Runs {@code op} back to back on {@code clients} threads for {@code seconds}, timing each call. */
+    static Load measure(int clients, int seconds, Operation op) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         AtomicLong errors = new AtomicLong();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -148,15 +140,12 @@ public final class ApiBench implements Benchmark {
                 int n = 0;
                 int i = id;
                 while (System.nanoTime() < end) {
-                    HttpRequest req = HttpRequest.newBuilder(URI.create(urlPrefix + (i++ % 20)))
-                            .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(10)).GET().build();
                     long t0 = System.nanoTime();
                     try {
-                        HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-                        if (resp.statusCode() != 200) {
+                        if (!op.run(i++)) {
                             errors.incrementAndGet();
                         }
-                    } catch (java.io.IOException e) {
+                    } catch (java.io.IOException | RuntimeException e) {
                         errors.incrementAndGet();
                     }
                     if (n == lat.length) {
