@@ -228,6 +228,23 @@ class ApiTest {
     }
 
     @Test
+    void concurrentRetriesWithOneIdempotencyKeyWriteOnce() throws Exception {
+        List<CompletableFuture<HttpResponse<String>>> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            sent.add(f.http.sendAsync(f.request("/v1/apps/idem-race", OPERATOR)
+                    .header("Content-Type", "application/json").header("Idempotency-Key", "race-1")
+                    .PUT(HttpRequest.BodyPublishers.ofString(Fixtures.app("1.0", 1))).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var s : sent) {
+            int code = s.get(30, TimeUnit.SECONDS).statusCode();
+            assertTrue(code == 201 || code == 409, "a retry is answered or told to wait, got " + code);
+        }
+        var history = json(f.get("/v1/apps/idem-race/history", VIEWER)).get("history");
+        assertEquals(1, history.size(), "exactly one write happened: " + history);
+    }
+
+    @Test
     void hostsCanBeRegisteredReadAndDrained() throws Exception {
         var put = f.put("/v1/hosts/h-drain", OPERATOR, "{\"labels\":{\"zone\":\"a\"},\"address\":\"127.0.0.2\"}");
         assertEquals(201, put.statusCode(), put.body());
