@@ -6,6 +6,7 @@ import io.intent.store.InstallLayout;
 import io.intent.store.converge.AgentRuntime;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.SliceWatch;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
@@ -22,6 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -64,7 +66,19 @@ public final class PrepareBench implements Benchmark {
                     "--root", root.toString(), "--http-port", "-1");
             AgentRuntime runtime = main.start();
             long[] marker = new long[runs];
-            long[] ready = new long[runs];
+            long[] readyAt = new long[runs];
+            // statuses arrive by watch, stamped on arrival, so measuring costs no polling of etcd
+            Map<String, Long> ready = new ConcurrentHashMap<>();
+            SliceWatch<AgentStatus> statuses = store.watchSlice(store.keys().statusSlice(HOST), AgentStatus.class,
+                    (changes, rev, relisted) -> {
+                        long now = System.nanoTime();
+                        for (var c : changes) {
+                            if (c.entry() != null && c.entry().value() != null
+                                    && c.entry().value().phase() == Phase.READY) {
+                                ready.putIfAbsent(c.key(), now);
+                            }
+                        }
+                    });
             try {
                 for (int i = -WARMUP; i < runs; i++) {
                     // the limit, measured right before each agent run so both see the same machine load
@@ -83,19 +97,20 @@ public final class PrepareBench implements Benchmark {
                     long t0 = System.nanoTime();
                     store.put(store.keys().assignment(HOST, app), new Assignment(app, HOST, i + WARMUP + 1, intent));
                     long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
+                    // poll gently: this loop shares the 2 cores with the agent it measures
                     while (layout.completed(app, "1.0").isEmpty()) {
                         check(deadline, app);
-                        Thread.onSpinWait();
+                        Thread.sleep(1);
                     }
                     long tMarker = System.nanoTime() - t0;
-                    while (!isReady(store, statusKey)) {
+                    while (!ready.containsKey(statusKey)) {
                         check(deadline, app);
-                        Thread.sleep(0, 200_000);
+                        Thread.sleep(1);
                     }
-                    long tReady = System.nanoTime() - t0;
+                    long tReady = ready.get(statusKey) - t0;
                     if (i >= 0) {
                         marker[i] = tMarker;
-                        ready[i] = tReady;
+                        readyAt[i] = tReady;
                     }
                     store.delete(store.keys().assignment(HOST, app));
                     while (Files.exists(layout.appInstalls(app))) {
@@ -104,6 +119,7 @@ public final class PrepareBench implements Benchmark {
                     }
                 }
             } finally {
+                statuses.close();
                 runtime.close();
                 main.factory().close();
             }
@@ -111,7 +127,7 @@ public final class PrepareBench implements Benchmark {
             Stats tarS = new Stats(tar);
             Stats tarSyncS = new Stats(tarSync);
             Stats markerS = new Stats(marker);
-            Stats readyS = new Stats(ready);
+            Stats readyS = new Stats(readyAt);
             r.row("tar -xzf (the limit), p50", tarS.p50(), "ms", "n=" + tarS.count());
             r.row("tar -xzf + sync -f, p50", tarSyncS.p50(), "ms", "same, made durable");
             r.row("agent: assignment -> marker on disk, p50", markerS.p50(), "ms", "fetch+sha256+unpack+fsync");
@@ -143,11 +159,6 @@ public final class PrepareBench implements Benchmark {
         } catch (IOException e) {
             return "0";
         }
-    }
-
-    private static boolean isReady(EtcdStore store, String key) {
-        return store.get(key, AgentStatus.class).map(e -> e.value() != null && e.value().phase() == Phase.READY)
-                .orElse(false);
     }
 
     private static void check(long deadline, String app) {
