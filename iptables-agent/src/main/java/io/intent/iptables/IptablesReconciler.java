@@ -64,6 +64,11 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
         if (v6 != null) {
             register(ctx.metrics(), v6, "ipv6");
         }
+        // the first pass creates the chain and its jump even before any app is assigned
+        v4.request();
+        if (v6 != null) {
+            v6.request();
+        }
         return new IptablesReconciler(v4, v6, settings.fresh());
     }
 
@@ -127,11 +132,16 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
         return Result.ready(r4.version(), r4.observedRevision(), r4.message() + " (IPv6: " + n6 + ")", details);
     }
 
-    /** The apps that have rules in the chain, so a resync also removes rules whose removal it never saw. */
+    /**
+     * The apps that have rules in the chain, so a resync also removes rules whose removal it never saw. It
+     * also asks for a pass (which the resync's reconciles then share), so drift is repaired even on a host
+     * with no apps at all.
+     */
     @Override
     public Set<String> actualNames() throws Exception {
         Set<String> names = new TreeSet<>();
         for (ChainSync s : syncs()) {
+            s.request();
             names.addAll(s.backend().read(s.chain()).apps());
         }
         return names;

@@ -21,7 +21,7 @@ import net.jqwik.api.Provide;
 /** Properties of the pure core over generated hosts, valid and invalid ports mixed. */
 class ChainRenderPropertiesTest {
 
-    @Property(tries = 300)
+    @Property(tries = 200)
     void renderingDoesNotDependOnTheOrderOfAppsOrPorts(@ForAll("hosts") Map<String, List<PortSpec>> host,
                                                        @ForAll long seed) {
         Map<String, Assignment> a = assignments(host, false, seed);
@@ -33,7 +33,7 @@ class ChainRenderPropertiesTest {
         assertEquals(ra.rejected().keySet(), rb.rejected().keySet());
     }
 
-    @Property(tries = 300)
+    @Property(tries = 200)
     void whatWeWriteParsesBackAsExactlyWhatWeWantedSoTheNextPassIsANoop(
             @ForAll("hosts") Map<String, List<PortSpec>> host) {
         ChainRules want = ChainRenderer.render("INTENT-INPUT", assignments(host, false, 0));
@@ -42,7 +42,7 @@ class ChainRenderPropertiesTest {
         assertEquals(Optional.empty(), RestoreScript.between(want, written));
     }
 
-    @Property(tries = 300)
+    @Property(tries = 200)
     void everyValidAppGetsOneRulePerPortAndSourceAndInvalidAppsNone(
             @ForAll("hosts") Map<String, List<PortSpec>> host) {
         ChainRules r = ChainRenderer.render("C", assignments(host, false, 0));

@@ -193,6 +193,18 @@ class IptablesAgentTest {
     }
 
     @Test
+    void onAHostWithNoAppsTheChainAndItsJumpExistAndHandMadeRulesInItAreRemoved() {
+        kernelAgent();
+        await().atMost(WAIT).untilAsserted(() -> {
+            ChainState k = kernel();
+            assertTrue(k.exists());
+            assertEquals(1, k.jumps());
+        });
+        ns.execOk("iptables", "-A", C, "-p", "tcp", "--dport", "6666", "-j", "ACCEPT");
+        await().atMost(WAIT).untilAsserted(() -> assertEquals(List.of(), kernel().rules()));
+    }
+
+    @Test
     void aMalformedPortFailsThatAppWithTheReasonAndTheOtherAppsRulesAreStillApplied() {
         kernelAgent();
         assign("bad", tcp("http", 8080), tcp("admin", 70000));
