@@ -120,6 +120,8 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     public Result reconcile(String app, Entry<Assignment> desired) throws Exception {
         installer.removeStaleTemps(app);
         if (desired == null) {
+            jobs.entrySet().removeIf(e -> e.getValue().app.equals(app) && e.getValue().done());
+            failures.keySet().removeIf(k -> k.startsWith(app + "/"));
             collect(app, Set.of());
             return jobsOf(app) ? Result.waiting(null, 0, "unassigned; waiting for running work to end")
                     : Result.removed();
@@ -157,22 +159,18 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             PrepareJob job = jobs.get(key);
             if (job != null && job.done()) {
                 jobs.remove(key);
-                Throwable err = job.failure();
-                if (err == null && job.spec.equals(spec)) {
-                    if (complete(app, version, spec, intent.isDocker())) {
-                        ready.add(version);
-                        failures.remove(key);
-                        continue;
+                if (job.spec.equals(spec)) {
+                    Throwable err = job.failure();
+                    if (err == null) {
+                        // finished but incomplete now: removed or damaged meanwhile; report, then redo
+                        err = new PrepareException("install ended but is not complete on disk");
                     }
-                    err = new PrepareException("install ended but is not complete on disk");
-                }
-                if (err != null) {
                     Failure f = recordFailure(key, spec, err);
                     failed.add(version + ": " + f.message);
                     retryIn = Math.min(retryIn, f.notBeforeNanos - now);
                     continue;
                 }
-                job = null; // the spec changed while it ran: start over
+                job = null; // it prepared an older spec of this version: start over for the new one
             }
             if (job == null) {
                 Failure f = failures.get(key);
@@ -251,6 +249,11 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             return marker.sha256() == null && docker().imageId(spec.image()).map(marker.imageId()::equals).orElse(false);
         }
         return Objects.equals(marker.sha256(), spec.sha256()) && docker().imageId(marker.imageId()).isPresent();
+    }
+
+    /** Versions being fetched or unpacked right now (a gauge for /metrics). */
+    public int running() {
+        return (int) jobs.values().stream().filter(j -> !j.done()).count();
     }
 
     private boolean jobsOf(String app) {

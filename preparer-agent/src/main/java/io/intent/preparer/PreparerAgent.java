@@ -6,6 +6,8 @@ import io.intent.store.converge.Reconciler;
 import io.intent.store.model.Assignment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.micrometer.core.instrument.Tag;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -41,7 +43,8 @@ public final class PreparerAgent implements Function<AgentRuntime.Context, Recon
         try {
             Preparer p = new Preparer(s);
             built.put(ctx.host(), p);
-            ctx.metrics().gauge("intent_preparer_root_ok", p, x -> 1.0);
+            ctx.metrics().gauge("intent_preparer_running", List.of(Tag.of("host", ctx.host())), p,
+                    Preparer::running);
             return p;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up the preparer under " + s.root(), e);

@@ -148,6 +148,21 @@ class PreparerAgentTest {
     }
 
     @Test
+    void aStalledDownloadFailsAfterTheIdleTimeoutWithoutHoldingUpOtherApps() throws Exception {
+        agent();
+        byte[] body = serverBody("big.tar.gz");
+        assign(Intents.process("stuck", 1, versions("1.0", artifact(server.url("stall", "big.tar.gz"),
+                Archives.sha(body)))));
+        assign(Intents.process("fine", 1, versions("1.0", artifact(server.url("ok", "app-1.0.tar.gz"),
+                Archives.sha(app10)))));
+        awaitPhase("fine", Phase.READY);
+        assertTrue(status("stuck").map(s -> s.phase() != Phase.READY).orElse(true));
+        AgentStatus s = awaitPhase("stuck", Phase.FAILED);
+        assertTrue(s.message().contains("stalled: no data for 3 s"), s.message());
+        assertEquals(List.of(), entries(layout.appInstalls("stuck")), "no half install left");
+    }
+
+    @Test
     void aFixedShaRecoversAfterBackoff() throws Exception {
         agent();
         assign(Intents.process("web", 1, versions("1.0", artifact(server.url("ok", "app-1.0.tar.gz"),
