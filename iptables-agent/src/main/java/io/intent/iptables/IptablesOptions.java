@@ -6,16 +6,19 @@ import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** The iptables agent's flags (a picocli mixin), shared by its own main and any launcher that runs it. */
+/**
+ * The iptables agent's flags (a picocli mixin), shared by its own main and any launcher that runs it. The
+ * fields start at the flags' defaults, so an instance that was never parsed is usable too.
+ */
 public final class IptablesOptions {
     @Option(names = "--backend", paramLabel = "iptables|file", defaultValue = IptablesSettings.FILE,
             description = "iptables: the kernel's tables (needs root); file: a rules file (local dev). "
                     + "Default: ${DEFAULT-VALUE}")
-    public String backend;
+    public String backend = IptablesSettings.FILE;
 
     @Option(names = "--chain", paramLabel = "NAME", defaultValue = ChainRenderer.DEFAULT_CHAIN,
             description = "intent's own chain, jumped to from INPUT. Default: ${DEFAULT-VALUE}")
-    public String chain;
+    public String chain = ChainRenderer.DEFAULT_CHAIN;
 
     @Option(names = "--rules-file", paramLabel = "FILE",
             description = "the file backend's rules file. Default: <root>/iptables/rules")
@@ -28,11 +31,11 @@ public final class IptablesOptions {
     @Option(names = "--iptables", paramLabel = "COMMAND", defaultValue = "iptables",
             description = "iptables command family (iptables, iptables-legacy, iptables-nft); -save and -restore"
                     + " are appended. Default: ${DEFAULT-VALUE}")
-    public String iptables;
+    public String iptables = "iptables";
 
     @Option(names = "--debounce", paramLabel = "MS", defaultValue = "100",
             description = "changes within this many milliseconds of the first make one apply. Default: ${DEFAULT-VALUE}")
-    public int debounceMs;
+    public int debounceMs = 100;
 
     @Option(names = "--ipv6", negatable = true, defaultValue = "false",
             description = "also keep the chain in the IPv6 table (ip6tables; ports limited to IPv4 sources stay"
