@@ -123,6 +123,10 @@ final class Unpacker {
                 int mode = e.getUnixMode();
                 int type = mode & S_IFMT;
                 if (e.isUnixSymlink()) {
+                    if (e.getSize() > 4096 || e.getCompressedSize() > 4096) {
+                        throw new UnsafeArchiveException("symlink '" + ConfinedTree.printable(name)
+                                + "' has an implausibly long target (" + e.getSize() + " bytes)");
+                    }
                     tree.symlink(name, zf.getUnixSymlink(e));
                 } else if (e.isDirectory() || type == S_IFDIR) {
                     tree.dir(name, mode == 0 ? 0755 : mode);

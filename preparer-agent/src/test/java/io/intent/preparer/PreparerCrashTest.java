@@ -120,7 +120,7 @@ class PreparerCrashTest {
                         // the directory changed under us: look again
                     }
                 }
-                Thread.onSpinWait();
+                java.util.concurrent.locks.LockSupport.parkNanos(250_000); // ~4000 looks a second, not a whole core
             }
         }, "install-watcher");
         watcher.setDaemon(true);
