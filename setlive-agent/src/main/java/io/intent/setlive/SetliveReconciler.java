@@ -219,6 +219,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                           HealthProbe probe, Duration healthTimeout) throws Exception {
         AppRuntime rt = "docker".equals(want.runtime()) ? docker : runit;
         if (probe.healthy()) {
+            rt.retire(app, want);
             publish(app, want);
             slots.release(app);
             return Result.ready(version, rev, "live and healthy", details(rt, app, -1));

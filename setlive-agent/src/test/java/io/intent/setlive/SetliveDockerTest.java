@@ -46,6 +46,7 @@ class SetliveDockerTest {
         for (String v : new String[] {"1", "2"}) {
             images.put(v, DemoApp.dockerImage(IMAGE + ":" + v));
         }
+        images.put("bad", DemoApp.dockerImage(IMAGE + ":bad", SetliveFixture.BROKEN_SERVER));
         docker = new DockerRuntime(SetliveConfig.DEFAULT_DOCKER_HOST, HOST, ADDR);
         agent = SetliveMain.parse("--etcd", fx.etcd.endpoint(0), "--host", HOST, "--address", ADDR,
                 "--root", root.toString(), "--resync", "1", "--http-port", "-1", "--stop-timeout", "3").start();
@@ -73,10 +74,14 @@ class SetliveDockerTest {
     }
 
     private static AppIntent intent(String active, int port) {
+        return intent(active, port, 15);
+    }
+
+    private static AppIntent intent(String active, int port, int healthTimeout) {
         Map<String, VersionSpec> vs = new LinkedHashMap<>();
         images.keySet().forEach(v -> vs.put(v, new VersionSpec(null, null, IMAGE + ":" + v, null)));
         return new AppIntent(vs, active, new RunSpec(List.of("/app/bin/server"), Map.of(), null),
-                List.of(new PortSpec("http", port, "tcp")), 1, null, null, new HealthSpec("/healthz", "http", 15),
+                List.of(new PortSpec("http", port, "tcp")), 1, null, null, new HealthSpec("/healthz", "http", healthTimeout),
                 "docker", null, null);
     }
 
@@ -125,5 +130,32 @@ class SetliveDockerTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> fx.status(HOST, "boxed").isEmpty());
         assertEquals(null, SetliveFixture.body(ADDR, port));
         assertTrue(fx.endpoint(HOST, "boxed").isEmpty());
+    }
+
+    @Test
+    void aContainerFailingItsHealthCheckIsReplacedByTheOldOneAgain() throws Exception {
+        int port = Ports.free();
+        for (String v : new String[] {"1", "bad"}) {
+            DemoApp.install(root, "sulky", v, fx.tarball, images.get(v));
+        }
+        fx.assign(HOST, "sulky", intent("1", port, 3));
+        SetliveFixture.awaitAnswers(ADDR, port, "1");
+        String firstId = containers("sulky").get(0).getId();
+
+        fx.assign(HOST, "sulky", intent("bad", port, 3));
+        var st = fx.awaitStatus(HOST, "sulky", Phase.FAILED, "rolled back to 1");
+        assertTrue(st.message().contains("bad did not pass its health check"), st.message());
+        SetliveFixture.awaitAnswers(ADDR, port, "1");
+        var running = containers("sulky").stream().filter(c -> "running".equals(c.getState())).toList();
+        assertEquals(List.of(firstId), running.stream().map(Container::getId).toList(),
+                "the old container itself serves again");
+
+        // the operator rolls back: nothing restarts, and the failed container is cleaned up
+        fx.assign(HOST, "sulky", intent("1", port, 3));
+        fx.awaitStatus(HOST, "sulky", Phase.READY, null);
+        await().atMost(Duration.ofSeconds(20)).until(() -> containers("sulky").size() == 1);
+        assertEquals(firstId, containers("sulky").get(0).getId());
+        fx.unassign(HOST, "sulky");
+        await().atMost(Duration.ofSeconds(30)).until(() -> containers("sulky").isEmpty());
     }
 }

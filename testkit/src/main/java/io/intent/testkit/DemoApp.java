@@ -110,6 +110,11 @@ public final class DemoApp {
      * {@code /app/bin/server}, imported with {@code docker import}. Returns the image id.
      */
     public static String dockerImage(String tag) {
+        return dockerImage(tag, serverScript());
+    }
+
+    /** Like {@link #dockerImage(String)} with another {@code /app/bin/server} (e.g. one that cannot start). */
+    public static String dockerImage(String tag, String serverScript) {
         Path busybox = Prerequisites.require("busybox", "busybox-static");
         Prerequisites.require("docker", "docker.io");
         try {
@@ -121,7 +126,7 @@ public final class DemoApp {
             }
             Files.createDirectories(rootfs.resolve("tmp"));
             Path appBin = Files.createDirectories(rootfs.resolve("app/bin"));
-            Files.writeString(appBin.resolve("server"), serverScript());
+            Files.writeString(appBin.resolve("server"), serverScript);
             Files.setPosixFilePermissions(appBin.resolve("server"), PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.setPosixFilePermissions(rootfs.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwx"));
             Path tar = rootfs.resolveSibling(rootfs.getFileName() + ".tar");
