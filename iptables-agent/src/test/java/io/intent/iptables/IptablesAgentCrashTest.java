@@ -54,6 +54,7 @@ class IptablesAgentCrashTest {
             try {
                 awaitReady(store, keys, "web");
                 awaitReady(store, keys, "dns");
+                // the apps were assigned before the agent started, so its first pass applies them all at once
                 assertEquals(1, metric(port, "intent_iptables_writes_total"));
                 ns.execOk("bash", "-c", "for i in 1 2 3; do echo x > /dev/udp/127.0.0.1/5353; done");
             } finally {
@@ -87,11 +88,12 @@ class IptablesAgentCrashTest {
             try {
                 awaitReady(store, keys, "web");
                 String rules = counters(ns);
+                double writes = metric(port, "intent_iptables_writes_total");
                 etcd.kill(0);
                 // several resyncs come and go without a store; none may tear the rules down
                 Thread.sleep(5_000);
                 assertEquals(rules, counters(ns));
-                assertEquals(1, metric(port, "intent_iptables_writes_total"));
+                assertEquals(writes, metric(port, "intent_iptables_writes_total"));
                 etcd.restart(0);
                 await().atMost(WAIT).ignoreExceptions().until(() -> {
                     store.put(keys.assignment("h1", "web"), assignment("web", tcp("http", 8081)));
