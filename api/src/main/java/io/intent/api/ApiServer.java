@@ -9,11 +9,12 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -71,7 +72,8 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private final Vertx vertx;
-    private final boolean ownsVertx;
+    private final IntentRoutes intentRoutes;
+    private final ObservedRoutes observedRoutes;
     private final EtcdStore store;
     private final Tokens tokens;
     private final Options options;
@@ -79,11 +81,12 @@ public final class ApiServer implements AutoCloseable {
     private final Idempotency idempotency;
     private final EventStream events;
     private final byte[] openapi;
-    private HttpServer server;
+    private volatile int port;
 
-    private ApiServer(Vertx vertx, boolean ownsVertx, EtcdStore store, Tokens tokens, Options options) {
+    private ApiServer(Vertx vertx, EtcdStore store, Tokens tokens, Options options) {
         this.vertx = vertx;
-        this.ownsVertx = ownsVertx;
+        this.intentRoutes = new IntentRoutes(store, options);
+        this.observedRoutes = new ObservedRoutes(store, options);
         this.store = store;
         this.tokens = tokens;
         this.options = options;
@@ -97,7 +100,7 @@ public final class ApiServer implements AutoCloseable {
     /** Starts on its own Vert.x instance; blocks until listening (call from a main thread, not an event loop). */
     public static ApiServer start(EtcdStore store, Tokens tokens, Options options) {
         Vertx vertx = Vertx.vertx();
-        ApiServer api = new ApiServer(vertx, true, store, tokens, options);
+        ApiServer api = new ApiServer(vertx, store, tokens, options);
         try {
             api.listen().await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -108,22 +111,42 @@ public final class ApiServer implements AutoCloseable {
         return api;
     }
 
+    /**
+     * Listens with one HTTP server per event loop; Vert.x spreads connections over servers sharing a port. Port 0
+     * becomes -1: Vert.x's way of letting several servers share one random port.
+     */
     private Future<ApiServer> listen() {
-        Router router = router();
+        int loops = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+        int shared = options.port() == 0 ? -1 : options.port();
         return vertx.executeBlocking(() -> {
             events.start();
             return null;
-        }).compose(x -> vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
-                .requestHandler(router).listen(options.port(), options.host())).map(s -> {
-                    server = s;
-                    log.info("API listening on http://{}:{}/ ({} tokens)", options.host(), s.actualPort(),
+        }).compose(x -> vertx.deployVerticle(() -> new ServerVerticle(shared), new DeploymentOptions().setInstances(loops)))
+                .map(x -> {
+                    log.info("API listening on http://{}:{}/ ({} event loops, {} tokens)", options.host(), port, loops,
                             tokens.size());
                     return this;
                 });
     }
 
+    /** One HTTP server on its own event loop, with its own router over the shared routes. */
+    private final class ServerVerticle extends VerticleBase {
+        private final int listenPort;
+
+        ServerVerticle(int listenPort) {
+            this.listenPort = listenPort;
+        }
+
+        @Override
+        public Future<?> start() {
+            return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
+                    .requestHandler(router()).listen(listenPort, options.host())
+                    .onSuccess(s -> port = s.actualPort());
+        }
+    }
+
     public int port() {
-        return server.actualPort();
+        return port;
     }
 
     public String url() {
@@ -148,8 +171,8 @@ public final class ApiServer implements AutoCloseable {
         router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(options.bodyLimit()));
         router.route("/v1/*").handler(this::contentType);
 
-        new IntentRoutes(store, options).register(this, router);
-        new ObservedRoutes(store, options).register(this, router);
+        intentRoutes.register(this, router);
+        observedRoutes.register(this, router);
         router.get("/v1/events").handler(ctx -> {
             require(ctx, Role.VIEWER);
             events.subscribe(ctx);
@@ -388,11 +411,7 @@ public final class ApiServer implements AutoCloseable {
     public void close() {
         events.close();
         try {
-            if (ownsVertx) {
-                vertx.close().await(10, TimeUnit.SECONDS);
-            } else if (server != null) {
-                server.close().await(10, TimeUnit.SECONDS);
-            }
+            vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.debug("API shutdown: {}", e.toString());
         }
