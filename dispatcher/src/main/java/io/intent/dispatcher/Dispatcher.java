@@ -33,15 +33,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The leader's dispatcher for one term: follows apps, host specs and liveness, re-plans on every change
- * (bursts coalesced), and writes only the difference between the plan and the store, fenced by the term's
- * token. It lives exactly as long as one leadership term: a refused write means the term is over, so it stops
- * and calls {@code onFenceLost}; the election starts a new dispatcher with a new fence for the next term.
+ * The dispatcher of one leader candidate: follows apps, host specs and liveness all the time (a hot standby),
+ * and while it leads re-plans on every change (bursts coalesced) and writes only the difference between the
+ * plan and the store, fenced by the term's token.
  *
- * <p>On start it reads {@code assign/} and {@code placement/} (in pages) and then trusts its own writes;
- * a periodic resync reads them again, as it does after any write whose outcome is unknown. It plans only once
- * all three watches and that read are in, so a half-loaded view can never delete an assignment. All state is
- * confined to one thread.
+ * <p>Lifecycle: {@link #follow} starts it as a standby: it watches, tracks host liveness (so a new leader
+ * already knows how long a host has been gone), and plans once without writing to load and warm its code.
+ * {@link #lead} begins a term with a fence: it reads {@code assign/} and {@code placement/} (in pages), then
+ * plans and writes, trusting its own writes until the next resync or a write whose outcome is unknown.
+ * {@link #standDown} ends the term at once, from any thread: no transaction starts after it returns. A refused
+ * write ends the term too and calls {@code onFenceLost}. It plans only once all three watches and that read
+ * are in, so a half-loaded view can never delete an assignment. All state is confined to one thread.
  */
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -70,8 +72,12 @@ public final class Dispatcher implements AutoCloseable {
     private final KeyLayout keys;
     private final Settings settings;
     private final DispatchMetrics metrics;
-    private final PlanWriter writer;
+    private final String leader;
     private final Runnable onFenceLost;
+    /** The current term's writer; null while standing by. */
+    private volatile PlanWriter writer;
+    /** Bumped by every lead and stand-down, so a late lead task never revives a term that already ended. */
+    private final java.util.concurrent.atomic.AtomicLong terms = new java.util.concurrent.atomic.AtomicLong();
     private final ScheduledExecutorService exec;
     private volatile boolean active = true;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -87,35 +93,47 @@ public final class Dispatcher implements AutoCloseable {
     private boolean liveIn;
     private boolean storeIn;
     private int failures;
-    private final long started = System.nanoTime();
+    private long started = System.nanoTime();
     private boolean firstPlan = true;
+    private boolean warmedUp;
     private ScheduledFuture<?> planTimer;
     private long planAt;
     private SliceWatch<AppIntent> appsWatch;
     private SliceWatch<HostSpec> hostsWatch;
     private SliceWatch<Liveness> liveWatch;
 
-    private Dispatcher(EtcdStore store, Fence fence, String leader, Settings settings, DispatchMetrics metrics,
+    private Dispatcher(EtcdStore store, String leader, Settings settings, DispatchMetrics metrics,
                        Runnable onFenceLost) {
         this.store = store;
         this.keys = store.keys();
         this.settings = settings;
         this.metrics = metrics;
-        this.writer = new PlanWriter(store, fence, leader);
+        this.leader = leader;
         this.onFenceLost = onFenceLost;
         this.liveness = new HostLiveness(settings.grace(), System.nanoTime());
         this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "dispatcher-" + fence.createRevision());
+            Thread t = new Thread(r, "dispatcher-" + leader);
             t.setDaemon(true);
             return t;
         });
     }
 
-    /** Starts dispatching under {@code fence}; returns at once. */
+    /** Starts dispatching under {@code fence} at once: {@link #follow} then {@link #lead}. */
     public static Dispatcher start(EtcdStore store, Fence fence, String leader, Settings settings,
                                    DispatchMetrics metrics, Runnable onFenceLost) {
-        Dispatcher d = new Dispatcher(store, fence, leader, settings, metrics, onFenceLost);
-        d.post(d::readStore);
+        Dispatcher d = follow(store, leader, settings, metrics, onFenceLost);
+        d.lead(fence);
+        return d;
+    }
+
+    /**
+     * Starts following the store as a standby of candidate {@code leader}; returns at once.
+     *
+     * @param onFenceLost called (on the dispatcher's thread) when etcd refuses a fenced write: the term is over
+     */
+    public static Dispatcher follow(EtcdStore store, String leader, Settings settings, DispatchMetrics metrics,
+                                    Runnable onFenceLost) {
+        Dispatcher d = new Dispatcher(store, leader, settings, metrics, onFenceLost);
         d.appsWatch = store.watchSlice(d.keys.appsPrefix(), AppIntent.class,
                 (changes, rev, relisted) -> d.post(() -> d.onApps(changes)));
         d.hostsWatch = store.watchSlice(d.keys.hostsPrefix(), HostSpec.class,
@@ -124,21 +142,52 @@ public final class Dispatcher implements AutoCloseable {
                 (changes, rev, relisted) -> d.post(() -> d.onLive(changes)));
         long resync = settings.resync().toMillis();
         d.exec.scheduleWithFixedDelay(d.guarded(() -> {
-            d.readStore();
+            if (d.writer != null) {
+                d.readStore();
+            }
             d.appsWatch.resync();
             d.hostsWatch.resync();
             d.liveWatch.resync();
         }), resync, resync, TimeUnit.MILLISECONDS);
-        log.info("dispatching as {} under fence {}@{}", leader, fence.key(), fence.createRevision());
         return d;
     }
 
-    public Fence fence() {
-        return writer.fence();
+    /** Begins a term: from now on plans are written, fenced by {@code fence}. */
+    public void lead(Fence fence) {
+        PlanWriter w = new PlanWriter(store, fence, leader);
+        long term = terms.incrementAndGet();
+        post(() -> {
+            if (terms.get() != term) {
+                return;
+            }
+            writer = w;
+            storeIn = false;
+            firstPlan = true;
+            started = System.nanoTime();
+            log.info("dispatching as {} under fence {}@{}", leader, fence.key(), fence.createRevision());
+            readStore();
+        });
     }
 
-    public boolean active() {
-        return active;
+    /** Ends the current term at once, from any thread: no transaction starts after this returns. */
+    public void standDown() {
+        terms.incrementAndGet();
+        PlanWriter w = writer;
+        writer = null;
+        if (w != null) {
+            log.info("{} stops dispatching under fence {}@{}", leader, w.fence().key(), w.fence().createRevision());
+        }
+    }
+
+    /** True while a term is on and its writes are not known to be refused. */
+    public boolean leading() {
+        return writer != null;
+    }
+
+    /** The current term's fence, or null while standing by. */
+    public Fence fence() {
+        PlanWriter w = writer;
+        return w == null ? null : w.fence();
     }
 
     private void post(Runnable r) {
@@ -239,7 +288,7 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
         appsIn = true;
-        requestPlan(settings.coalesce().toNanos());
+        requestPlan(coalesce());
     }
 
     private void onHosts(List<SliceWatch.Change<HostSpec>> changes) {
@@ -264,7 +313,7 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
         hostsIn = true;
-        requestPlan(settings.coalesce().toNanos());
+        requestPlan(coalesce());
     }
 
     private void onLive(List<SliceWatch.Change<Liveness>> changes) {
@@ -281,7 +330,12 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
         liveIn = true;
-        requestPlan(settings.coalesce().toNanos());
+        requestPlan(coalesce());
+    }
+
+    /** How long to gather changes: nothing for the first plan of a term, which has waited for its inputs already. */
+    private long coalesce() {
+        return firstPlan ? 0 : settings.coalesce().toNanos();
     }
 
     /** Plans within {@code delayNanos}, or sooner if a plan is already due sooner. */
@@ -307,7 +361,12 @@ public final class Dispatcher implements AutoCloseable {
 
     private void planNow() {
         planTimer = null;
-        if (!(appsIn && hostsIn && liveIn && storeIn)) {
+        PlanWriter w = writer;
+        if (!(appsIn && hostsIn && liveIn && (storeIn || w == null))) {
+            return;
+        }
+        if (w == null) {
+            warmUp();
             return;
         }
         long t0 = System.nanoTime();
@@ -326,8 +385,8 @@ public final class Dispatcher implements AutoCloseable {
         metrics.planned(t1 - t0, plan.placements().values().stream().filter(p -> p.pendingReason() != null).count());
         if (!changes.isEmpty()) {
             try {
-                int n = writer.write(changes, () -> active);
-                if (!active) {
+                int n = w.write(changes, () -> active && writer == w);
+                if (!active || writer != w) {
                     return;
                 }
                 current.putAll(changes.assignmentPuts());
@@ -348,9 +407,11 @@ public final class Dispatcher implements AutoCloseable {
                         (t2 - t1) / 1_000_000);
             } catch (FenceLostException e) {
                 metrics.rejected();
-                log.warn("{}: stopping this term's dispatcher", e.getMessage());
-                stop();
-                onFenceLost.run();
+                log.warn("{}: this term is over", e.getMessage());
+                if (writer == w) {
+                    standDown();
+                    onFenceLost.run();
+                }
                 return;
             } catch (StoreException e) {
                 // the batch in flight may or may not have landed: read the store again, then plan again
@@ -368,15 +429,20 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Stops at once without waiting: no batch starts after this returns. Safe from any thread. */
-    public void stop() {
-        if (!active) {
+    /**
+     * A standby plans once, without writing, when its inputs are first complete: that loads and warms the
+     * planner's code, so the first plan of a term is not also the first plan of the process.
+     */
+    private void warmUp() {
+        if (warmedUp) {
             return;
         }
-        active = false;
-        Thread closer = new Thread(this::close, "dispatcher-stop");
-        closer.setDaemon(true);
-        closer.start();
+        warmedUp = true;
+        long t0 = System.nanoTime();
+        PlanInput in = new PlanInput(new TreeMap<>(apps), new TreeMap<>(hosts), liveness.live(), Set.of(), current);
+        Changes.between(current, placements, Planner.plan(in));
+        log.info("standby {} follows {} apps, {} hosts, {} live (warm-up plan {} ms)", leader, apps.size(),
+                hosts.size(), liveness.live().size(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     @Override

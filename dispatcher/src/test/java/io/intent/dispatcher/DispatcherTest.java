@@ -138,6 +138,36 @@ class DispatcherTest {
     }
 
     @Test
+    void aStandbyWritesNothingUntilItLeadsAndNothingAfterItStandsDown() throws Exception {
+        host("h1", Fixtures.host());
+        host("h2", Fixtures.host());
+        store.put(keys.app("web"), app(2));
+        dispatcher = Dispatcher.follow(store, "standby", Dispatcher.Settings.defaults().withGrace(GRACE), metrics,
+                fenceLost::incrementAndGet);
+        Thread.sleep(1500);
+        assertEquals(0, store.count(keys.assignPrefix()) + store.count(keys.placementPrefix()));
+        assertFalse(dispatcher.leading());
+
+        Fence first = fence();
+        dispatcher.lead(first);
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 2);
+        assertEquals(first, dispatcher.fence());
+
+        dispatcher.standDown();
+        assertFalse(dispatcher.leading());
+        store.put(keys.app("api"), app(1));
+        Thread.sleep(1000);
+        assertEquals(Set.of(), hostsOf("api"), "a standby that stood down writes nothing");
+
+        Fence second = new Fence(first.key() + "-2", store.put(first.key() + "-2", Map.of()));
+        dispatcher.lead(second);
+        await().atMost(WAIT).until(() -> hostsOf("api").size() == 1);
+        LeaderTerm term = store.get(LeaderTerm.key(keys), LeaderTerm.class).orElseThrow().value();
+        assertEquals(second.createRevision(), term.fenceRevision());
+        assertEquals(0, fenceLost.get());
+    }
+
+    @Test
     void aConvergedStoreGetsNoWrites() {
         host("h1", Fixtures.host());
         store.put(keys.app("web"), app(1));
@@ -241,7 +271,7 @@ class DispatcherTest {
         }
         assertFalse(store.get(keys.placementPrefix() + "Not_A_Name", Placement.class).isPresent());
         assertEquals(0, fenceLost.get());
-        assertTrue(dispatcher.active());
+        assertTrue(dispatcher.leading());
     }
 
     @Test
@@ -276,7 +306,7 @@ class DispatcherTest {
         }
         assertEquals(Set.of("h1", "h2"), hostsOf("good"), "the invalid spec of h3 gets nothing");
         assertTrue(store.get(keys.assignment("h2", "ghost"), Object.class).isEmpty(), "undecodable leftover removed");
-        assertTrue(dispatcher.active());
+        assertTrue(dispatcher.leading());
         // and it still reacts to the next change
         store.put(keys.app("later"), app(1));
         await().atMost(WAIT).until(() -> hostsOf("later").size() == 1);
@@ -294,7 +324,7 @@ class DispatcherTest {
         long after = store.revision();
         store.put(keys.app("api"), app(1));
         await().atMost(WAIT).until(() -> fenceLost.get() == 1);
-        assertFalse(dispatcher.active());
+        assertFalse(dispatcher.leading());
         assertEquals(1.0, metrics.rejectedWrites());
         assertNull(placement("api"));
         assertEquals(Set.of(), hostsOf("api"));

@@ -11,40 +11,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A leader candidate with its dispatcher: campaigns, runs a {@link Dispatcher} for each term it wins, and stops
- * that dispatcher the moment the term ends. A write refused by the fence ends the term too.
+ * A leader candidate with its dispatcher: the dispatcher follows the store as a hot standby from the start,
+ * dispatches for each term the candidate wins, and stands down the moment the term ends. A write refused by
+ * the fence ends the term too.
  */
 public final class LeaderProcess implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderProcess.class);
 
-    private volatile LeaderElection election;
+    private final Dispatcher dispatcher;
     private final AtomicInteger leading = new AtomicInteger();
     private final AtomicInteger terms = new AtomicInteger();
-    private volatile Dispatcher dispatcher;
+    private volatile LeaderElection election;
 
     private LeaderProcess(EtcdStore store, String name, Duration ttl, Dispatcher.Settings settings,
                           MeterRegistry registry, boolean fenceOnly) {
         DispatchMetrics metrics = new DispatchMetrics(registry);
         registry.gauge("intent_leader_is_leader", leading, AtomicInteger::get);
         registry.gauge("intent_leader_terms", terms, AtomicInteger::get);
+        this.dispatcher = Dispatcher.follow(store, name, settings, metrics,
+                () -> stepDown("a fenced write was refused"));
         this.election = LeaderElection.start(store, name, ttl, new LeaderElection.Listener() {
             @Override
             public void elected(Fence fence) {
                 terms.incrementAndGet();
                 leading.set(1);
-                dispatcher = Dispatcher.start(store, fence, name, settings, metrics,
-                        () -> stepDown("a fenced write was refused"));
+                dispatcher.lead(fence);
             }
 
             @Override
             public void lost(String why) {
                 leading.set(0);
-                Dispatcher d = dispatcher;
-                dispatcher = null;
-                if (d != null) {
-                    d.stop();
-                    log.info("dispatcher of fence {} stopped: {}", d.fence().createRevision(), why);
-                }
+                dispatcher.standDown();
+                log.info("dispatcher stood down: {}", why);
             }
         }, fenceOnly);
     }
@@ -79,9 +77,6 @@ public final class LeaderProcess implements AutoCloseable {
     @Override
     public void close() {
         election.close();
-        Dispatcher d = dispatcher;
-        if (d != null) {
-            d.close();
-        }
+        dispatcher.close();
     }
 }

@@ -36,11 +36,13 @@ class FencingTest {
                      "--coalesce-ms", "20", "--unsafe-fence-only"))) {
             var keys = store.keys();
             jvms.hosts(store, 4);
-            store.put(keys.app("web"), Intents.app(2));
             jvms.start("a");
             await().atMost(Duration.ofSeconds(30)).until(() -> "a".equals(leaderName(store)));
             jvms.start("b");
-            await().atMost(Duration.ofSeconds(30)).until(() -> store.count(keys.assignPrefix()) == 2
+            // written after both started: should a starved leader have lost its lease already (a loaded machine),
+            // this change makes the zombie try a write, be refused, and campaign again
+            store.put(keys.app("web"), Intents.app(2));
+            await().atMost(Duration.ofSeconds(60)).until(() -> store.count(keys.assignPrefix()) == 2
                     && store.count(keys.election() + "/") == 2);
 
             for (int round = 1; round <= ROUNDS; round++) {
@@ -75,7 +77,8 @@ class FencingTest {
             Map<Long, Integer> writesByFence = History.auditDispatchWrites(history, keys);
             System.out.printf("fencing audit: %d revisions of history, dispatch writes by fence revision %s%n",
                     history.stream().mapToLong(History.Event::revision).max().orElse(0), writesByFence);
-            assertEquals(ROUNDS + 1, writesByFence.size(), "one writing term per leader: " + writesByFence);
+            // every round's new leader wrote (more terms only if a starved leader lost its lease on its own)
+            assertTrue(writesByFence.size() >= ROUNDS + 1, "one writing term per leader: " + writesByFence);
             double rejected = jvms.metric("a", REJECTED) + jvms.metric("b", REJECTED);
             assertTrue(rejected >= ROUNDS, "every woken leader tried and was refused: " + rejected);
         }
