@@ -330,7 +330,10 @@ public final class Converger<T> implements AutoCloseable {
         return reconciler.agent();
     }
 
-    /** Stops watching, lets in-flight reconciles finish (up to the grace period), then stops the workers. */
+    /**
+     * Stops watching, lets in-flight reconciles finish (up to the grace period), stops the workers, then closes
+     * the reconciler if it is {@link AutoCloseable} (its own background threads).
+     */
     @Override
     public void close() {
         if (!running.compareAndSet(true, false)) {
@@ -353,5 +356,12 @@ public final class Converger<T> implements AutoCloseable {
             }
         }
         timer.shutdownNow();
+        if (reconciler instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("{}: closing the reconciler failed: {}", reconciler.agent(), Failures.describe(e));
+            }
+        }
     }
 }

@@ -23,7 +23,8 @@ import java.util.Set;
  *       calling until it can read the slice again.</li>
  * </ul>
  * Invalid values in the slice (broken JSON) never reach the reconciler: the kit reports them as FAILED and
- * leaves whatever runs alone.
+ * leaves whatever runs alone. A reconciler that also implements {@link AutoCloseable} is closed when its
+ * converger closes.
  */
 public interface Reconciler<T> {
     /** The agent's name, used in status keys: {@code preparer}, {@code iptables}, {@code setlive}. */
