@@ -26,7 +26,7 @@ final class ArtifactCache {
 
     private final Path dir;
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
-    private final Set<String> inUse = ConcurrentHashMap.newKeySet();
+    private final java.util.Map<String, Integer> inUse = new ConcurrentHashMap<>();
 
     ArtifactCache(Path dir) throws IOException {
         this.dir = Files.createDirectories(dir);
@@ -77,11 +77,11 @@ final class ArtifactCache {
 
     /** Marks a digest as needed by work in progress, so {@link #retainOnly} leaves it alone. */
     void pin(String sha256) {
-        inUse.add(sha256);
+        inUse.merge(sha256, 1, Integer::sum);
     }
 
     void unpin(String sha256) {
-        inUse.remove(sha256);
+        inUse.computeIfPresent(sha256, (k, n) -> n > 1 ? n - 1 : null);
     }
 
     /** Deletes temp files left by a crashed process; call once, before any download starts. */
@@ -100,7 +100,7 @@ final class ArtifactCache {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
-                if (SHA.matcher(name).matches() && !keep.contains(name) && !inUse.contains(name)) {
+                if (SHA.matcher(name).matches() && !keep.contains(name) && !inUse.containsKey(name)) {
                     try {
                         Files.delete(p);
                         verified.remove(name);

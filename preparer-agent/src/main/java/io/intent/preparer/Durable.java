@@ -17,7 +17,10 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.UUID;
 
-/** File operations that survive a crash or power cut: fsync, write-then-rename, and removal that never follows links. */
+/**
+ * File operations that survive a crash or power cut: fsync, write-then-rename, and removal that never
+ * follows links.
+ */
 final class Durable {
     private Durable() {
     }

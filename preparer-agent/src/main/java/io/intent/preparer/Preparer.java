@@ -246,7 +246,8 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             return false;
         }
         if (spec.image() != null) {
-            return marker.sha256() == null && docker().imageId(spec.image()).map(marker.imageId()::equals).orElse(false);
+            return marker.sha256() == null
+                    && docker().imageId(spec.image()).map(marker.imageId()::equals).orElse(false);
         }
         return Objects.equals(marker.sha256(), spec.sha256()) && docker().imageId(marker.imageId()).isPresent();
     }

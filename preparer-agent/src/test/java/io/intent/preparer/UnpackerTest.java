@@ -58,7 +58,8 @@ class UnpackerTest {
         assertEquals("hello", Files.readString(dest.resolve("README")));
         assertEquals("x=1", Files.readString(dest.resolve("conf/app.properties")));
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dest.resolve("bin/server"));
-        assertTrue(perms.contains(PosixFilePermission.OWNER_EXECUTE) && perms.contains(PosixFilePermission.OTHERS_EXECUTE));
+        assertTrue(perms.contains(PosixFilePermission.OWNER_EXECUTE)
+                && perms.contains(PosixFilePermission.OTHERS_EXECUTE));
         assertFalse(Files.isExecutable(dest.resolve("README")));
     }
 
@@ -132,7 +133,8 @@ class UnpackerTest {
 
     @Test
     void hardLinksToEarlierFilesWork() throws Exception {
-        unpacker.unpack(write("h.tar", Archives.of().file("a", "same").hardlink("b", "a").tar()), "tar", dest, p -> { });
+        byte[] a = Archives.of().file("a", "same").hardlink("b", "a").tar();
+        unpacker.unpack(write("h.tar", a), "tar", dest, p -> { });
         assertEquals("same", Files.readString(dest.resolve("b")));
     }
 
