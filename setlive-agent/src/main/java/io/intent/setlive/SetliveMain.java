@@ -3,13 +3,11 @@ package io.intent.setlive;
 import io.intent.store.config.AgentOptions;
 import io.intent.store.config.ConfigDefaults;
 import io.intent.store.converge.AgentRuntime;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** The setlive agent's process: {@code setlive --host h1 --address 127.0.0.2 --root DIR --etcd URL}. */
 @Command(name = "setlive", mixinStandardHelpOptions = true,
@@ -19,17 +17,8 @@ public final class SetliveMain implements Callable<Integer> {
     @Mixin
     AgentOptions agent = new AgentOptions();
 
-    @Option(names = "--runtime-default", paramLabel = "RUNTIME", defaultValue = "process",
-            description = "runtime of intents that name none: process or docker. Default: ${DEFAULT-VALUE}")
-    String runtimeDefault;
-
-    @Option(names = "--stop-timeout", paramLabel = "SECONDS", defaultValue = "10",
-            description = "how long an app gets to stop after SIGTERM before SIGKILL. Default: ${DEFAULT-VALUE}")
-    int stopTimeoutSeconds;
-
-    @Option(names = "--docker-host", paramLabel = "URL", defaultValue = SetliveConfig.DEFAULT_DOCKER_HOST,
-            description = "Docker engine for runtime: docker. Default: ${DEFAULT-VALUE}")
-    String dockerHost;
+    @Mixin
+    SetliveOptions setlive = new SetliveOptions();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new SetliveMain())
@@ -44,7 +33,7 @@ public final class SetliveMain implements Callable<Integer> {
     }
 
     public SetliveConfig config() {
-        return new SetliveConfig(runtimeDefault, Duration.ofSeconds(stopTimeoutSeconds), dockerHost);
+        return setlive.config();
     }
 
     /** Starts the agent and returns; close the runtime to stop it (apps keep running). */

@@ -58,14 +58,14 @@ class StoreOutageTest {
         long pid = Sv.status(layout.service("sturdy")).pid();
 
         fx.etcd.kill(0);
-        Thread.sleep(6000);
+        Thread.sleep(4000);
         assertEquals("1.0", SetliveFixture.body(ADDR, port), "serves while etcd is down");
         assertEquals(pid, Sv.status(layout.service("sturdy")).pid());
 
         // an agent starting while etcd is down sees no assignments; it must not take that for "remove all"
         agent.close();
         agent = startAgent();
-        Thread.sleep(6000);
+        Thread.sleep(4000);
         assertEquals("1.0", SetliveFixture.body(ADDR, port), "serves after an agent restart without etcd");
         assertEquals(pid, Sv.status(layout.service("sturdy")).pid());
         assertEquals(true, Files.isSymbolicLink(layout.current("sturdy")));
