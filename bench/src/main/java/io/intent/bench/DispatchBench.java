@@ -89,7 +89,7 @@ public final class DispatchBench implements Benchmark {
                         + " inst/s");
                 // the same placement again by fresh dispatchers in the now-warm JVM (a leader runs for months),
                 // each round next to a fresh measurement of the limit: the machine is shared and its load moves
-                int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+                int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
                 List<Double> rates = new ArrayList<>();
                 List<Double> raws = new ArrayList<>();
                 double replanWrites = 0;
