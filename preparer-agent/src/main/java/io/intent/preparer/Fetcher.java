@@ -1,6 +1,7 @@
 package io.intent.preparer;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
@@ -13,7 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +27,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Fetches an artifact from {@code file://}, {@code http://} or {@code https://} into the {@link ArtifactCache},
@@ -41,10 +48,14 @@ final class Fetcher {
     private final java.util.concurrent.ConcurrentHashMap<String, Object> locks =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    Fetcher(ArtifactCache cache, PreparerSettings settings) {
+    Fetcher(ArtifactCache cache, PreparerSettings settings) throws IOException {
         this.cache = cache;
         this.settings = settings;
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder b = HttpClient.newBuilder();
+        if (settings.artifactCa() != null) {
+            b.sslContext(trusting(settings.artifactCa()));
+        }
+        this.http = b
                 .connectTimeout(settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(Executors.newCachedThreadPool(r -> {
@@ -53,6 +64,28 @@ final class Fetcher {
                     return t;
                 }))
                 .build();
+    }
+
+    /** A TLS context that trusts exactly the CA certificates in a PEM file. */
+    static SSLContext trusting(Path pem) throws IOException {
+        try (InputStream in = Files.newInputStream(pem)) {
+            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+            ks.load(null, null);
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                ks.setCertificateEntry("ca-" + i++, c);
+            }
+            if (i == 0) {
+                throw new IOException("no certificate in " + pem);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot use " + pem + " as artifact CA: " + e.getMessage(), e);
+        }
     }
 
     /**

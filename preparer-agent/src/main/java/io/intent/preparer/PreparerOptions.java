@@ -38,11 +38,15 @@ public final class PreparerOptions {
             description = "versions fetched and unpacked at once. Default: ${DEFAULT-VALUE}")
     public int concurrentDownloads;
 
+    @Option(names = "--artifact-ca", paramLabel = "FILE",
+            description = "PEM CA certificates trusted for https artifacts instead of the JVM's (private repository)")
+    public Path artifactCa;
+
     /** The settings these flags describe, for an agent whose sandbox root is {@code root}. */
     public PreparerSettings settings(Path root) {
         PreparerSettings d = PreparerSettings.defaults(root);
         return new PreparerSettings(root, cacheDir, maxArchiveMb << 20, maxUnpackedMb << 20, maxEntries,
                 Duration.ofSeconds(connectTimeout), Duration.ofSeconds(idleTimeout),
-                Duration.ofSeconds(downloadTimeout), d.maxRedirects(), concurrentDownloads);
+                Duration.ofSeconds(downloadTimeout), d.maxRedirects(), concurrentDownloads, artifactCa);
     }
 }

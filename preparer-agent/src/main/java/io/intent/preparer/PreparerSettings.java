@@ -17,10 +17,13 @@ import java.time.Duration;
  * @param downloadTimeout     longest a whole download may take
  * @param maxRedirects        redirects followed before giving up
  * @param concurrentDownloads versions fetched (and unpacked) at the same time, over all apps
+ * @param artifactCa          PEM file of the CA certificates trusted for https artifacts instead of the JVM's
+ *                            (a private artifact repository); null for the JVM's default trust store
  */
 public record PreparerSettings(Path root, Path cacheDir, long maxArchiveBytes, long maxUnpackedBytes,
                                int maxEntries, Duration connectTimeout, Duration idleTimeout,
-                               Duration downloadTimeout, int maxRedirects, int concurrentDownloads) {
+                               Duration downloadTimeout, int maxRedirects, int concurrentDownloads,
+                               Path artifactCa) {
 
     public PreparerSettings {
         root = root.toAbsolutePath().normalize();
@@ -34,26 +37,31 @@ public record PreparerSettings(Path root, Path cacheDir, long maxArchiveBytes, l
     /** Production defaults under {@code root}: 2 GiB artifacts, 8 GiB unpacked, 100k entries, 2 downloads. */
     public static PreparerSettings defaults(Path root) {
         return new PreparerSettings(root, null, 2L << 30, 8L << 30, 100_000, Duration.ofSeconds(10),
-                Duration.ofSeconds(30), Duration.ofMinutes(30), 5, 2);
+                Duration.ofSeconds(30), Duration.ofMinutes(30), 5, 2, null);
     }
 
     public PreparerSettings withLimits(long archiveBytes, long unpackedBytes, int entries) {
         return new PreparerSettings(root, cacheDir, archiveBytes, unpackedBytes, entries, connectTimeout,
-                idleTimeout, downloadTimeout, maxRedirects, concurrentDownloads);
+                idleTimeout, downloadTimeout, maxRedirects, concurrentDownloads, artifactCa);
     }
 
     public PreparerSettings withTimeouts(Duration connect, Duration idle, Duration download) {
         return new PreparerSettings(root, cacheDir, maxArchiveBytes, maxUnpackedBytes, maxEntries, connect, idle,
-                download, maxRedirects, concurrentDownloads);
+                download, maxRedirects, concurrentDownloads, artifactCa);
     }
 
     public PreparerSettings withConcurrentDownloads(int n) {
         return new PreparerSettings(root, cacheDir, maxArchiveBytes, maxUnpackedBytes, maxEntries, connectTimeout,
-                idleTimeout, downloadTimeout, maxRedirects, n);
+                idleTimeout, downloadTimeout, maxRedirects, n, artifactCa);
     }
 
     public PreparerSettings withCacheDir(Path dir) {
         return new PreparerSettings(root, dir, maxArchiveBytes, maxUnpackedBytes, maxEntries, connectTimeout,
-                idleTimeout, downloadTimeout, maxRedirects, concurrentDownloads);
+                idleTimeout, downloadTimeout, maxRedirects, concurrentDownloads, artifactCa);
+    }
+
+    public PreparerSettings withArtifactCa(Path pem) {
+        return new PreparerSettings(root, cacheDir, maxArchiveBytes, maxUnpackedBytes, maxEntries, connectTimeout,
+                idleTimeout, downloadTimeout, maxRedirects, concurrentDownloads, pem);
     }
 }

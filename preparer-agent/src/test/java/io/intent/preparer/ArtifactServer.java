@@ -27,8 +27,21 @@ final class ArtifactServer implements AutoCloseable {
     volatile int slowMillis = 50;
     volatile int slowChunk = 16 * 1024;
 
+    private final String scheme;
+
     ArtifactServer() throws Exception {
-        server = vertx.createHttpServer(new HttpServerOptions().setSoLinger(0))
+        this(null, null);
+    }
+
+    /** With a PKCS#12 key store, serves https. */
+    ArtifactServer(java.nio.file.Path keyStore, String password) throws Exception {
+        HttpServerOptions opts = new HttpServerOptions().setSoLinger(0);
+        if (keyStore != null) {
+            opts.setSsl(true).setKeyCertOptions(new io.vertx.core.net.PfxOptions().setPath(keyStore.toString())
+                    .setPassword(password));
+        }
+        scheme = keyStore == null ? "http" : "https";
+        server = vertx.createHttpServer(opts)
                 .requestHandler(this::handle)
                 .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
@@ -38,7 +51,7 @@ final class ArtifactServer implements AutoCloseable {
     }
 
     String url(String mode, String name) {
-        return "http://127.0.0.1:" + server.actualPort() + "/" + mode + "/" + name;
+        return scheme + "://127.0.0.1:" + server.actualPort() + "/" + mode + "/" + name;
     }
 
     private void handle(HttpServerRequest req) {
@@ -59,6 +72,10 @@ final class ArtifactServer implements AutoCloseable {
             return;
         }
         String mode = parts[1];
+        if (mode.equals("tohttp")) {
+            resp.setStatusCode(302).putHeader("Location", "http://127.0.0.1:9/ok/" + parts[2]).end();
+            return;
+        }
         if (mode.equals("redirect") && parts.length == 4) {
             int n = Integer.parseInt(parts[2]);
             String next = n <= 1 ? "/ok/" + parts[3] : "/redirect/" + (n - 1) + "/" + parts[3];

@@ -167,6 +167,43 @@ class FetcherTest {
     }
 
     @Test
+    void httpsWorksWithTheConfiguredCaAndFailsClearlyWithout() throws Exception {
+        Path ks = root.resolve("server.p12");
+        Path ca = root.resolve("ca.pem");
+        keytool("-genkeypair", "-alias", "srv", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
+                "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-keystore",
+                ks.toString(), "-storetype", "PKCS12", "-storepass", "changeit", "-keypass", "changeit");
+        keytool("-exportcert", "-rfc", "-alias", "srv", "-keystore", ks.toString(), "-storepass", "changeit",
+                "-file", ca.toString());
+        try (ArtifactServer tls = new ArtifactServer(ks, "changeit")) {
+            tls.put("a.bin", BODY);
+            Fetcher trusting = new Fetcher(cache, PreparerSettings.defaults(root).withArtifactCa(ca));
+            Path p = trusting.fetch(tls.url("ok", "a.bin"), SHA, (d, t) -> { });
+            assertArrayEquals(BODY, Files.readAllBytes(p));
+            Files.delete(p);
+
+            PrepareException e = assertThrows(PrepareException.class,
+                    () -> trusting.fetch(tls.url("tohttp", "a.bin"), SHA, (d, t) -> { }));
+            assertTrue(e.getMessage().contains("from https to http"), e.getMessage());
+
+            e = assertThrows(PrepareException.class,
+                    () -> fetcher.fetch(tls.url("ok", "a.bin"), SHA, (d, t) -> { }));
+            assertTrue(e.getMessage().toLowerCase().contains("certification path")
+                    || e.getMessage().contains("PKIX"), e.getMessage());
+            assertEquals(List.of(), cacheFiles());
+        }
+    }
+
+    static void keytool(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), "keytool failed: " + out);
+    }
+
+    @Test
     void anHttpErrorNamesTheStatus() {
         PrepareException e = assertThrows(PrepareException.class,
                 () -> fetcher.fetch(server.url("ok", "absent.bin"), SHA, (d, t) -> { }));
