@@ -359,7 +359,11 @@ public final class ApiServer implements AutoCloseable {
             e = Call.parseError(iv);
         } else if (t instanceof StoreException s && s.isTransient()) {
             log.warn("requestId={} etcd unavailable: {}", rid, s.getMessage());
-            e = new ApiError(503, "store_unavailable", "etcd is unreachable; retry later");
+            // a write etcd did not acknowledge may still be applied once etcd is back (jetcd keeps it queued)
+            e = new ApiError(503, "store_unavailable", ctx.request().method() == HttpMethod.GET
+                    ? "etcd is unreachable; retry later"
+                    : "etcd did not answer in time: this change may or may not have been applied; read it back, "
+                    + "or retry with the same Idempotency-Key");
         } else if (t != null) {
             MDC.put("requestId", String.valueOf(rid));
             log.error("requestId={} internal error on {} {}", rid, ctx.request().method(), ctx.request().path(), t);

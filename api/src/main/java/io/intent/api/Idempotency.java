@@ -2,6 +2,7 @@ package io.intent.api;
 
 import io.intent.store.codec.Json;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Entry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -15,13 +16,15 @@ import java.util.regex.Pattern;
  * different request is refused (422); a repeat while the first is still running gets 409. Records live on an
  * etcd lease of {@code ttl} (24 h by default; the lease is shared and renewed hourly, so a record lives between
  * ttl and ttl + 1 h), so they survive API restarts and are shared by every API replica. A claim whose request
- * failed with a server error (5xx) is released, so the client may retry. Blocking.
+ * failed with a server error (5xx) is released, so the client may retry. A claim left pending longer than four
+ * etcd retry budgets (a request that died with its API process, or a claim etcd applied after the API gave up on
+ * it) is abandoned: the next request with the key takes it over. Blocking.
  */
 final class Idempotency {
     private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
 
     /** What is stored under an idempotency key. */
-    record Record(String state, String fingerprint, int status, String etag, String body) {
+    record Record(String state, String fingerprint, long claimedAt, int status, String etag, String body) {
     }
 
     /** The outcome of claiming a key: either this request runs, or here is the earlier answer. */
@@ -49,30 +52,39 @@ final class Idempotency {
         checkHeader(key);
         String etcdKey = store.keys().root() + "/idempotency/" + Tokens.hash(principal + "\n" + key);
         String fingerprint = Tokens.hash(method + " " + path + "\n" + new String(body, StandardCharsets.UTF_8));
-        byte[] pending = Json.write(new Record("pending", fingerprint, 0, null, null));
+        long now = System.currentTimeMillis();
+        byte[] pending = Json.write(new Record("pending", fingerprint, now, 0, null, null));
         if (store.putIf(etcdKey, pending, 0, lease())) {
             return new Claim(etcdKey, null);
         }
-        Optional<Record> seen = store.get(etcdKey, Record.class).filter(e -> e.valid()).map(e -> e.value());
+        Optional<Entry<Record>> seen = store.get(etcdKey, Record.class).filter(Entry::valid);
         if (seen.isEmpty()) {
             // expired or released between our claim and our read: try once more
             if (store.putIf(etcdKey, pending, 0, lease())) {
                 return new Claim(etcdKey, null);
             }
-            throw new ApiError(409, "conflict", "a request with this Idempotency-Key is in progress; retry later");
+            throw inProgress();
         }
-        Record r = seen.get();
+        Record r = seen.get().value();
         if (!r.fingerprint().equals(fingerprint)) {
             throw new ApiError(422, "idempotency_key_reused",
                     "this Idempotency-Key was used for a different request (method, path or body differ)");
         }
         if (r.state().equals("pending")) {
-            throw new ApiError(409, "conflict", "a request with this Idempotency-Key is in progress; retry later");
+            boolean abandoned = now - r.claimedAt() > store.retryBudget().multipliedBy(4).toMillis();
+            if (abandoned && store.putIf(etcdKey, pending, seen.get().modRevision(), lease())) {
+                return new Claim(etcdKey, null);
+            }
+            throw inProgress();
         }
         Object stored = r.body() == null ? null : Json.tree(r.body().getBytes(StandardCharsets.UTF_8));
         Map<String, String> headers = r.etag() == null ? Map.of("Idempotent-Replayed", "true")
                 : Map.of("Idempotent-Replayed", "true", "ETag", r.etag());
         return new Claim(etcdKey, new Reply(r.status(), stored, headers));
+    }
+
+    private static ApiError inProgress() {
+        return new ApiError(409, "conflict", "a request with this Idempotency-Key is in progress; retry later");
     }
 
     /** Stores the reply of a claimed request, or releases the claim when the request failed on our side. */
@@ -86,7 +98,8 @@ final class Idempotency {
             return;
         }
         String text = body == null ? null : Json.writeString(body);
-        store.put(claim.key(), new Record("done", pending.fingerprint(), status, etag, text), lease());
+        store.put(claim.key(), new Record("done", pending.fingerprint(), pending.claimedAt(), status, etag, text),
+                lease());
     }
 
     /** The shared lease records are attached to: granted for ttl + 1 h, replaced every hour. */

@@ -30,9 +30,15 @@ final class ApiFixture implements AutoCloseable {
     }
 
     ApiFixture(List<String> agents) throws IOException {
+        this(agents, EtcdConfig.DEFAULT_TIMEOUT);
+    }
+
+    /** With {@code etcdTimeout} per etcd call (the API answers 503 after three of them fail). */
+    ApiFixture(List<String> agents, Duration etcdTimeout) throws IOException {
         etcd = EtcdCluster.single();
         try {
-            store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()));
+            store = EtcdStore.connect(new EtcdConfig(etcd.endpoints(), null, null, null, null, null, null,
+                    etcdTimeout));
             Path file = Files.createTempFile("tokens", ".yaml");
             Files.writeString(file, "- {name: alice, role: admin, sha256: " + Tokens.hash(ADMIN) + "}\n"
                     + "- {name: bob, role: operator, sha256: " + Tokens.hash(OPERATOR) + "}\n"
