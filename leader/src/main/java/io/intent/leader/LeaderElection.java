@@ -197,10 +197,11 @@ public final class LeaderElection implements AutoCloseable {
                     return;
                 }
                 state = State.LEADING;
+                log.info("{} leads: fence {}@{}, lease {} (TTL {} s)", name, fence.key(), fence.createRevision(),
+                        Long.toHexString(lease), ttl.toSeconds());
+                // under the lock, so that lost() of this term can never overtake its elected()
+                listener.elected(fence);
             }
-            log.info("{} leads: fence {}@{}, lease {} (TTL {} s)", name, fence.key(), fence.createRevision(),
-                    Long.toHexString(lease), ttl.toSeconds());
-            listener.elected(fence);
             live.over.await();
         } finally {
             end(live, "term over", false);
