@@ -220,4 +220,26 @@ class PlannerPropertiesTest {
             assertEquals(e.getValue(), after.assignments().get(e.getKey()));
         }
     }
+
+    @Property(tries = 200)
+    void onEqualHostsInstancesSpreadEvenly(@ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 40) int hostCount,
+                                           @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 60) int appCount,
+                                           @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 5) int scale) {
+        Map<String, HostSpec> hosts = new HashMap<>();
+        for (int i = 0; i < hostCount; i++) {
+            hosts.put("h" + i, Fixtures.host(1000, 1_000_000));
+        }
+        List<PlanInput.App> apps = new ArrayList<>();
+        for (int i = 0; i < appCount; i++) {
+            apps.add(PlanInput.App.valid("a" + i, Fixtures.app(scale, 1, 100), i + 1));
+        }
+        Plan p = Planner.plan(PlanInput.of(apps, hosts, hosts.keySet(), Set.of(), Map.of()));
+        Map<String, Integer> perHost = new HashMap<>();
+        hosts.keySet().forEach(h -> perHost.put(h, 0));
+        p.assignments().keySet().forEach(s -> perHost.merge(s.host(), 1, Integer::sum));
+        int min = Collections.min(perHost.values());
+        int max = Collections.max(perHost.values());
+        assertTrue(max - min <= 1, "uneven spread " + perHost);
+        assertEquals(appCount * Math.min(scale, hostCount), p.assignments().size());
+    }
 }
