@@ -75,6 +75,12 @@ public final class ApiBench implements Benchmark {
                 load(http, limitUrl, clients, 2);
                 Load c = load(http, limitUrl, clients, seconds);
                 Load e = etcdGets(store, clients, seconds);
+                // both at once: on a small machine HTTP and gRPC compete for the same cores
+                ExecutorService side = Executors.newSingleThreadExecutor();
+                Future<Load> httpSide = side.submit(() -> load(http, limitUrl, clients, seconds));
+                Load both = etcdGets(store, clients, seconds);
+                Load httpBoth = httpSide.get();
+                side.shutdown();
 
                 r.row("API GET /v1/apps/<name>: requests/s", a.perSecond(), "req/s", "n=" + a.requests());
                 r.row("API p50", a.latency().p50(), "ms", "");
@@ -86,6 +92,8 @@ public final class ApiBench implements Benchmark {
                 r.row("limit: errors", c.errors(), "", "");
                 r.row("context: raw EtcdStore.get, requests/s", e.perSecond(), "req/s", "same concurrency, no HTTP");
                 r.row("context: raw EtcdStore.get p99", e.latency().p99(), "ms", "");
+                r.row("context: raw get while constant HTTP load runs", both.perSecond(), "req/s",
+                        "HTTP meanwhile " + Report.fmt(httpBoth.perSecond()) + " req/s");
                 r.row("machine load average (1 min) at the end", loadAverage(), "", "2 cores; shared machine");
 
                 r.result("api.requests_per_s", a.perSecond(), "req/s", c.perSecond());
