@@ -128,7 +128,8 @@ public final class SliceWatch<T> implements AutoCloseable {
     private void relist() {
         Snapshot<T> snap;
         try {
-            snap = store.list(prefix, type);
+            // in pages at one revision: a large slice (thousands of apps) would exceed etcd's 4 MiB reply limit
+            snap = store.listPaged(prefix, type, 500);
         } catch (RuntimeException e) {
             retryLater("list failed: " + Failures.describe(e), this::relist);
             return;
