@@ -28,13 +28,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Time from an {@code active} change in etcd to the new version answering on its port, through a real setlive
- * agent, runit and the demo app. The limit, measured in the same run on the same app, port and runsvdir: a raw
- * symlink swap (temp name + rename) plus {@code sv restart} (its control commands written straight to runsv,
- * without sv's 420 ms status polling), until the new version answers.
+ * agent, runit and the demo app. The limit, measured in the same run, interleaved round by round: the same demo
+ * app from the same installs under its own runsvdir on a neighbouring address, switched with a raw symlink swap
+ * (temp name + rename) plus {@code sv restart} (its control commands written straight to runsv, without sv's
+ * 420 ms status polling), until the new version answers.
  */
 public final class SetliveBench implements Benchmark {
     private static final String HOST = "bench";
     private static final String ADDR = "127.0.0.21";
+    private static final String LIMIT_ADDR = "127.0.0.22";
     /** runsv delays a restart within 1 s of the last start; both sides wait this long between switches. */
     private static final long SETTLE_MS = 1200;
 
@@ -64,61 +66,61 @@ public final class SetliveBench implements Benchmark {
                     1, null, null, new HealthSpec("/healthz", "http", 10), null, null, null);
             String key = store.keys().assignment(HOST, "app");
 
+            // the limit: the same demo app from the same installs, under its own runsvdir on its own address
+            // (outside the agent's sandbox, which would remove a service it was not told to run), switched by
+            // hand with no agent: swap the symlink, send runsv what `sv restart` sends
+            Path limitRoot = work.resolve("limit");
+            Path limitServices = limitRoot.resolve("services");
+            Runsvdir.ensure(limitServices, limitRoot.resolve("setlive"));
+            for (String v : new String[] {"1.0", "2.0"}) {
+                Files.writeString(layout.install("app", v).resolve("VERSION"), v);
+            }
+            Path current = limitRoot.resolve("current");
+            swap(current, layout.install("app", "1.0"));
+            Path tmp = limitServices.resolve(".new-limit");
+            Files.createDirectories(tmp);
+            Files.writeString(tmp.resolve("run"), "#!/bin/sh\ncd " + current + " || exit 111\n"
+                    + "exec env INTENT_HOST_ADDR=" + LIMIT_ADDR + " INTENT_PORT_HTTP=" + port + " INTENT_APP=limit"
+                    + " INTENT_HOST=" + HOST + " INTENT_VERSION=\"$(cat VERSION)\" " + current + "/bin/server"
+                    + " >>" + work.resolve("limit.log") + " 2>&1\n");
+            Files.setPosixFilePermissions(tmp.resolve("run"), PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path limitSvc = limitServices.resolve("limit");
+            Files.move(tmp, limitSvc, StandardCopyOption.ATOMIC_MOVE);
+
             AgentRuntime agent = SetliveMain.parse("--etcd", etcd.endpoint(0), "--host", HOST, "--address", ADDR,
                     "--root", root.toString(), "--resync", "30", "--http-port", "-1").start();
             long[] agentNs = new long[rounds];
+            long[] limitNs = new long[rounds];
             try {
                 store.put(key, new Assignment("app", HOST, 1, intent));
-                awaitAnswer(port, "1.0", 60_000);
+                awaitAnswer(ADDR, port, "1.0", 60_000);
+                awaitAnswer(LIMIT_ADDR, port, "1.0", 60_000);
                 String active = "1.0";
+                // interleaved, so both see the same load on a shared machine
                 for (int i = 0; i < rounds; i++) {
                     active = active.equals("1.0") ? "2.0" : "1.0";
                     Thread.sleep(SETTLE_MS);
                     long t0 = System.nanoTime();
                     store.put(key, new Assignment("app", HOST, i + 2, intent.withActive(active)));
-                    awaitAnswer(port, active, 30_000);
+                    awaitAnswer(ADDR, port, active, 30_000);
                     agentNs[i] = System.nanoTime() - t0;
+
+                    t0 = System.nanoTime();
+                    swap(current, layout.install("app", active));
+                    // exactly what `sv restart` sends (term, cont, up), without sv's 420 ms status polling
+                    Files.write(limitSvc.resolve("supervise/control"), "tcu".getBytes(StandardCharsets.US_ASCII));
+                    awaitAnswer(LIMIT_ADDR, port, active, 30_000);
+                    limitNs[i] = System.nanoTime() - t0;
                 }
             } finally {
                 agent.close();
-            }
-
-            // the limit: the same demo app on the same port and runsvdir, switched by hand with no agent at all
-            Path svc = layout.service("app");
-            runSv("-w", "10", "down", svc.toString());
-            for (String v : new String[] {"1.0", "2.0"}) {
-                Files.writeString(layout.install("app", v).resolve("VERSION"), v);
-            }
-            Path current = layout.current("limit");
-            Files.createDirectories(current.getParent());
-            swap(current, layout.install("app", "1.0"));
-            Path tmp = layout.servicesDir().resolve(".new-limit");
-            Files.createDirectories(tmp);
-            Files.writeString(tmp.resolve("run"), "#!/bin/sh\ncd " + current + " || exit 111\n"
-                    + "exec env INTENT_HOST_ADDR=" + ADDR + " INTENT_PORT_HTTP=" + port + " INTENT_APP=limit"
-                    + " INTENT_HOST=" + HOST + " INTENT_VERSION=\"$(cat VERSION)\" " + current + "/bin/server"
-                    + " >>" + work.resolve("limit.log") + " 2>&1\n");
-            Files.setPosixFilePermissions(tmp.resolve("run"), PosixFilePermissions.fromString("rwxr-xr-x"));
-            Path limitSvc = layout.servicesDir().resolve("limit");
-            Files.move(tmp, limitSvc, StandardCopyOption.ATOMIC_MOVE);
-            awaitAnswer(port, "1.0", 30_000);
-            long[] limitNs = new long[rounds];
-            String v = "1.0";
-            for (int i = 0; i < rounds; i++) {
-                v = v.equals("1.0") ? "2.0" : "1.0";
-                Thread.sleep(SETTLE_MS);
-                long t0 = System.nanoTime();
-                swap(current, layout.install("app", v));
-                // exactly what `sv restart` sends (term, cont, up), without sv's 420 ms status polling
-                Files.write(limitSvc.resolve("supervise/control"), "tcu".getBytes(StandardCharsets.US_ASCII));
-                awaitAnswer(port, v, 30_000);
-                limitNs[i] = System.nanoTime() - t0;
+                Runsvdir.shutdown(limitServices, limitRoot.resolve("setlive"), Duration.ofSeconds(5));
             }
 
             Stats a = new Stats(agentNs);
             Stats l = new Stats(limitNs);
-            r.header("demo app (busybox httpd) under runit on " + ADDR + ":" + port + ", " + rounds
-                    + " switches each, " + SETTLE_MS + " ms apart");
+            r.header("demo app (busybox httpd) under runit on " + ADDR + " and " + LIMIT_ADDR + " port " + port
+                    + ", " + rounds + " switches each, interleaved, " + SETTLE_MS + " ms apart");
             r.row("setlive: active change -> new version answers, p50", a.p50(), "ms", "n=" + a.count());
             r.row("setlive: active change -> new version answers, p99", a.p99(), "ms", "");
             r.row("limit: swap + sv restart (tcu) -> answers, p50", l.p50(), "ms", "n=" + l.count());
@@ -138,24 +140,19 @@ public final class SetliveBench implements Benchmark {
         Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private static void awaitAnswer(int port, String version, long timeoutMs) throws InterruptedException {
+    private static void awaitAnswer(String address, int port, String version, long timeoutMs)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (true) {
-            String body = HealthProbe.httpBody(ADDR, port, "/");
+            String body = HealthProbe.httpBody(address, port, "/");
             if (body != null && body.strip().equals(version)) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("version " + version + " did not answer on " + ADDR + ":" + port
+                throw new IllegalStateException("version " + version + " did not answer on " + address + ":" + port
                         + " within " + timeoutMs + " ms (last answer: " + body + ")");
             }
             Thread.sleep(1);
         }
-    }
-
-    private static void runSv(String... args) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of("sv"));
-        cmd.addAll(List.of(args));
-        DemoApp.run(cmd);
     }
 }
