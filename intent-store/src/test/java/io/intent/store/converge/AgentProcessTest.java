@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A real agent JVM: SIGTERM finishes in-flight work, leaves, and a restart picks up where it was. */
 class AgentProcessTest {
-    static final Duration WAIT = Duration.ofSeconds(30);
+    static final Duration WAIT = Duration.ofSeconds(60);
 
     @TempDir
     Path dir;
@@ -33,9 +33,15 @@ class AgentProcessTest {
                     "--liveness-ttl", "30", "--resync", "60");
             try (JvmProcess agent = JvmProcess.start(FileAgentMain.class, args, Map.of("RECONCILE_SLEEP_MS", "3000"),
                     dir.resolve("agent.log"))) {
-                await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
+                await().atMost(WAIT).failFast("agent exited:\n" + agent.output(), () -> !agent.alive())
+                        .until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
                 store.put(keys.assignment("h1", "web"), ConvergerTest.assignment("web", "1.0"));
-                await().atMost(WAIT).until(() -> Files.exists(root.resolve(".inflight-web")));
+                try {
+                    await().atMost(WAIT).until(() -> Files.exists(root.resolve(".inflight-web")));
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    throw new AssertionError("the agent never started reconciling web; its output:\n"
+                            + agent.output(), e);
+                }
 
                 long t0 = System.nanoTime();
                 assertTrue(agent.terminate(30), "agent did not exit on SIGTERM:\n" + agent.output());
