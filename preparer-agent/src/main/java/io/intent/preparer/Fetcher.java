@@ -56,6 +56,9 @@ final class Fetcher {
             b.sslContext(trusting(settings.artifactCa()));
         }
         this.http = b
+                // HTTP/1.1: the JDK would otherwise try an h2c upgrade on plain http, which servers get wrong
+                // (seen against Vert.x: body bytes parsed as HTTP/2 frames)
+                .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(Executors.newCachedThreadPool(r -> {

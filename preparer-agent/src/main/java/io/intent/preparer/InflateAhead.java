@@ -1,6 +1,5 @@
 package io.intent.preparer;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
@@ -29,7 +28,8 @@ final class InflateAhead {
                     }
                 }
                 pipe.end();
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable e) {
+                // anything, even an Error: the reader must learn the stream ended, or it waits forever
                 pipe.fail(e);
             }
         }, "preparer-inflate");

@@ -314,12 +314,18 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     private void streamInstall(PrepareJob job, String format) throws IOException, PrepareException {
         VersionSpec spec = job.spec;
         BytePipe pipe = new BytePipe();
-        Future<?> unpack = unpackPool.submit(() -> installer.install(job.app, job.version, spec.sha256(), null,
-                installer.stream(pipe.input(), format), pipe::awaitVerified));
+        java.io.InputStream in = pipe.input();
+        Future<?> unpack = unpackPool.submit(() -> {
+            try (in) { // whatever happens, release the fetch from the pipe
+                return installer.install(job.app, job.version, spec.sha256(), null, installer.stream(in, format),
+                        pipe::awaitVerified);
+            }
+        });
         try {
             fetcher.fetch(spec.artifact(), spec.sha256(), job::progress, pipe);
             pipe.verified();
-        } catch (IOException | PrepareException | RuntimeException e) {
+        } catch (Throwable e) {
+            // anything, even an Error: the unpacker waits on the pipe and must be released
             pipe.fail(e);
             try {
                 unpack.get();

@@ -50,6 +50,10 @@ final class ArtifactServer implements AutoCloseable {
         files.put(name, bytes);
     }
 
+    byte[] body(String name) {
+        return files.get(name);
+    }
+
     String url(String mode, String name) {
         return scheme + "://127.0.0.1:" + server.actualPort() + "/" + mode + "/" + name;
     }

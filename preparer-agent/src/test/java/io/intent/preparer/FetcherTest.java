@@ -134,12 +134,12 @@ class FetcherTest {
     @Test
     void aDownloadMayLastLongerThanTheConnectTimeoutWhileDataFlows() throws Exception {
         server.slowMillis = 100;
-        server.slowChunk = 12 * 1024;
+        server.slowChunk = 8 * 1024;
         PreparerSettings s = PreparerSettings.defaults(root)
-                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(30));
+                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(30));
         long t0 = System.nanoTime();
         Path p = new Fetcher(cache, s).fetch(server.url("slow", "a.bin"), SHA, (d, t) -> { });
-        assertTrue(System.nanoTime() - t0 > Duration.ofSeconds(2).toNanos(), "the body took over 2 s");
+        assertTrue(System.nanoTime() - t0 > Duration.ofMillis(2500).toNanos(), "the body took over 2.5 s");
         assertArrayEquals(BODY, Files.readAllBytes(p));
     }
 

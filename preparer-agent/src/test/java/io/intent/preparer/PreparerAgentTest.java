@@ -204,10 +204,8 @@ class PreparerAgentTest {
         awaitPhase("slow", Phase.READY);
     }
 
-    static byte[] serverBody(String name) throws Exception {
-        var c = java.net.http.HttpClient.newHttpClient();
-        return c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url("ok", name))).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body();
+    static byte[] serverBody(String name) {
+        return server.body(name);
     }
 
     @Test
@@ -232,12 +230,16 @@ class PreparerAgentTest {
         assertEquals(1, server.requests.get() - before, "the cache is shared across apps");
         assertTrue(server.maxInFlight.get() <= 2);
         // distinct artifacts: bounded at 2 at a time
+        List<byte[]> distinct = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            distinct.add(Archives.of().file("f", Archives.mixed(100 + i, 400_000), 0644).tarGz());
+            server.put("d" + i + ".tar.gz", distinct.get(i));
+        }
+        server.slowMillis = 50;
         server.maxInFlight.set(0);
         for (int i = 0; i < 4; i++) {
-            byte[] distinct = Archives.of().file("f", Archives.mixed(100 + i, 400_000), 0644).tarGz();
-            server.put("d" + i + ".tar.gz", distinct);
             assign(Intents.process("dist" + i, 1, versions("1.0", artifact(server.url("slow", "d" + i + ".tar.gz"),
-                    Archives.sha(distinct)))));
+                    Archives.sha(distinct.get(i))))));
         }
         for (int i = 0; i < 4; i++) {
             awaitPhase("dist" + i, Phase.READY);
