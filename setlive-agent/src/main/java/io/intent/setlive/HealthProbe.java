@@ -18,7 +18,7 @@ import java.time.Duration;
  * ports counts as healthy once it runs.
  */
 public final class HealthProbe {
-    private static final Duration POLL = Duration.ofMillis(5);
+    private static final Duration POLL = Duration.ofMillis(2);
     private static final int IO_TIMEOUT_MS = 1000;
 
     private final String address;

@@ -3,7 +3,9 @@ package io.intent.setlive;
 import io.intent.store.codec.Json;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Op;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -30,15 +32,18 @@ final class RolloutSlots {
         this.lease = lease;
     }
 
-    /** Takes a slot (or keeps the one this host already holds); false when all are taken by others. */
-    boolean acquire(String app, String version, int maxUnavailable) {
+    /**
+     * Takes a slot (or keeps the one this host already holds); false when all are taken by others. When it
+     * returns true, {@code alsoOps} have been applied too, in the same transaction as the slot when one was taken.
+     */
+    boolean acquire(String app, String version, int maxUnavailable, List<Op> alsoOps) {
         String prefix = store.keys().rolloutPrefix(app);
         long leaseId = lease.id();
         if (Boolean.TRUE.equals(surelyNone.get(app))) {
             // we hold none: one create-if-absent per slot, no listing (a switch's common case, one round trip)
             for (int i = 0; i < maxUnavailable; i++) {
                 if (store.putIf(prefix + "slot-" + i, Json.write(new Holder(host, version, Instant.now())), 0,
-                        leaseId)) {
+                        leaseId, alsoOps)) {
                     surelyNone.remove(app);
                     return true;
                 }
@@ -50,11 +55,14 @@ final class RolloutSlots {
         for (Entry<Holder> e : held.values()) {
             if (e.valid() && host.equals(e.value().host())) {
                 if (e.lease() == leaseId) {
+                    if (!alsoOps.isEmpty()) {
+                        store.commit(alsoOps);
+                    }
                     return true;
                 }
                 // ours from before an agent restart: move it onto the live lease
                 byte[] v = Json.write(new Holder(host, version, Instant.now()));
-                if (store.putIf(e.key(), v, e.modRevision(), leaseId)) {
+                if (store.putIf(e.key(), v, e.modRevision(), leaseId, alsoOps)) {
                     surelyNone.remove(app);
                     return true;
                 }
@@ -68,7 +76,7 @@ final class RolloutSlots {
         for (int i = 0; i < maxUnavailable; i++) {
             String key = prefix + "slot-" + i;
             if (!held.containsKey(key)
-                    && store.putIf(key, Json.write(new Holder(host, version, Instant.now())), 0, leaseId)) {
+                    && store.putIf(key, Json.write(new Holder(host, version, Instant.now())), 0, leaseId, alsoOps)) {
                 surelyNone.remove(app);
                 return true;
             }

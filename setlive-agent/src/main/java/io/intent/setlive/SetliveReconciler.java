@@ -9,6 +9,7 @@ import io.intent.store.converge.Result;
 import io.intent.store.etcd.Backoff;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Op;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Endpoint;
@@ -148,7 +149,10 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         // never take a serving instance down without a slot (probed only when no slot is free: a slot taken for an
         // instance that turns out not to serve is harmless, it goes back once the new one is healthy)
         boolean running = now.isPresent() && now.get().up() || otherHas;
-        if (running && !slots.acquire(app, version, intent.maxUnavailableOrDefault()) && probe.healthy()) {
+        // the endpoint goes in the same transaction as the slot: one etcd write before the stop, not two
+        boolean withdrawn = running && slots.acquire(app, version, intent.maxUnavailableOrDefault(),
+                List.of(Op.delete(keys.endpoint(app, host))));
+        if (running && !withdrawn && probe.healthy()) {
             return Result.waiting(version, rev, "waiting for a rollout slot (maxUnavailable "
                     + intent.maxUnavailableOrDefault() + ", held by " + slots.holders(app) + ")");
         }
@@ -157,7 +161,11 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                 .filter(p -> layout.completed(app, p.version()).isPresent());
         String from = previous.map(LaunchSpec::version).orElse(null);
         long t0 = System.nanoTime();
-        withdraw(app);
+        if (withdrawn) {
+            published.remove(app);
+        } else {
+            withdraw(app);
+        }
         rt.stop(app, config.stopTimeout());
         if (otherHas) {
             other.remove(app, config.stopTimeout());

@@ -121,7 +121,7 @@ final class Sv {
             if (System.nanoTime() > deadline) {
                 return false;
             }
-            Thread.sleep(2);
+            Thread.sleep(1);
         }
     }
 
