@@ -10,6 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * runit's control surface for one service dir, spoken directly (as {@code sv} does, without its process spawn
@@ -29,8 +31,23 @@ final class Sv {
     private Sv() {
     }
 
-    /** True when a live runsv supervises {@code dir}: it holds the flock on {@code supervise/lock}. */
+    /** The runsv last found supervising a dir, and that dir's real path (runsv's cwd). */
+    private record Runsv(long pid, Path realDir) {
+    }
+
+    private static final Map<Path, Runsv> KNOWN = new ConcurrentHashMap<>();
+
+    /**
+     * True when a live runsv supervises {@code dir}. The first look finds the process holding the flock on
+     * {@code supervise/lock} in /proc/locks (a few ms: the kernel renders every lock of the machine); later looks
+     * only check that this runsv still lives there (one readlink of its cwd).
+     */
     static boolean supervised(Path dir) throws IOException {
+        Runsv known = KNOWN.get(dir);
+        if (known != null && livesIn(known.pid(), known.realDir())) {
+            return true;
+        }
+        KNOWN.remove(dir);
         Path lock = dir.resolve("supervise/lock");
         Object ino;
         try {
@@ -38,15 +55,35 @@ final class Sv {
         } catch (NoSuchFileException e) {
             return false;
         }
-        String suffix = ":" + ino;
+        String needle = ":" + ino + " ";
         for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
             // "1: FLOCK  ADVISORY  WRITE 26954 fe:00:2146311 0 EOF"
-            String[] f = line.trim().split("\\s+");
-            if (f.length >= 6 && f[1].equals("FLOCK") && f[5].endsWith(suffix)) {
-                return true;
+            int at = line.indexOf(needle);
+            if (at < 0 || !line.contains(" FLOCK ")) {
+                continue;
+            }
+            int devStart = line.lastIndexOf(' ', at) + 1;
+            int pidStart = line.lastIndexOf(' ', devStart - 2) + 1;
+            try {
+                long pid = Long.parseLong(line.substring(pidStart, devStart - 1).trim());
+                Path real = dir.toRealPath();
+                if (livesIn(pid, real)) {
+                    KNOWN.put(dir, new Runsv(pid, real));
+                    return true;
+                }
+            } catch (NumberFormatException | IOException e) {
+                // a line of another shape, or the dir vanished: not supervised by what we found
             }
         }
         return false;
+    }
+
+    private static boolean livesIn(long pid, Path realDir) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd")).equals(realDir);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Waits until a runsv supervises {@code dir} (runsvdir finds new dirs within seconds). */
