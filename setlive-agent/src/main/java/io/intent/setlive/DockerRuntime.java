@@ -267,6 +267,8 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
             }
             lastSeen = Set.copyOf(out);
         } catch (RuntimeException e) {
+            // remembered as "none" until the next resync, so runit apps do not wait on a dead engine each time
+            lastSeen = Set.of();
             log.warn("docker at {} unreachable, cannot list containers: {}", dockerHost, e.toString());
         }
         return out;
