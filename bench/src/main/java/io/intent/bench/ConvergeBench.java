@@ -135,17 +135,28 @@ public final class ConvergeBench implements Benchmark {
                 r.result("converge.p99_ms", sw.p99(), "ms", chain);
                 r.result("converge.cold_deploy_s", coldAllS, "s", 0);
                 r.finish();
+            } finally {
+                stopAll(nodes, work);
             }
         } finally {
-            for (Node n : nodes) {
-                n.close();
-            }
-            for (int h = 0; h < nodes.size(); h++) {
-                Path root = work.resolve("h" + h);
-                Runsvdir.shutdown(root.resolve("services"), root.resolve("setlive"), Duration.ofSeconds(5));
-            }
             vertx.close();
         }
+    }
+
+    /** Stops the nodes and their apps while etcd is still up (closing nodes against a dead etcd waits on retries). */
+    static void stopAll(List<Node> nodes, Path work) {
+        for (Node n : nodes) {
+            n.close();
+        }
+        for (int h = 0; h < nodes.size(); h++) {
+            Path root = work.resolve("h" + h);
+            try {
+                Runsvdir.shutdown(root.resolve("services"), root.resolve("setlive"), Duration.ofSeconds(5));
+            } catch (Exception e) {
+                System.err.println("could not stop the apps under " + root + ": " + e);
+            }
+        }
+        nodes.clear();
     }
 
     static long awaitReady(Map<String, Long> readyAt, String key, long since, Duration timeout)

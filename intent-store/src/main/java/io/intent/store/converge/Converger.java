@@ -85,6 +85,8 @@ public final class Converger<T> implements AutoCloseable {
     private final Timer duration;
     private volatile SliceWatch<T> watch;
     private volatile Instant lastStoreContact = Instant.EPOCH;
+    /** True once the slice has been read: before that, a name missing from {@link #desired} means "unknown". */
+    private volatile boolean synced;
 
     public Converger(EtcdStore store, String host, String slice, Class<T> type, Reconciler<T> reconciler,
                      Settings settings, MeterRegistry metrics) {
@@ -156,6 +158,7 @@ public final class Converger<T> implements AutoCloseable {
 
     private void onChanges(List<SliceWatch.Change<T>> changes, long revision, boolean relisted) {
         lastStoreContact = clock.instant();
+        synced = true;
         for (var c : changes) {
             String name = KeyLayout.childName(slice, c.key());
             if (name == null) {
@@ -216,6 +219,11 @@ public final class Converger<T> implements AutoCloseable {
             return;
         }
         Entry<T> want = desired.get(name);
+        if (want == null && !synced) {
+            // etcd has not been read yet (unreachable at start): absent is not removed. Never tear down on that.
+            queue.addAfter(name, settings.waitingRetry());
+            return;
+        }
         if (want != null && !want.valid()) {
             report(name, new Result(Phase.FAILED, null, want.modRevision(), "invalid value at " + want.key() + ": "
                     + want.error(), Map.of(), null, false), 0);

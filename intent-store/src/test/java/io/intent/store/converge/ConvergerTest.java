@@ -260,6 +260,27 @@ class ConvergerTest {
     }
 
     @Test
+    void whatIsOnDiskIsNotRemovedBeforeTheSliceCouldBeRead() throws Exception {
+        Files.writeString(dir.resolve("web"), "1.0"); // a host that ran web before its agent restarted
+        var unreachable = EtcdConfig.of("http://127.0.0.1:" + io.intent.testkit.Ports.free())
+                .withCallTimeout(Duration.ofMillis(300));
+        try (EtcdStore dead = EtcdStore.connect(unreachable)) {
+            var blind = new Converger<>(dead, "h1", dead.keys().assignSlice("h1"), Assignment.class, reconciler,
+                    fast(), new SimpleMeterRegistry()).start();
+            try {
+                blind.resync();
+                blind.enqueue("web");
+                Thread.sleep(2500);
+                assertEquals("1.0", file("web"), "etcd unreachable at start must not read as 'web was removed'");
+                assertTrue(reconciler.calls.getOrDefault("web", List.of()).isEmpty(),
+                        "nothing may be reconciled before the slice was read");
+            } finally {
+                blind.close();
+            }
+        }
+    }
+
+    @Test
     void aNameIsNeverReconciledTwiceAtOnce() {
         reconciler.sleepMillis = 30;
         start(fast().withWorkers(4));
