@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  * serving; the status says so, and the kit retries the switch with crash-loop backoff.
  */
 public final class SetliveReconciler implements Reconciler<Assignment> {
+    /** How soon a host waiting for a rollout slot tries again. */
+    static final java.time.Duration SLOT_RETRY = java.time.Duration.ofMillis(250);
     private static final Logger log = LoggerFactory.getLogger(SetliveReconciler.class);
 
     private final EtcdStore store;
@@ -153,8 +155,10 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         boolean withdrawn = running && slots.acquire(app, version, intent.maxUnavailableOrDefault(),
                 List.of(Op.delete(keys.endpoint(app, host))));
         if (running && !withdrawn && probe.healthy()) {
+            // a slot frees within a switch (~0.2 s): look again soon, not at the kit's 2 s waiting pace
             return Result.waiting(version, rev, "waiting for a rollout slot (maxUnavailable "
-                    + intent.maxUnavailableOrDefault() + ", held by " + slots.holders(app) + ")");
+                    + intent.maxUnavailableOrDefault() + ", held by " + slots.holders(app) + ")")
+                    .requeueAfter(SLOT_RETRY);
         }
         Optional<LaunchSpec> previous = now.filter(i -> i.spec() != null && !sameSpec)
                 .map(AppRuntime.Instance::spec)
