@@ -1,7 +1,6 @@
 package io.intent.setlive;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -116,14 +115,52 @@ final class Sv {
         return new Status(running, wantUp, running ? pid : 0, Instant.ofEpochSecond(tai - TAI_EPOCH));
     }
 
-    /** Sends runsv one-letter commands ({@code u} up, {@code d} down, {@code k} kill, {@code x} exit). */
+    /**
+     * Sends runsv one-letter commands ({@code u} up, {@code d} down, {@code k} kill, {@code x} exit).
+     * runsv takes its lock before it makes the {@code control} fifo, so a fresh runsv may not have it yet: wait
+     * for the fifo, and never create the file (a regular file there would cut runsv off for good).
+     */
     static void control(Path dir, String commands) throws IOException {
         if (!supervised(dir)) {
             throw new IOException("no runsv supervises " + dir + " (is runsvdir running?)");
         }
-        // read-write open of a fifo never blocks on Linux; runsv is known to be reading it
-        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("supervise/control").toFile(), "rw")) {
-            f.write(commands.getBytes(StandardCharsets.US_ASCII));
+        Path fifo = dir.resolve("supervise/control");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            java.nio.file.attribute.BasicFileAttributes a = null;
+            try {
+                a = Files.readAttributes(fifo, java.nio.file.attribute.BasicFileAttributes.class,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                // runsv has not made it yet
+            }
+            if (a != null && a.isOther()) {
+                break;
+            }
+            if (a != null) {
+                // not a fifo (left by an older agent that created it): remove it and let runsvdir start a
+                // fresh runsv, which makes the fifo
+                Files.deleteIfExists(fifo);
+                Runsv known = KNOWN.remove(dir);
+                if (known != null) {
+                    ProcessHandle.of(known.pid()).ifPresent(ProcessHandle::destroy);
+                }
+                throw new IOException(fifo + " was not a fifo; removed it and restarted runsv");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("runsv in " + dir + " made no control fifo within 5 s");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for " + fifo);
+            }
+        }
+        // O_RDWR without O_CREAT: never blocks on Linux, never creates
+        try (var ch = java.nio.channels.FileChannel.open(fifo, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(commands.getBytes(StandardCharsets.US_ASCII)));
         }
     }
 
