@@ -48,18 +48,7 @@ public final class EtcdLimits {
                 io.etcd.jetcd.options.WatchOption.builder().isPrefix(true).build(),
                 resp -> resp.getEvents().forEach(e -> arrivals.offer(System.nanoTime())));
         try {
-            Thread.sleep(200);
-            long[] out = new long[n];
-            for (int i = 0; i < n; i++) {
-                long t0 = System.nanoTime();
-                store.putBytes(prefix + "k", value(i), 0);
-                Long t1 = arrivals.poll(5, TimeUnit.SECONDS);
-                if (t1 == null) {
-                    throw new IllegalStateException("watch event " + i + " did not arrive within 5 s");
-                }
-                out[i] = t1 - t0;
-            }
-            return out;
+            return putToArrival(prefix, n, arrivals);
         } finally {
             watcher.close();
             store.deletePrefix(prefix);
@@ -75,21 +64,26 @@ public final class EtcdLimits {
             }
         })) {
             w.awaitReady(java.time.Duration.ofSeconds(10));
-            Thread.sleep(200);
-            long[] out = new long[n];
-            for (int i = 0; i < n; i++) {
-                long t0 = System.nanoTime();
-                store.putBytes(prefix + "k", value(i), 0);
-                Long t1 = arrivals.poll(5, TimeUnit.SECONDS);
-                if (t1 == null) {
-                    throw new IllegalStateException("slice event " + i + " did not arrive within 5 s");
-                }
-                out[i] = t1 - t0;
-            }
-            return out;
+            return putToArrival(prefix, n, arrivals);
         } finally {
             store.deletePrefix(prefix);
         }
+    }
+
+    /** {@code n} puts, one at a time, each timed until its event arrives on {@code arrivals}. */
+    private long[] putToArrival(String prefix, int n, BlockingQueue<Long> arrivals) throws InterruptedException {
+        Thread.sleep(200); // let the watch settle
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            store.putBytes(prefix + "k", value(i), 0);
+            Long t1 = arrivals.poll(5, TimeUnit.SECONDS);
+            if (t1 == null) {
+                throw new IllegalStateException("watch event " + i + " did not arrive within 5 s");
+            }
+            out[i] = t1 - t0;
+        }
+        return out;
     }
 
     /** Puts per second in unguarded transactions of {@code batch} puts, {@code total} puts in all, sequential. */
