@@ -54,7 +54,8 @@ public final class EtcdStore implements AutoCloseable {
                 .connectTimeout(cfg.callTimeout())
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(Duration.ofSeconds(5))
-                .keepaliveWithoutCalls(true)
+                // etcd refuses pings on a connection with no stream (GOAWAY too_many_pings); watches keep one open
+                .keepaliveWithoutCalls(false)
                 .retryDelay(50)
                 .retryMaxDelay(500)
                 .retryMaxDuration(cfg.callTimeout().compareTo(Duration.ofSeconds(1)) > 0
