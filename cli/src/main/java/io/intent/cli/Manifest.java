@@ -21,9 +21,10 @@ import java.util.TreeMap;
  * </ul>
  * Decoding is as strict as the API's: an unknown field is an error naming the document and the field.
  */
-record Manifest(Map<String, AppIntent> apps, Map<String, HostSpec> hosts) {
+public record Manifest(Map<String, AppIntent> apps, Map<String, HostSpec> hosts) {
 
-    static Manifest parse(String text) {
+    /** Parses one file's text; throws a CLI error naming the document and field when it is malformed. */
+    public static Manifest parse(String text) {
         Map<String, AppIntent> apps = new TreeMap<>();
         Map<String, HostSpec> hosts = new TreeMap<>();
         List<JsonNode> docs;

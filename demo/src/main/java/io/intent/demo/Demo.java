@@ -100,7 +100,7 @@ public final class Demo implements Callable<Integer> {
 
         say("building the demo artifacts from test-data/demo-app");
         Map<String, String> digests = DemoArtifacts.build(repo.resolve("test-data/demo-app"), stateDir.resolve("repo"));
-        Map<String, AppIntent> intents = DemoIntents.load(repo.resolve("test-data/demo"));
+        Map<String, AppIntent> intents = loadIntents(repo.resolve("test-data/demo"));
         checkDigests(intents, digests);
         serveArtifacts(stateDir.resolve("repo"));
 
@@ -151,6 +151,18 @@ public final class Demo implements Callable<Integer> {
         }
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    /** The demo intents: every {@code *.yaml} in {@code dir}, in intentctl's apply format, each validated. */
+    static Map<String, AppIntent> loadIntents(Path dir) throws IOException {
+        Map<String, AppIntent> apps = new java.util.LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+                io.intent.cli.Manifest.parse(Files.readString(f)).apps().forEach((name, app) ->
+                        apps.put(name, io.intent.store.codec.Validation.require(name, app)));
+            }
+        }
+        return apps;
     }
 
     private Path hostRoot(String host) {

@@ -23,7 +23,7 @@ class DemoArtifactsTest {
         Map<String, String> second = DemoArtifacts.build(repo().resolve("test-data/demo-app"), dir.resolve("b"));
         assertEquals(first, second, "two builds must give the same bytes");
 
-        Map<String, AppIntent> intents = DemoIntents.load(repo().resolve("test-data/demo"));
+        Map<String, AppIntent> intents = Demo.loadIntents(repo().resolve("test-data/demo"));
         assertTrue(intents.containsKey("web"));
         for (AppIntent app : intents.values()) {
             app.versions().forEach((v, spec) -> {

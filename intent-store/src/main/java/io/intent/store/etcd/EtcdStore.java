@@ -313,12 +313,6 @@ public final class EtcdStore implements AutoCloseable {
         }
     }
 
-    /** Seconds left on a lease, or -1 when it is gone. */
-    public long leaseTtl(long lease) {
-        return call("lease ttl", () -> client.getLeaseClient().timeToLive(lease,
-                io.etcd.jetcd.options.LeaseOption.DEFAULT)).getTTL();
-    }
-
     /** Compacts history up to {@code revision}; watches from before it will get a compaction error. */
     public void compact(long revision) {
         call("compact", () -> client.getKVClient().compact(revision,

@@ -47,8 +47,4 @@ public record AgentStatus(
                 details);
     }
 
-    public AgentStatus withFailure(String why, int newAttempts, Instant retryAt) {
-        return new AgentStatus(agent, Phase.FAILED, version, observedRevision, why, newAttempts, since, retryAt,
-                details);
-    }
 }

@@ -69,8 +69,4 @@ public record AppIntent(
                 stateful, maxUnavailable);
     }
 
-    public AppIntent withScale(int newScale) {
-        return new AppIntent(versions, active, run, ports, newScale, resources, constraints, health, runtime,
-                stateful, maxUnavailable);
-    }
 }

@@ -79,7 +79,13 @@ class EtcdStoreTest {
         assertTrue(store.putIf(k, spec("c"), rev), "update at the current revision");
         assertFalse(store.putIf(k, spec("d"), rev), "update at a stale revision must conflict");
         assertEquals(spec("c"), store.get(k, HostSpec.class).orElseThrow().value());
-        assertFalse(store.deleteIf(k, rev));
+        long created = store.get(k, HostSpec.class).orElseThrow().createRevision();
+        assertTrue(store.putIfCreated(k, spec("c"), created), "same incarnation of the key");
+        store.delete(k);
+        store.put(k, spec("c"));
+        assertFalse(store.putIfCreated(k, spec("e"), created), "a re-created key is another incarnation");
+        rev = store.get(k, HostSpec.class).orElseThrow().modRevision();
+        assertFalse(store.deleteIf(k, rev - 1));
         long now = store.get(k, HostSpec.class).orElseThrow().modRevision();
         assertTrue(store.deleteIf(k, now));
     }
