@@ -12,6 +12,9 @@ public final class DispatchMetrics {
     private final AtomicLong lastPlanMicros = new AtomicLong();
     private final AtomicLong lastWriteMicros = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
+    private final AtomicLong disruption = new AtomicLong();
+    private final AtomicLong unreachable = new AtomicLong();
+    private final AtomicLong held = new AtomicLong();
 
     public DispatchMetrics(MeterRegistry registry) {
         plans = Counter.builder("intent_dispatcher_plans").description("plans computed").register(registry);
@@ -22,6 +25,20 @@ public final class DispatchMetrics {
         registry.gauge("intent_dispatcher_last_plan_seconds", lastPlanMicros, v -> v.get() / 1e6);
         registry.gauge("intent_dispatcher_last_write_seconds", lastWriteMicros, v -> v.get() / 1e6);
         registry.gauge("intent_dispatcher_pending_apps", pending, AtomicLong::get);
+        registry.gauge("intent_dispatcher_disruption_mode", disruption, AtomicLong::get);
+        registry.gauge("intent_dispatcher_unreachable_hosts", unreachable, AtomicLong::get);
+        registry.gauge("intent_dispatcher_held_hosts", held, AtomicLong::get);
+    }
+
+    void evacuation(Evacuation.Verdict v) {
+        disruption.set(v.disruption() ? 1 : 0);
+        unreachable.set(v.unreachable());
+        held.set(v.held().size());
+    }
+
+    /** True while the last plan found the fleet in disruption mode (evacuation stopped). */
+    public boolean disruption() {
+        return disruption.get() == 1;
     }
 
     void planned(long nanos, long pendingApps) {

@@ -12,10 +12,12 @@ import io.intent.store.etcd.Fence;
 import io.intent.store.etcd.SliceWatch;
 import io.intent.store.etcd.Snapshot;
 import io.intent.store.etcd.StoreException;
+import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
+import io.intent.store.model.Phase;
 import io.intent.store.model.Placement;
 import java.time.Duration;
 import java.util.HashMap;
@@ -50,21 +52,30 @@ public final class Dispatcher implements AutoCloseable {
     private static final int PAGE = 2000;
 
     /**
-     * @param grace    how long a host's liveness key may be missing before its instances move
-     * @param coalesce how long to gather changes before planning
-     * @param resync   how often to re-read the store's assignments and placements in full
+     * @param grace      how long a host's liveness key may be missing before its instances move
+     * @param coalesce   how long to gather changes before planning
+     * @param resync     how often to re-read the store's assignments and placements in full
+     * @param evacuation when instances may move off dead hosts at all (disruption mode, rate limit)
      */
-    public record Settings(Duration grace, Duration coalesce, Duration resync) {
+    public record Settings(Duration grace, Duration coalesce, Duration resync, Evacuation.Limits evacuation) {
+        public Settings(Duration grace, Duration coalesce, Duration resync) {
+            this(grace, coalesce, resync, Evacuation.Limits.defaults());
+        }
+
         public static Settings defaults() {
             return new Settings(Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMinutes(5));
         }
 
         public Settings withGrace(Duration g) {
-            return new Settings(g, coalesce, resync);
+            return new Settings(g, coalesce, resync, evacuation);
         }
 
         public Settings withCoalesce(Duration c) {
-            return new Settings(grace, c, resync);
+            return new Settings(grace, c, resync, evacuation);
+        }
+
+        public Settings withEvacuation(Evacuation.Limits limits) {
+            return new Settings(grace, coalesce, resync, limits);
         }
     }
 
@@ -85,7 +96,12 @@ public final class Dispatcher implements AutoCloseable {
     // confined to exec
     private final Map<String, PlanInput.App> apps = new TreeMap<>();
     private final Map<String, HostSpec> hosts = new TreeMap<>();
+    /** Hosts whose spec exists but never decoded or validated: their instances stay, they get nothing new. */
+    private final Set<String> unreadable = new TreeSet<>();
     private final HostLiveness liveness;
+    private final Evacuation evacuation;
+    /** Per instance, the app revision setlive last reported live and healthy (status READY) for. */
+    private final Map<Slot, Long> readyAt = new HashMap<>();
     private final TreeMap<Slot, Assignment> current = new TreeMap<>();
     private final Map<String, Placement> placements = new HashMap<>();
     private boolean appsIn;
@@ -101,6 +117,7 @@ public final class Dispatcher implements AutoCloseable {
     private SliceWatch<AppIntent> appsWatch;
     private SliceWatch<HostSpec> hostsWatch;
     private SliceWatch<Liveness> liveWatch;
+    private SliceWatch<AgentStatus> statusWatch;
 
     private Dispatcher(EtcdStore store, String leader, Settings settings, DispatchMetrics metrics,
                        Runnable onFenceLost) {
@@ -111,6 +128,7 @@ public final class Dispatcher implements AutoCloseable {
         this.leader = leader;
         this.onFenceLost = onFenceLost;
         this.liveness = new HostLiveness(settings.grace(), System.nanoTime());
+        this.evacuation = new Evacuation(settings.evacuation());
         this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "dispatcher-" + leader);
             t.setDaemon(true);
@@ -140,6 +158,8 @@ public final class Dispatcher implements AutoCloseable {
                 (changes, rev, relisted) -> d.post(() -> d.onHosts(changes)));
         d.liveWatch = store.watchSlice(d.keys.livePrefix(), Liveness.class,
                 (changes, rev, relisted) -> d.post(() -> d.onLive(changes)));
+        d.statusWatch = store.watchSlice(d.keys.statusPrefix(), AgentStatus.class,
+                (changes, rev, relisted) -> d.post(() -> d.onStatus(changes)));
         long resync = settings.resync().toMillis();
         d.exec.scheduleWithFixedDelay(d.guarded(() -> {
             if (d.writer != null) {
@@ -148,6 +168,7 @@ public final class Dispatcher implements AutoCloseable {
             d.appsWatch.resync();
             d.hostsWatch.resync();
             d.liveWatch.resync();
+            d.statusWatch.resync();
         }), resync, resync, TimeUnit.MILLISECONDS);
         return d;
     }
@@ -300,16 +321,22 @@ public final class Dispatcher implements AutoCloseable {
             }
             if (c.kind() == SliceWatch.Kind.DELETE) {
                 hosts.remove(name);
+                unreadable.remove(name);
                 continue;
             }
             List<FieldError> errs = c.entry().valid() ? Validation.check(name, c.entry().value())
                     : List.of(new FieldError("", c.entry().error()));
             if (errs.isEmpty()) {
                 hosts.put(name, c.entry().value());
+                unreadable.remove(name);
+            } else if (!hosts.containsKey(name)) {
+                // never let a typo in a host spec move the host's instances: without a last good spec to keep,
+                // the host keeps what it runs as it is and gets nothing new
+                unreadable.add(name);
+                log.warn("host spec {} is invalid ({}); its instances stay as they are, it gets nothing new",
+                        c.key(), errs);
             } else {
-                // never let a typo in a host spec move the host's instances: keep the last good spec
-                log.warn("host spec {} is invalid ({}); {}", c.key(), errs,
-                        hosts.containsKey(name) ? "keeping its last valid spec" : "the host gets no instances");
+                log.warn("host spec {} is invalid ({}); keeping its last valid spec", c.key(), errs);
             }
         }
         hostsIn = true;
@@ -318,6 +345,7 @@ public final class Dispatcher implements AutoCloseable {
 
     private void onLive(List<SliceWatch.Change<Liveness>> changes) {
         long now = System.nanoTime();
+        liveness.read(now);
         for (var c : changes) {
             String name = KeyLayout.childName(keys.livePrefix(), c.key());
             if (name == null || !Names.valid(name)) {
@@ -331,6 +359,49 @@ public final class Dispatcher implements AutoCloseable {
         }
         liveIn = true;
         requestPlan(coalesce());
+    }
+
+    /**
+     * Follows setlive's statuses, only to know which instances run healthy: an instance on a dead host is removed
+     * only once its replacement is. A change re-plans only while some host is missing, the one time it matters.
+     */
+    private void onStatus(List<SliceWatch.Change<AgentStatus>> changes) {
+        boolean changed = false;
+        for (var c : changes) {
+            String[] parts = c.key().startsWith(keys.statusPrefix())
+                    ? c.key().substring(keys.statusPrefix().length()).split("/", -1) : new String[0];
+            if (parts.length != 3 || !"setlive".equals(parts[2]) || !Names.valid(parts[0])
+                    || !Names.valid(parts[1])) {
+                continue;
+            }
+            Slot slot = new Slot(parts[0], parts[1]);
+            AgentStatus st = c.kind() == SliceWatch.Kind.DELETE || !c.entry().valid() ? null : c.entry().value();
+            Long before = st != null && st.phase() == Phase.READY ? readyAt.put(slot, st.observedRevision())
+                    : readyAt.remove(slot);
+            Long after = readyAt.get(slot);
+            changed |= !java.util.Objects.equals(before, after);
+        }
+        if (changed && writer != null && !liveness.live().containsAll(hostsWithInstances())) {
+            requestPlan(coalesce());
+        }
+    }
+
+    private Set<String> hostsWithInstances() {
+        Set<String> out = new TreeSet<>();
+        current.keySet().forEach(s -> out.add(s.host()));
+        return out;
+    }
+
+    /** Instances on live hosts whose setlive reported them healthy for the revision assigned there now. */
+    private Set<Slot> healthy() {
+        Set<Slot> out = new TreeSet<>();
+        readyAt.forEach((slot, rev) -> {
+            Assignment a = current.get(slot);
+            if (a != null && a.appRevision() == rev && liveness.isLive(slot.host())) {
+                out.add(slot);
+            }
+        });
+        return out;
     }
 
     /** How long to gather changes: nothing for the first plan of a term, which has waited for its inputs already. */
@@ -376,9 +447,12 @@ public final class Dispatcher implements AutoCloseable {
                     / 1_000_000, apps.size(), hosts.size(), liveness.live().size(), current.size());
         }
         Set<String> known = new TreeSet<>(hosts.keySet());
+        known.addAll(unreadable);
         current.keySet().forEach(s -> known.add(s.host()));
-        PlanInput in = new PlanInput(new TreeMap<>(apps), new TreeMap<>(hosts), liveness.live(),
-                liveness.graced(known, t0), current);
+        Set<String> graced = liveness.graced(known, t0);
+        Evacuation.Verdict verdict = evacuate(known, graced, t0);
+        PlanInput in = new PlanInput(new TreeMap<>(apps), new TreeMap<>(hosts), liveness.live(), graced, current,
+                healthy(), verdict.held(), missingSeconds(known, t0), unreadable);
         Plan plan = Planner.plan(in);
         Changes changes = Changes.between(current, placements, plan);
         long t1 = System.nanoTime();
@@ -422,11 +496,58 @@ public final class Dispatcher implements AutoCloseable {
                 return;
             }
         }
-        long death = liveness.nextDeath(known, System.nanoTime());
-        if (death != Long.MAX_VALUE) {
-            // wake up when a host's grace period ends, even if nothing else changes
-            requestPlan(Math.max(0, death - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(1));
+        long wake = Math.min(liveness.nextDeath(known, System.nanoTime()), verdict.nextTurn());
+        if (wake != Long.MAX_VALUE) {
+            // wake up when a host's grace period ends or a held host's turn comes, even if nothing else changes
+            requestPlan(Math.max(0, wake - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(1));
         }
+    }
+
+    /** Asks the evacuation policy which dead hosts keep their instances, and reports the mode when it changes. */
+    private Evacuation.Verdict evacuate(Set<String> known, Set<String> graced, long now) {
+        Set<String> counted = new TreeSet<>(unreadable);
+        hosts.forEach((name, spec) -> {
+            if (!spec.drainOrDefault()) {
+                counted.add(name);
+            }
+        });
+        Set<String> unreachable = new TreeSet<>(known);
+        unreachable.removeAll(liveness.live());
+        Map<String, Long> dead = new TreeMap<>();
+        Set<String> movable = new TreeSet<>();
+        current.forEach((slot, a) -> {
+            PlanInput.App app = apps.get(slot.app());
+            if (app == null || app.intent() == null || !app.intent().statefulOrDefault()) {
+                movable.add(slot.host());
+            }
+        });
+        for (String h : unreachable) {
+            if (!graced.contains(h) && movable.contains(h) && hosts.containsKey(h)) {
+                dead.put(h, liveness.missingSince(h));
+            }
+        }
+        Evacuation.Verdict v = evacuation.decide(counted, unreachable, dead, now);
+        if (v.disruption() != metrics.disruption()) {
+            if (v.disruption()) {
+                log.warn("disruption mode: {} of {} hosts unreachable (threshold {} %): no instance moves off an"
+                        + " unreachable host until more are back", v.unreachable(), v.counted(),
+                        Math.round(settings.evacuation().threshold() * 100));
+            } else {
+                log.info("disruption mode over: {} of {} hosts unreachable", v.unreachable(), v.counted());
+            }
+        }
+        metrics.evacuation(v);
+        return v;
+    }
+
+    private java.util.SortedMap<String, Long> missingSeconds(Set<String> known, long now) {
+        java.util.SortedMap<String, Long> out = new TreeMap<>();
+        for (String h : known) {
+            if (!liveness.isLive(h)) {
+                out.put(h, TimeUnit.NANOSECONDS.toSeconds(now - liveness.missingSince(h)));
+            }
+        }
+        return out;
     }
 
     /**
@@ -451,7 +572,7 @@ public final class Dispatcher implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (SliceWatch<?> w : new SliceWatch<?>[] {appsWatch, hostsWatch, liveWatch}) {
+        for (SliceWatch<?> w : new SliceWatch<?>[] {appsWatch, hostsWatch, liveWatch, statusWatch}) {
             if (w != null) {
                 w.close();
             }

@@ -13,19 +13,40 @@ import java.util.TreeSet;
  * grace period, so an etcd hiccup or an agent restart (key gone, back seconds later) moves nothing.
  *
  * <p>A host this dispatcher has never seen live (its key was already missing when this leader started, or it
- * only has a spec) counts as missing since the tracker started: a new leader never declares a host dead
- * faster than the grace period, at the price of a late verdict for hosts that died just before a failover.
+ * only has a spec) counts as missing since the tracker's first successful read of liveness ({@link #read}),
+ * not since the process started: a leader that could not reach etcd for a minute at start-up must not take
+ * every host it then fails to see for dead at once. So a new leader never declares a host dead faster than the
+ * grace period, at the price of a late verdict for hosts that died just before a failover.
  * Times are {@link System#nanoTime()} values passed in, so the class is testable without waiting.
  */
 public final class HostLiveness {
     private final long graceNanos;
-    private final long startNanos;
+    private long startNanos;
+    private boolean read;
     private final Set<String> present = new TreeSet<>();
     private final Map<String, Long> goneSince = new HashMap<>();
 
     public HostLiveness(Duration grace, long nowNanos) {
         this.graceNanos = grace.toNanos();
         this.startNanos = nowNanos;
+    }
+
+    /** Marks a successful read of the liveness keys; the first one starts the clock of never-seen hosts. */
+    public void read(long nowNanos) {
+        if (!read) {
+            read = true;
+            startNanos = nowNanos;
+        }
+    }
+
+    /** Since when (nanoTime) {@code host}'s key has been missing, as far as this tracker knows. */
+    public long missingSince(String host) {
+        return since(host);
+    }
+
+    /** Whether {@code host}'s key exists now. */
+    public boolean isLive(String host) {
+        return present.contains(host);
     }
 
     public void present(String host) {

@@ -21,9 +21,17 @@ import java.util.TreeSet;
  * @param graced  hosts whose liveness key is missing for less than the grace period: they keep what they
  *                run but receive nothing new
  * @param current the assignments in the store; a null value is an assignment that could not be decoded
+ * @param healthy instances whose host is live and whose setlive status says they run, healthy, the revision
+ *                assigned there: only these let an instance on a dead host go (replace before remove)
+ * @param held    dead hosts whose instances stay where they are for now (disruption mode, rate limit), with
+ *                the reason; every other dead host is evacuated
+ * @param missing how many seconds each host whose live key is missing has been missing, for reasons
+ * @param unreadable hosts whose spec exists but cannot be read or fails validation: their instances stay
+ *                exactly where they are, and they get nothing new
  */
 public record PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec> hosts, Set<String> live,
-                        Set<String> graced, SortedMap<Slot, Assignment> current) {
+                        Set<String> graced, SortedMap<Slot, Assignment> current, Set<Slot> healthy,
+                        SortedMap<String, String> held, SortedMap<String, Long> missing, Set<String> unreadable) {
 
     /**
      * One app as read from {@code /intent/apps/<name>}.
@@ -48,6 +56,16 @@ public record PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec>
         live = Collections.unmodifiableSet(new TreeSet<>(live));
         graced = Collections.unmodifiableSet(new TreeSet<>(graced));
         current = Collections.unmodifiableSortedMap(new TreeMap<>(current));
+        healthy = Collections.unmodifiableSet(new TreeSet<>(healthy));
+        held = Collections.unmodifiableSortedMap(new TreeMap<>(held));
+        missing = Collections.unmodifiableSortedMap(new TreeMap<>(missing));
+        unreadable = Collections.unmodifiableSet(new TreeSet<>(unreadable));
+    }
+
+    /** An input without health, holds, missing times or unreadable hosts: the planner's basic view. */
+    public PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec> hosts, Set<String> live,
+                     Set<String> graced, SortedMap<Slot, Assignment> current) {
+        this(apps, hosts, live, graced, current, Set.of(), new TreeMap<>(), new TreeMap<>(), Set.of());
     }
 
     /** An input with the apps given as a collection, for tests and callers that hold a list. */
@@ -60,6 +78,26 @@ public record PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec>
 
     /** The same input with {@code next} as the current assignments: what the store holds after a plan is applied. */
     public PlanInput withCurrent(Map<Slot, Assignment> next) {
-        return new PlanInput(apps, hosts, live, graced, new TreeMap<>(next));
+        return new PlanInput(apps, hosts, live, graced, new TreeMap<>(next), healthy, held, missing, unreadable);
+    }
+
+    /** The same input with these instances reported healthy. */
+    public PlanInput withHealthy(Set<Slot> slots) {
+        return new PlanInput(apps, hosts, live, graced, current, slots, held, missing, unreadable);
+    }
+
+    /** The same input with these dead hosts held (they keep their instances), each with its reason. */
+    public PlanInput withHeld(Map<String, String> holds) {
+        return new PlanInput(apps, hosts, live, graced, current, healthy, new TreeMap<>(holds), missing, unreadable);
+    }
+
+    /** The same input with how long each missing host has been missing, in seconds. */
+    public PlanInput withMissing(Map<String, Long> seconds) {
+        return new PlanInput(apps, hosts, live, graced, current, healthy, held, new TreeMap<>(seconds), unreadable);
+    }
+
+    /** The same input with these hosts' specs unreadable. */
+    public PlanInput withUnreadable(Set<String> names) {
+        return new PlanInput(apps, hosts, live, graced, current, healthy, held, missing, names);
     }
 }

@@ -37,6 +37,13 @@ import java.util.stream.Collectors;
  *   <li><b>Scale down from the most loaded host.</b> When an app has more keepable instances than its scale, the
  *       ones on the hosts most loaded before this plan (highest capacity fraction, then most instances, then
  *       host name) are removed first.</li>
+ *   <li><b>Replace before remove.</b> An instance on a dead host (past its grace period) that is being
+ *       evacuated no longer counts towards the app's scale, so a replacement is placed on a live host; but its
+ *       assignment stays until the app has {@code scale} instances on live hosts that setlive reports healthy
+ *       ({@link PlanInput#healthy()}). If no host can take a replacement, it stays, and the placement says
+ *       {@code host h1 unreachable for 47 s; no other host fits}. A dead host that is {@link PlanInput#held()}
+ *       (disruption mode, rate limit: see {@link Evacuation}) keeps its instances like a host in grace, and so does
+ *       a host whose spec is unreadable. When scaling down, instances not reported healthy go first.</li>
  *   <li><b>Sticky stateful apps.</b> An instance of a {@code stateful} app stays on a host that is dead (past
  *       its grace period): its data is there. The placement is pending with a reason naming the host, and no
  *       replacement is started. Draining the host, deleting its spec, or a label change that excludes it are
@@ -81,10 +88,16 @@ public final class Planner {
 
         Run(PlanInput in) {
             this.in = in;
-            in.hosts().forEach((name, spec) -> hosts.put(name,
-                    new HostLoad(name, spec, in.live().contains(name), in.graced().contains(name))));
+            in.hosts().forEach((name, spec) -> hosts.put(name, new HostLoad(name, spec, in.live().contains(name),
+                    in.graced().contains(name), in.held().get(name))));
+            for (String name : in.unreadable()) {
+                if (!in.hosts().containsKey(name)) {
+                    hosts.put(name, new HostLoad(name, null, in.live().contains(name), in.graced().contains(name),
+                            null));
+                }
+            }
             Map<String, HostLoad> before = new HashMap<>();
-            in.hosts().forEach((name, spec) -> before.put(name, new HostLoad(name, spec, false, false)));
+            hosts.forEach((name, h) -> before.put(name, new HostLoad(name, h.spec, false, false, null)));
             for (var e : in.current().entrySet()) {
                 currentByApp.computeIfAbsent(e.getKey().app(), k -> new ArrayList<>()).add(e.getKey());
                 HostLoad h = before.get(e.getKey().host());
@@ -114,16 +127,22 @@ public final class Planner {
             valid.sort(Comparator.comparing((PlanInput.App a) -> !a.intent().statefulOrDefault())
                     .thenComparing(PlanInput.App::name));
             Map<String, List<String>> kept = new HashMap<>();
+            Map<String, List<HostLoad>> leaving = new HashMap<>();
             for (PlanInput.App app : valid) {
-                kept.put(app.name(), keep(app));
+                List<HostLoad> gone = new ArrayList<>();
+                kept.put(app.name(), keep(app, gone));
+                leaving.put(app.name(), gone);
             }
-            hosts.values().stream().filter(h -> h.live && !h.draining()).forEach(byLoad::add);
+            hosts.values().stream().filter(h -> h.live && !h.draining() && h.spec != null).forEach(byLoad::add);
             Map<String, TreeSet<String>> placed = new HashMap<>();
+            Map<String, List<String>> stay = new HashMap<>();
             for (PlanInput.App app : valid) {
-                placed.put(app.name(), place(app, kept.get(app.name())));
+                TreeSet<String> on = place(app, kept.get(app.name()));
+                placed.put(app.name(), on);
+                stay.put(app.name(), replaceBeforeRemove(app, on, leaving.get(app.name())));
             }
             for (PlanInput.App app : valid) {
-                report(app, placed.get(app.name()));
+                report(app, placed.get(app.name()), stay.get(app.name()));
             }
             return new Plan(next, placements);
         }
@@ -164,20 +183,30 @@ public final class Planner {
             placements.put(app, new Placement(on, wanted, entry.revision(), why));
         }
 
-        /** Returns the hosts on which the app's existing instances stay; records their assignments. */
-        private List<String> keep(PlanInput.App app) {
+        /**
+         * Returns the hosts on which the app's existing instances stay and count towards its scale, and records
+         * their assignments. Instances on dead hosts that are being evacuated go to {@code leaving} instead: they
+         * do not count, but are removed only once their replacements are healthy ({@link #replaceBeforeRemove}).
+         */
+        private List<String> keep(PlanInput.App app, List<HostLoad> leaving) {
             AppIntent intent = app.intent();
             List<HostLoad> candidates = new ArrayList<>();
             for (Slot s : currentByApp.getOrDefault(app.name(), List.of())) {
                 HostLoad h = hosts.get(s.host());
-                if (h != null && !h.draining() && (h.live || h.graced || intent.statefulOrDefault())
-                        && h.hasLabels(intent)) {
+                if (h == null || h.draining() || !h.hasLabels(intent)) {
+                    continue;
+                }
+                if (h.live || h.graced || h.held != null || h.spec == null || intent.statefulOrDefault()) {
                     candidates.add(h);
+                } else {
+                    leaving.add(h);
                 }
             }
             int scale = intent.scaleOrDefault();
             if (candidates.size() > scale) {
-                candidates.sort(Comparator.comparing((HostLoad h) -> -loadBefore.get(h.name))
+                // instances reported healthy go last, then the most loaded hosts lose theirs first
+                candidates.sort(Comparator.comparing((HostLoad h) -> healthy(h.name, app.name()))
+                        .thenComparing((HostLoad h) -> -loadBefore.get(h.name))
                         .thenComparing(h -> -countBefore.get(h.name))
                         .thenComparing(h -> h.name));
                 candidates = new ArrayList<>(candidates.subList(candidates.size() - scale, candidates.size()));
@@ -239,14 +268,57 @@ public final class Planner {
             return on;
         }
 
+        private boolean healthy(String host, String app) {
+            return in.healthy().contains(new Slot(host, app));
+        }
+
+        /**
+         * Keeps as many instances on evacuated dead hosts as the app lacks healthy instances elsewhere, so an
+         * instance is removed only once its replacement runs healthy (or was never needed); returns their hosts.
+         * Which ones stay is decided by name, so planning the plan's output gives the same plan.
+         */
+        private List<String> replaceBeforeRemove(PlanInput.App app, TreeSet<String> on, List<HostLoad> leaving) {
+            if (leaving.isEmpty()) {
+                return List.of();
+            }
+            long healthyOn = on.stream().filter(h -> hosts.get(h).live && healthy(h, app.name())).count();
+            int keepN = (int) Math.max(0, app.intent().scaleOrDefault() - healthyOn);
+            List<String> stay = new ArrayList<>();
+            leaving.sort(Comparator.comparing(h -> h.name));
+            for (HostLoad h : leaving) {
+                // the same test a kept instance passes: a dead host is no excuse to exceed its capacity
+                if (stay.size() == keepN || !h.fits(app.intent()) || h.portTakenBy(app.name(), app.intent()) != null) {
+                    continue;
+                }
+                h.add(app.name(), app.intent());
+                next.put(new Slot(h.name, app.name()), new Assignment(app.name(), h.name, app.revision(),
+                        app.intent()));
+                stay.add(h.name);
+            }
+            return stay;
+        }
+
         /**
          * Records the app's placement. The reason for a shortfall is worked out against the finished plan, not
          * the moment the placement gave up, so planning the plan's own output gives the same words.
          */
-        private void report(PlanInput.App app, TreeSet<String> on) {
+        private void report(PlanInput.App app, TreeSet<String> on, List<String> stay) {
             AppIntent intent = app.intent();
             int scale = intent.scaleOrDefault();
             String reason = null;
+            List<String> notes = new ArrayList<>();
+            for (String host : on) {
+                HostLoad h = hosts.get(host);
+                if (h.spec == null) {
+                    notes.add("host " + host + " has an unreadable spec: its instance stays as it is");
+                } else if (h.held != null && !h.live && !h.graced) {
+                    notes.add(unreachable(host) + "; " + h.held);
+                }
+            }
+            for (String host : stay) {
+                notes.add(unreachable(host) + (on.size() < scale ? "; no other host fits"
+                        : "; its instance stays until a replacement runs healthy"));
+            }
             if (on.size() < scale) {
                 Rejections why = new Rejections();
                 for (HostLoad h : hosts.values()) {
@@ -258,7 +330,7 @@ public final class Planner {
             List<String> waiting = new ArrayList<>();
             for (String host : on) {
                 HostLoad h = hosts.get(host);
-                if (!h.live && !h.graced) {
+                if (!h.live && !h.graced && h.held == null && h.spec != null) {
                     waiting.add(host);
                 }
             }
@@ -267,13 +339,27 @@ public final class Planner {
                         + " to come back (drain a host to move its instance)";
                 reason = reason == null ? note : reason + "; " + note;
             }
-            placements.put(app.name(), new Placement(List.copyOf(on), scale, app.revision(), reason));
+            if (!notes.isEmpty()) {
+                String note = String.join("; ", notes);
+                reason = reason == null ? note : note + " (" + reason + ")";
+            }
+            TreeSet<String> all = new TreeSet<>(on);
+            all.addAll(stay);
+            placements.put(app.name(), new Placement(List.copyOf(all), scale, app.revision(), reason));
+        }
+
+        private String unreachable(String host) {
+            Long seconds = in.missing().get(host);
+            return "host " + host + " unreachable" + (seconds == null ? "" : " for " + seconds + " s");
         }
 
         /** Why {@code h} cannot take a new instance of the app, or null when it can. */
         private static String rejection(HostLoad h, String app, AppIntent intent, TreeSet<String> on) {
             if (on.contains(h.name)) {
                 return "already run it";
+            }
+            if (h.spec == null) {
+                return "have an unreadable spec";
             }
             if (h.draining()) {
                 return "are draining";
@@ -318,12 +404,14 @@ public final class Planner {
         }
     }
 
-    /** A host's spec, state and what the plan has put on it so far. */
+    /** A host's spec (null when unreadable), state and what the plan has put on it so far. */
     private static final class HostLoad {
         final String name;
         final HostSpec spec;
         final boolean live;
         final boolean graced;
+        /** Why this dead host keeps its instances for now, or null. */
+        final String held;
         double cpu;
         long memoryMb;
         int count;
@@ -331,18 +419,22 @@ public final class Planner {
         double load;
         final Map<String, String> ports = new HashMap<>();
 
-        HostLoad(String name, HostSpec spec, boolean live, boolean graced) {
+        HostLoad(String name, HostSpec spec, boolean live, boolean graced, String held) {
             this.name = name;
             this.spec = spec;
             this.live = live;
             this.graced = graced;
+            this.held = held;
         }
 
         boolean draining() {
-            return spec.drainOrDefault();
+            return spec != null && spec.drainOrDefault();
         }
 
         boolean hasLabels(AppIntent intent) {
+            if (spec == null) {
+                return true;
+            }
             for (var e : intent.constraintsOrDefault().labels().entrySet()) {
                 if (!e.getValue().equals(spec.labels().get(e.getKey()))) {
                     return false;
@@ -353,6 +445,9 @@ public final class Planner {
 
         int preferMatches(AppIntent intent) {
             int n = 0;
+            if (spec == null) {
+                return 0;
+            }
             for (var e : intent.constraintsOrDefault().prefer().entrySet()) {
                 if (e.getValue().equals(spec.labels().get(e.getKey()))) {
                     n++;
@@ -362,7 +457,7 @@ public final class Planner {
         }
 
         boolean fits(AppIntent intent) {
-            Resources cap = spec.capacity();
+            Resources cap = spec == null ? null : spec.capacity();
             if (cap == null) {
                 return true;
             }
@@ -396,7 +491,7 @@ public final class Planner {
         }
 
         private double computeLoad() {
-            Resources cap = spec.capacity();
+            Resources cap = spec == null ? null : spec.capacity();
             if (cap == null) {
                 return 0;
             }

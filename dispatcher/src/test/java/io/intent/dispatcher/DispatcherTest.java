@@ -15,9 +15,11 @@ import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Fence;
 import io.intent.store.etcd.Op;
 import java.util.List;
+import io.intent.store.model.AgentStatus;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
+import io.intent.store.model.Phase;
 import io.intent.store.model.Placement;
 import io.intent.testkit.EtcdCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -74,7 +76,15 @@ class DispatcherTest {
         if (dispatcher != null) {
             dispatcher.close();
         }
+        // a lease left to expire would change the revision under a later test
+        leases.values().forEach(store::revokeLease);
         store.close();
+    }
+
+    /** Writes what setlive writes when an instance runs healthy for {@code revision}. */
+    private void ready(String host, String app, long revision) {
+        store.put(keys.status(host, app, "setlive"), new AgentStatus("setlive", Phase.READY, "1.0", revision,
+                "live and healthy", 0, Instant.now(), null, Map.of()));
     }
 
     private Fence fence() {
@@ -202,18 +212,19 @@ class DispatcherTest {
     }
 
     @Test
-    void aHostSilentPastTheGracePeriodLosesItsInstancesAndAShortGapMovesNothing() throws Exception {
+    void aHostSilentPastTheGracePeriodIsReplacedBeforeItLosesItsInstanceAndAShortGapMovesNothing()
+            throws Exception {
         host("h1", Fixtures.host());
         host("h2", Fixtures.host());
+        host("h3", Fixtures.host());
         store.put(keys.app("web"), app(1));
         start(fence());
         await().atMost(WAIT).until(() -> hostsOf("web").size() == 1);
         String first = hostsOf("web").iterator().next();
-        String other = first.equals("h1") ? "h2" : "h1";
         long stable = store.get(keys.assignment(first, "web"), Assignment.class).orElseThrow().modRevision();
 
         // an agent restart: liveness gone for half the grace period, then back
-        store.revokeLease(leases.get(first));
+        store.revokeLease(leases.remove(first));
         Thread.sleep(GRACE.toMillis() / 2);
         live(first);
         Thread.sleep(GRACE.toMillis() + 500);
@@ -221,12 +232,79 @@ class DispatcherTest {
         assertEquals(stable, store.get(keys.assignment(first, "web"), Assignment.class).orElseThrow().modRevision(),
                 "the assignment was not even rewritten");
 
-        // the host dies for good
+        // the host dies for good: a replacement is placed, but the dead host's assignment stays until it is healthy
         long died = System.nanoTime();
-        store.revokeLease(leases.get(first));
-        await().atMost(WAIT).until(() -> hostsOf("web").equals(Set.of(other)));
+        store.revokeLease(leases.remove(first));
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 2);
         double movedAfter = (System.nanoTime() - died) / 1e9;
         assertTrue(movedAfter >= GRACE.toMillis() / 1000.0 - 0.1, "moved after " + movedAfter + " s, before grace");
+        String replacement = hostsOf("web").stream().filter(h -> !h.equals(first)).findFirst().orElseThrow();
+        assertTrue(placement("web").pendingReason().startsWith("host " + first + " unreachable for "),
+                placement("web").pendingReason());
+        await().during(Duration.ofMillis(1500)).atMost(WAIT).until(() -> hostsOf("web").contains(first));
+
+        long rev = store.get(keys.assignment(replacement, "web"), Assignment.class).orElseThrow().value()
+                .appRevision();
+        ready(replacement, "web", rev - 1);
+        await().during(Duration.ofMillis(1000)).atMost(WAIT).until(() -> hostsOf("web").contains(first));
+        ready(replacement, "web", rev);
+        await().atMost(WAIT).until(() -> hostsOf("web").equals(Set.of(replacement)));
+        assertNull(placement("web").pendingReason());
+    }
+
+    @Test
+    void whenMostHostsVanishAtOnceNothingMovesUntilTheyAreBack() {
+        for (int i = 1; i <= 3; i++) {
+            host("h" + i, Fixtures.host());
+        }
+        store.put(keys.app("web"), app(1));
+        store.put(keys.app("api"), app(2));
+        start(fence());
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 1 && hostsOf("api").size() == 2);
+        Map<Slot, Assignment> before = assignments();
+        AtomicInteger deletes = new AtomicInteger();
+        var audit = store.watchSlice(keys.assignPrefix(), Assignment.class, (changes, r, relisted) -> changes
+                .forEach(c -> deletes.addAndGet(c.kind() == io.intent.store.etcd.SliceWatch.Kind.DELETE ? 1 : 0)));
+        try {
+            // two of three hosts (67 %) drop off at once: from the dispatcher's side, that could be its own partition
+            store.revokeLease(leases.remove("h1"));
+            store.revokeLease(leases.remove("h2"));
+            await().atMost(WAIT).until(metrics::disruption);
+            await().during(GRACE.plusSeconds(1)).atMost(WAIT.plus(GRACE)).until(() -> assignments().keySet()
+                    .equals(before.keySet()));
+            assertEquals(0, deletes.get());
+            Placement api = placement("api");
+            assertTrue(api.pendingReason() != null && api.pendingReason().contains("disruption mode: 2 of 3 hosts"
+                    + " unreachable (over 55 %)"), String.valueOf(api));
+
+            // one comes back: 1 of 3 is under the threshold, so the remaining dead host is evacuated again
+            live("h1");
+            await().atMost(WAIT).until(() -> !metrics.disruption());
+            await().atMost(WAIT).until(() -> before.keySet().stream().filter(s -> s.host().equals("h2"))
+                    .allMatch(s -> hostsOf(s.app()).size() > before.keySet().stream()
+                            .filter(b -> b.app().equals(s.app())).count()));
+        } finally {
+            audit.close();
+        }
+    }
+
+    @Test
+    void aLeaderStartedWhileAHostSpecIsInvalidKeepsThatHostsInstances() {
+        host("h1", Fixtures.host());
+        host("h2", Fixtures.host());
+        store.put(keys.app("web"), app(2));
+        start(fence());
+        await().atMost(WAIT).until(() -> hostsOf("web").size() == 2);
+        dispatcher.close();
+        dispatcher = null;
+        store.putBytes(keys.host("h1"), "{\"labels\": 7}".getBytes(StandardCharsets.UTF_8), 0);
+        start(new Fence(keys.election() + "/second", store.put(keys.election() + "/second", Map.of("t", 2))));
+        store.put(keys.app("api"), app(2));
+        await().atMost(WAIT).until(() -> placement("api") != null && placement("api").pendingReason() != null);
+        assertEquals(Set.of("h1", "h2"), hostsOf("web"), "h1's instance stays although its spec is unreadable");
+        assertEquals(Set.of("h2"), hostsOf("api"), "nothing new on h1");
+        assertTrue(placement("api").pendingReason().contains("1 have an unreadable spec"),
+                placement("api").pendingReason());
     }
 
     @Test

@@ -102,10 +102,33 @@ class PlannerPropertiesTest {
             current.put(new Slot(hostNames.get(0), "deleted-app"), new Assignment("deleted-app", hostNames.get(0), 3,
                     Fixtures.app(1)));
         }
+        // some instances on live hosts run healthy; some dead hosts are held (disruption mode, rate limit)
+        Set<Slot> healthy = new HashSet<>();
+        current.keySet().forEach(slot -> {
+            if (live.contains(slot.host()) && r.nextBoolean()) {
+                healthy.add(slot);
+            }
+        });
+        Map<String, String> held = new HashMap<>();
+        Map<String, Long> missing = new HashMap<>();
+        for (String h : hostNames) {
+            if (!live.contains(h)) {
+                missing.put(h, (long) r.nextInt(100));
+                if (!graced.contains(h) && r.nextInt(3) == 0) {
+                    held.put(h, "held for the test");
+                }
+            }
+        }
         // shuffled insertion order: the planner must not depend on it
         List<PlanInput.App> shuffled = new ArrayList<>(apps);
         Collections.shuffle(shuffled, r);
-        return PlanInput.of(shuffled, new LinkedHashMap<>(hosts), live, graced, current);
+        return PlanInput.of(shuffled, new LinkedHashMap<>(hosts), live, graced, current).withHealthy(healthy)
+                .withHeld(held).withMissing(missing);
+    }
+
+    /** Dead, not held: a host being evacuated, whose instances stay only until replacements run healthy. */
+    private static boolean evacuated(PlanInput in, String host) {
+        return !in.live().contains(host) && !in.graced().contains(host) && !in.held().containsKey(host);
     }
 
     private static boolean frozen(PlanInput in, String app) {
@@ -121,6 +144,8 @@ class PlannerPropertiesTest {
         Map<String, double[]> frozenUse = new HashMap<>();
         Map<String, Map<String, String>> ports = new HashMap<>();
         Map<String, Integer> count = new HashMap<>();
+        Map<String, Integer> leaving = new HashMap<>();
+        Map<String, Integer> healthyLive = new HashMap<>();
         for (var e : p.assignments().entrySet()) {
             Slot s = e.getKey();
             assertTrue(in.apps().containsKey(s.app()), "no assignment for a deleted app: " + s);
@@ -142,8 +167,7 @@ class PlannerPropertiesTest {
             assertNotNull(h, "only hosts with a spec: " + s);
             assertTrue(!h.drainOrDefault(), "nothing on a draining host: " + s);
             boolean kept = in.current().containsKey(s);
-            assertTrue(in.live().contains(s.host()) || kept && in.graced().contains(s.host())
-                    || kept && intent.statefulOrDefault(), "new instances only on live hosts: " + s);
+            assertTrue(in.live().contains(s.host()) || kept, "new instances only on live hosts: " + s);
             intent.constraintsOrDefault().labels().forEach((k, v) ->
                     assertEquals(v, h.labels().get(k), "hard label " + k + " on " + s));
             add(used, s.host(), intent.resourcesOrDefault());
@@ -152,7 +176,14 @@ class PlannerPropertiesTest {
                         .put(port.protocolOrDefault() + "/" + port.port(), s.app());
                 assertTrue(holder == null || holder.equals(s.app()), "port " + port.port() + " shared on " + s);
             }
-            count.merge(s.app(), 1, Integer::sum);
+            if (!evacuated(in, s.host()) || intent.statefulOrDefault()) {
+                count.merge(s.app(), 1, Integer::sum);
+            } else {
+                leaving.merge(s.app(), 1, Integer::sum);
+            }
+            if (in.live().contains(s.host()) && in.healthy().contains(s)) {
+                healthyLive.merge(s.app(), 1, Integer::sum);
+            }
         }
         used.forEach((host, u) -> {
             Resources cap = in.hosts().get(host).capacity();
@@ -174,7 +205,11 @@ class PlannerPropertiesTest {
                 assertTrue(pl.pendingReason().startsWith("invalid intent: "), pl.pendingReason());
             } else {
                 int n = count.getOrDefault(app.name(), 0);
-                assertTrue(n <= app.intent().scaleOrDefault(), "never more than scale");
+                int scale = app.intent().scaleOrDefault();
+                assertTrue(n <= scale, "never more than scale, not counting instances on evacuated hosts");
+                assertTrue(leaving.getOrDefault(app.name(), 0) <= Math.max(0, scale
+                        - healthyLive.getOrDefault(app.name(), 0)), "an instance on an evacuated host stays only"
+                        + " while the app lacks healthy instances: " + app.name());
                 if (n < app.intent().scaleOrDefault()) {
                     assertNotNull(pl.pendingReason(), "a shortfall always has a reason");
                 }
@@ -200,7 +235,9 @@ class PlannerPropertiesTest {
     @Property(tries = 300)
     void theSameInputGivesTheSamePlan(@ForAll("clusters") PlanInput in) {
         PlanInput copy = PlanInput.of(new ArrayList<>(in.apps().values()), new HashMap<>(in.hosts()),
-                new HashSet<>(in.live()), new HashSet<>(in.graced()), new HashMap<>(in.current()));
+                new HashSet<>(in.live()), new HashSet<>(in.graced()), new HashMap<>(in.current()))
+                .withHealthy(new HashSet<>(in.healthy())).withHeld(new HashMap<>(in.held()))
+                .withMissing(new HashMap<>(in.missing()));
         assertEquals(Planner.plan(in), Planner.plan(copy));
     }
 
@@ -214,7 +251,8 @@ class PlannerPropertiesTest {
         live.add("zz-new");
         List<PlanInput.App> apps = new ArrayList<>(converged.apps().values());
         apps.add(PlanInput.App.valid("zz-app", Fixtures.app(3, 0.5, 256), 1));
-        Plan after = Planner.plan(PlanInput.of(apps, hosts, live, converged.graced(), converged.current()));
+        Plan after = Planner.plan(PlanInput.of(apps, hosts, live, converged.graced(), converged.current())
+                .withHealthy(converged.healthy()).withHeld(converged.held()).withMissing(converged.missing()));
         for (var e : p.assignments().entrySet()) {
             assertTrue(after.assignments().containsKey(e.getKey()), "moved: " + e.getKey());
             assertEquals(e.getValue(), after.assignments().get(e.getKey()));

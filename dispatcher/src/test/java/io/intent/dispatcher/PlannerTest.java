@@ -27,6 +27,10 @@ class PlannerTest {
         final Map<String, HostSpec> hosts = new TreeMap<>();
         final Set<String> live = new TreeSet<>();
         final Set<String> graced = new TreeSet<>();
+        final Set<Slot> healthy = new TreeSet<>();
+        final Map<String, String> held = new TreeMap<>();
+        final Map<String, Long> missing = new TreeMap<>();
+        final Set<String> unreadable = new TreeSet<>();
         Map<Slot, Assignment> current = new TreeMap<>();
         long revision = 10;
 
@@ -49,7 +53,8 @@ class PlannerTest {
         }
 
         PlanInput input() {
-            return PlanInput.of(apps.values(), hosts, live, graced, current);
+            return PlanInput.of(apps.values(), hosts, live, graced, current).withHealthy(healthy).withHeld(held)
+                    .withMissing(missing).withUnreadable(unreadable);
         }
 
         Plan plan() {
@@ -208,7 +213,7 @@ class PlannerTest {
     }
 
     @Test
-    void aDeadHostLosesItsInstancesButAStatefulOneWaitsForIt() {
+    void aDeadHostsInstanceIsReplacedBeforeItIsRemovedButAStatefulOneWaitsForIt() {
         Cluster c = new Cluster().hosts(2).app("web", app(1)).app("db", Fixtures.stateful(app(1)));
         c.apply();
         // make both land on h1 for the scenario, then let h1 die
@@ -217,11 +222,75 @@ class PlannerTest {
                 new Slot("h1", "db"), new Assignment("db", "h1", c.apps.get("db").revision(),
                         Fixtures.stateful(app(1)))));
         c.live.remove("h1");
+        c.missing.put("h1", 47L);
         Plan p = c.apply();
-        assertEquals(Set.of("h2"), c.hostsOf("web"));
+        assertEquals(Set.of("h1", "h2"), c.hostsOf("web"), "the replacement is placed, the dead instance stays");
+        assertEquals("host h1 unreachable for 47 s; its instance stays until a replacement runs healthy",
+                p.placements().get("web").pendingReason());
         assertEquals(Set.of("h1"), c.hostsOf("db"));
         assertTrue(p.placements().get("db").pendingReason().contains("wait for dead host(s) h1"));
+
+        assertEquals(p, c.plan(), "nothing changes until the replacement is healthy");
+        c.healthy.add(new Slot("h2", "web"));
+        p = c.apply();
+        assertEquals(Set.of("h2"), c.hostsOf("web"), "removed once the replacement runs healthy");
         assertNull(p.placements().get("web").pendingReason());
+    }
+
+    @Test
+    void whenNoOtherHostFitsTheDeadHostsInstanceStaysAndThePlacementSaysWhy() {
+        Cluster c = new Cluster().hosts(3).app("web", app(3));
+        c.apply();
+        c.live.remove("h1");
+        c.missing.put("h1", 47L);
+        Plan p = c.apply();
+        assertEquals(Set.of("h1", "h2", "h3"), c.hostsOf("web"));
+        String why = p.placements().get("web").pendingReason();
+        assertTrue(why.startsWith("host h1 unreachable for 47 s; no other host fits (placed 2 of 3: "), why);
+        c.healthy.addAll(Set.of(new Slot("h2", "web"), new Slot("h3", "web")));
+        c.apply();
+        assertEquals(Set.of("h1", "h2", "h3"), c.hostsOf("web"), "2 healthy of 3 wanted: the third stays");
+    }
+
+    @Test
+    void aHeldDeadHostKeepsItsInstancesAndGetsNoReplacement() {
+        Cluster c = new Cluster().hosts(3).app("web", app(1));
+        c.apply();
+        String on = c.hostsOf("web").iterator().next();
+        c.live.remove(on);
+        c.held.put(on, "disruption mode: 2 of 3 hosts unreachable");
+        c.missing.put(on, 60L);
+        Plan p = c.apply();
+        assertEquals(Set.of(on), c.hostsOf("web"));
+        assertEquals("host " + on + " unreachable for 60 s; disruption mode: 2 of 3 hosts unreachable",
+                p.placements().get("web").pendingReason());
+    }
+
+    @Test
+    void aHostWithAnUnreadableSpecKeepsItsInstancesAndGetsNothingNew() {
+        Cluster c = new Cluster().hosts(2).app("web", app(1));
+        c.apply();
+        String on = c.hostsOf("web").iterator().next();
+        c.hosts.remove(on);
+        c.unreadable.add(on);
+        c.app("web", app(2));
+        Plan p = c.apply();
+        assertTrue(c.hostsOf("web").contains(on), "the instance stays on the unreadable host");
+        assertEquals(2, c.hostsOf("web").size());
+        c.app("api", app(2));
+        p = c.apply();
+        assertEquals(1, c.hostsOf("api").size(), "nothing new on the unreadable host");
+        assertTrue(p.placements().get("api").pendingReason().contains("1 have an unreadable spec"));
+    }
+
+    @Test
+    void scaleDownRemovesInstancesNotReportedHealthyFirst() {
+        Cluster c = new Cluster().hosts(3).app("web", app(3));
+        c.apply();
+        c.healthy.addAll(Set.of(new Slot("h1", "web"), new Slot("h3", "web")));
+        c.app("web", app(2));
+        c.apply();
+        assertEquals(Set.of("h1", "h3"), c.hostsOf("web"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.intent.leader;
 
 import io.intent.dispatcher.Dispatcher;
+import io.intent.dispatcher.Evacuation;
 import io.intent.store.codec.Json;
 import io.intent.store.config.ConfigDefaults;
 import io.intent.store.config.EtcdOptions;
@@ -52,6 +53,18 @@ public final class LeaderMain implements Callable<Integer> {
             description = "how long a host may be silent before its instances move. Default: ${DEFAULT-VALUE}")
     double hostGraceSeconds;
 
+    @Option(names = "--disruption-threshold", paramLabel = "SHARE", defaultValue = "0.55",
+            description = "when more than this share of the hosts (registered, not draining) is unreachable, no "
+                    + "instance moves off an unreachable host until enough are back: the leader cannot tell a fleet "
+                    + "that died from its own partition. A number in (0, 1]. Default: ${DEFAULT-VALUE}")
+    double disruptionThreshold;
+
+    @Option(names = "--evacuations-per-minute", paramLabel = "N", defaultValue = "6",
+            description = "at most this many dead hosts start being evacuated (their instances replaced "
+                    + "elsewhere) within any minute, so a flapping network cannot stampede the planner. "
+                    + "Default: ${DEFAULT-VALUE}")
+    int evacuationsPerMinute;
+
     @Option(names = "--coalesce-ms", paramLabel = "MS", defaultValue = "50",
             description = "how long to gather changes before planning. Default: ${DEFAULT-VALUE}")
     int coalesceMs;
@@ -98,8 +111,14 @@ public final class LeaderMain implements Callable<Integer> {
     public Integer call() throws Exception {
         Logging.init();
         String me = candidateName();
+        Evacuation.Limits limits;
+        try {
+            limits = new Evacuation.Limits(disruptionThreshold, evacuationsPerMinute);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+        }
         Dispatcher.Settings settings = new Dispatcher.Settings(Duration.ofMillis((long) (hostGraceSeconds * 1000)),
-                Duration.ofMillis(coalesceMs), Duration.ofSeconds(Math.max(1, resyncSeconds)));
+                Duration.ofMillis(coalesceMs), Duration.ofSeconds(Math.max(1, resyncSeconds)), limits);
         EtcdStore store = EtcdStore.connect(etcd.toConfig());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         LeaderProcess process = LeaderProcess.start(store, me, Duration.ofSeconds(leaseTtlSeconds), settings,
