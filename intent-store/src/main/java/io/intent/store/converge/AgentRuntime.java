@@ -168,9 +168,10 @@ public final class AgentRuntime implements AutoCloseable {
         for (AutoCloseable extra : extras) {
             stop.close("extra", extra);
         }
-        stop.close("presence", presence);
+        // an etcd that does not answer at once is gone: the lease then expires after its TTL anyway
+        stop.close("presence", presence, Duration.ofSeconds(2));
         stop.close("http", server);
-        stop.close("etcd-client", store);
+        stop.close("etcd-client", store, Duration.ofSeconds(1));
         stopped.countDown();
     }
 }

@@ -1,5 +1,6 @@
 package io.intent.store.converge;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -13,7 +14,7 @@ final class BoundedStop {
 
     private final long deadline;
 
-    BoundedStop(java.time.Duration budget) {
+    BoundedStop(Duration budget) {
         this.deadline = System.nanoTime() + budget.toNanos();
     }
 
@@ -24,14 +25,19 @@ final class BoundedStop {
             threads.add(spawn(what + "-" + i, parts.get(i)));
         }
         for (Thread t : threads) {
-            await(t);
+            await(t, null);
         }
     }
 
     /** Closes one part, waiting for it until the deadline. */
     void close(String what, AutoCloseable part) {
+        close(what, part, null);
+    }
+
+    /** Closes one part, waiting for it at most {@code cap} (if given) and never past the deadline. */
+    void close(String what, AutoCloseable part, Duration cap) {
         if (part != null) {
-            await(spawn(what, part));
+            await(spawn(what, part), cap);
         }
     }
 
@@ -49,8 +55,11 @@ final class BoundedStop {
         return t;
     }
 
-    private void await(Thread t) {
+    private void await(Thread t, Duration cap) {
         long ms = Math.max(MIN_MILLIS, (deadline - System.nanoTime()) / 1_000_000);
+        if (cap != null) {
+            ms = Math.min(ms, cap.toMillis());
+        }
         try {
             t.join(ms);
         } catch (InterruptedException e) {
