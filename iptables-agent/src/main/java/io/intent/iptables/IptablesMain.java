@@ -3,9 +3,12 @@ package io.intent.iptables;
 import io.intent.store.config.AgentOptions;
 import io.intent.store.config.ConfigDefaults;
 import io.intent.store.converge.AgentRuntime;
+import io.intent.store.converge.Reconciler;
+import io.intent.store.model.Assignment;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,12 +33,15 @@ public final class IptablesMain implements Callable<Integer> {
 
     /** Starts the agent and returns; {@link AgentRuntime#close()} and {@link #reconciler()} close stop it. */
     public AgentRuntime start() {
-        IptablesSettings settings = iptables.settings();
-        return AgentRuntime.start(options, IptablesReconciler.AGENT, List.of(ctx -> {
+        return AgentRuntime.start(options, IptablesReconciler.AGENT, List.of(factory(iptables.settings())));
+    }
+
+    private Function<AgentRuntime.Context, Reconciler<Assignment>> factory(IptablesSettings settings) {
+        return ctx -> {
             IptablesReconciler r = IptablesReconciler.create(ctx, settings);
             reconciler.set(r);
             return r;
-        }));
+        };
     }
 
     /** The running reconciler, once {@link #start()} has built it. */
@@ -51,14 +57,9 @@ public final class IptablesMain implements Callable<Integer> {
             System.err.println("iptables-agent: " + e.getMessage());
             return 2;
         }
-        try (AgentRuntime runtime = start()) {
-            runtime.runUntilSignalled();
-        } finally {
-            IptablesReconciler r = reconciler.get();
-            if (r != null) {
-                r.close();
-            }
-        }
+        // the converger closes the reconciler when the runtime stops
+        AgentRuntime.runUntilSignalled(options, IptablesReconciler.AGENT, List.of(factory(iptables.settings())),
+                rt -> { });
         return 0;
     }
 }

@@ -8,7 +8,10 @@ import io.intent.setlive.Setlive;
 import io.intent.setlive.SetliveOptions;
 import io.intent.store.config.AgentOptions;
 import io.intent.store.converge.AgentRuntime;
+import io.intent.store.converge.Reconciler;
+import io.intent.store.model.Assignment;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * One host's three agents in one process: the preparer, the iptables agent and setlive, each its own
@@ -31,20 +34,26 @@ public final class Node implements AutoCloseable {
     public static Node start(AgentOptions agent, PreparerOptions preparer, IptablesOptions iptables,
                              SetliveOptions setlive) {
         PreparerAgent prepare = PreparerAgent.factory(preparer.settings(agent.rootDir()));
-        AgentRuntime runtime = AgentRuntime.start(agent, NAME, List.of(prepare,
-                IptablesReconciler.factory(iptables.settings()), Setlive.agent(setlive.config())));
+        AgentRuntime runtime = AgentRuntime.start(agent, NAME, factories(prepare, iptables, setlive));
         prepare.attach(runtime);
         return new Node(runtime, prepare);
     }
 
-    public AgentRuntime runtime() {
-        return runtime;
+    /** The process's main: SIGTERM at any moment, start-up included, stops it gracefully (apps keep running). */
+    public static void runUntilSignalled(AgentOptions agent, PreparerOptions preparer, IptablesOptions iptables,
+                                         SetliveOptions setlive) throws InterruptedException {
+        PreparerAgent prepare = PreparerAgent.factory(preparer.settings(agent.rootDir()));
+        AgentRuntime.runUntilSignalled(agent, NAME, factories(prepare, iptables, setlive), prepare::attach,
+                prepare::close);
     }
 
-    /** Blocks until SIGTERM, then shuts down gracefully. */
-    public void runUntilSignalled() throws InterruptedException {
-        runtime.runUntilSignalled();
-        preparer.close();
+    private static List<Function<AgentRuntime.Context, Reconciler<Assignment>>> factories(
+            PreparerAgent prepare, IptablesOptions iptables, SetliveOptions setlive) {
+        return List.of(prepare, IptablesReconciler.factory(iptables.settings()), Setlive.agent(setlive.config()));
+    }
+
+    public AgentRuntime runtime() {
+        return runtime;
     }
 
     @Override

@@ -36,7 +36,7 @@ public final class NodeMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Node.start(agent, preparer, iptables, setlive).runUntilSignalled();
+        Node.runUntilSignalled(agent, preparer, iptables, setlive);
         return 0;
     }
 }

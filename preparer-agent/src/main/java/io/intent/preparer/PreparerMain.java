@@ -35,9 +35,8 @@ public final class PreparerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        AgentRuntime runtime = start();
-        runtime.runUntilSignalled();
-        factory.close();
+        factory = PreparerAgent.factory(preparer.settings(agent.rootDir()));
+        AgentRuntime.runUntilSignalled(agent, Preparer.AGENT, List.of(factory), factory::attach, factory::close);
         return 0;
     }
 

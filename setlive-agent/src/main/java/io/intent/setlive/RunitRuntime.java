@@ -37,10 +37,12 @@ public final class RunitRuntime implements AppRuntime {
 
     private final InstallLayout layout;
     private final Path stateDir;
+    private final Runsvdir.Mode runsvdir;
 
-    public RunitRuntime(InstallLayout layout) {
+    public RunitRuntime(InstallLayout layout, Runsvdir.Mode runsvdir) {
         this.layout = layout;
         this.stateDir = layout.root().resolve("setlive");
+        this.runsvdir = runsvdir;
     }
 
     @Override
@@ -66,9 +68,9 @@ public final class RunitRuntime implements AppRuntime {
         return sha256(script(spec));
     }
 
-    /** Makes sure a runsvdir supervises the services dir (starting our own when none does). */
+    /** Makes sure a runsvdir supervises the services dir (starting our own when none does, if the mode allows). */
     public long supervisor() throws IOException {
-        return Runsvdir.ensure(layout.servicesDir(), stateDir);
+        return Runsvdir.ensure(layout.servicesDir(), stateDir, runsvdir);
     }
 
     @Override

@@ -14,22 +14,54 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes sure a {@code runsvdir} supervises setlive's services dir. In production an init system runs it; in
- * tests and local dev setlive starts its own, detached in a new session ({@code setsid}) so it and the apps
- * outlive the agent, and records its pid in {@code setlive/runsvdir.pid} to find it again after a restart.
+ * Makes sure a {@code runsvdir} supervises setlive's services dir. In production a unit of its own runs it
+ * ({@code etc/systemd/intent-runsvdir.service}) and setlive only adopts it ({@link Mode#EXTERNAL}); in tests and
+ * local dev setlive starts its own when none runs ({@link Mode#AUTO}), detached in a new session ({@code setsid})
+ * so it and the apps outlive the agent process, and records its pid in {@code setlive/runsvdir.pid}.
  */
 public final class Runsvdir {
     private static final Logger log = LoggerFactory.getLogger(Runsvdir.class);
 
+    /** Whether setlive may start a runsvdir itself ({@code --runsvdir}). */
+    public enum Mode {
+        /** Adopt the runsvdir the host's supervisor unit runs; never start one (production). */
+        EXTERNAL,
+        /** Adopt a running one, else start one (dev, tests, the demo: no unit exists there). */
+        AUTO;
+
+        /** The mode a flag value names: {@code external} or {@code auto}. */
+        public static Mode parse(String value) {
+            for (Mode m : values()) {
+                if (m.name().equalsIgnoreCase(value)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("--runsvdir must be external or auto, not '" + value + "'");
+        }
+    }
+
     private Runsvdir() {
     }
 
-    /** The pid of the runsvdir supervising {@code services}, starting one when none does. */
-    public static synchronized long ensure(Path services, Path stateDir) throws IOException {
+    /** The pid of the runsvdir supervising {@code services}, starting one when none does ({@link Mode#AUTO}). */
+    public static long ensure(Path services, Path stateDir) throws IOException {
+        return ensure(services, stateDir, Mode.AUTO);
+    }
+
+    /**
+     * The pid of the runsvdir supervising {@code services}. When none does, {@link Mode#AUTO} starts one and
+     * {@link Mode#EXTERNAL} fails, naming the unit that should run it.
+     */
+    public static synchronized long ensure(Path services, Path stateDir, Mode mode) throws IOException {
         Files.createDirectories(services);
         Optional<Long> found = find(services, stateDir);
         if (found.isPresent()) {
             return found.get();
+        }
+        if (mode == Mode.EXTERNAL) {
+            throw new IOException("no runsvdir supervises " + services + " and --runsvdir=external never starts one:"
+                    + " start the host's supervisor (systemctl enable --now intent-runsvdir, which runs runsvdir -P "
+                    + services + ")");
         }
         Files.createDirectories(stateDir);
         Process p = new ProcessBuilder("setsid", "runsvdir", "-P", services.toString())
@@ -52,7 +84,10 @@ public final class Runsvdir {
                     + " but cannot find it; see " + stateDir.resolve("runsvdir.log")));
         }
         writePid(stateDir, pid);
-        log.info("started runsvdir (pid {}) on {}", pid, services);
+        // setsid leaves the cgroup: under a systemd unit this runsvdir, and every app, dies with the agent's unit
+        log.warn("started runsvdir (pid {}) on {} myself (--runsvdir=auto): it stays in this process's cgroup, so "
+                + "stopping a systemd unit running this agent stops every app; on real hosts run "
+                + "intent-runsvdir.service and --runsvdir=external", pid, services);
         return pid;
     }
 

@@ -9,8 +9,9 @@ import java.time.Duration;
  * @param runtimeDefault runtime for intents that name none ({@code process} or {@code docker})
  * @param stopTimeout    how long an app gets to stop after SIGTERM before it is killed
  * @param dockerHost     the Docker engine's address, e.g. {@code unix:///var/run/docker.sock}
+ * @param runsvdir       whether setlive may start a runsvdir itself when none supervises its services dir
  */
-public record SetliveConfig(String runtimeDefault, Duration stopTimeout, String dockerHost) {
+public record SetliveConfig(String runtimeDefault, Duration stopTimeout, String dockerHost, Runsvdir.Mode runsvdir) {
     public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
     public SetliveConfig {
@@ -24,6 +25,7 @@ public record SetliveConfig(String runtimeDefault, Duration stopTimeout, String 
     }
 
     public static SetliveConfig defaults() {
-        return new SetliveConfig(AppIntent.RUNTIME_PROCESS, Duration.ofSeconds(10), DEFAULT_DOCKER_HOST);
+        return new SetliveConfig(AppIntent.RUNTIME_PROCESS, Duration.ofSeconds(10), DEFAULT_DOCKER_HOST,
+                Runsvdir.Mode.AUTO);
     }
 }

@@ -43,7 +43,7 @@ public final class SetliveMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        start().runUntilSignalled();
+        AgentRuntime.runUntilSignalled(agent, "setlive", List.of(Setlive.agent(config())), rt -> { });
         return 0;
     }
 }

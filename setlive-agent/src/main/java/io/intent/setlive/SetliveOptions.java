@@ -17,8 +17,15 @@ public final class SetliveOptions {
             description = "Docker engine for runtime: docker. Default: ${DEFAULT-VALUE}")
     public String dockerHost;
 
+    @Option(names = "--runsvdir", paramLabel = "MODE", defaultValue = "auto",
+            description = "external: adopt the runsvdir the host's supervisor unit (intent-runsvdir.service) runs on "
+                    + "<root>/services and never start one (real hosts); auto: start one when none runs (dev, tests, "
+                    + "the demo; it then dies with the agent's systemd unit). Default: ${DEFAULT-VALUE}")
+    public String runsvdir;
+
     /** The configuration these flags describe. */
     public SetliveConfig config() {
-        return new SetliveConfig(runtimeDefault, Duration.ofSeconds(stopTimeoutSeconds), dockerHost);
+        return new SetliveConfig(runtimeDefault, Duration.ofSeconds(stopTimeoutSeconds), dockerHost,
+                Runsvdir.Mode.parse(runsvdir));
     }
 }

@@ -66,7 +66,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.host = host;
         this.address = address;
         this.config = config;
-        this.runit = new RunitRuntime(layout);
+        this.runit = new RunitRuntime(layout, config.runsvdir());
         this.docker = new DockerRuntime(config.dockerHost(), host, address);
         this.lease = new AgentLease(store, leaseTtl);
         this.slots = new RolloutSlots(store, host, lease);

@@ -9,9 +9,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,49 +29,102 @@ public final class AgentRuntime implements AutoCloseable {
     public record Context(EtcdStore store, AgentOptions options, String host, PrometheusMeterRegistry metrics) {
     }
 
-    private final EtcdStore store;
-    private final HostPresence presence;
-    private final List<Converger<Assignment>> convergers;
-    private final AgentServer server;
-    private final CountDownLatch stopped = new CountDownLatch(1);
+    /** How long a graceful stop may take in all, etcd unreachable included: within systemd's TimeoutStopSec. */
+    public static final Duration STOP_BUDGET = Duration.ofSeconds(8);
 
-    private AgentRuntime(EtcdStore store, HostPresence presence, List<Converger<Assignment>> convergers,
-                         AgentServer server) {
-        this.store = store;
-        this.presence = presence;
-        this.convergers = convergers;
-        this.server = server;
+    /** Thrown out of start-up when a stop (SIGTERM) came first; what had started is stopped by then. */
+    static final class Stopped extends RuntimeException {
+        Stopped() {
+            super("stopped during start-up", null, false, false);
+        }
+    }
+
+    private final Object lock = new Object();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final List<Converger<Assignment>> convergers = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> extras = new CopyOnWriteArrayList<>();
+    private boolean closing;
+    private volatile EtcdStore store;
+    private HostPresence presence;
+    private AgentServer server;
+
+    private AgentRuntime() {
     }
 
     /** Starts everything and returns; {@link #close()} stops it. */
     public static AgentRuntime start(AgentOptions opts, String agentName,
                                      List<Function<Context, Reconciler<Assignment>>> factories) {
+        AgentRuntime rt = new AgentRuntime();
+        rt.boot(opts, agentName, factories);
+        return rt;
+    }
+
+    /**
+     * A process's main: installs the graceful stop on SIGTERM/SIGINT before anything starts (so a signal at
+     * any point of start-up stops what has started and lets a reconcile in flight finish), starts, hands the
+     * runtime to {@code started}, and blocks until stopped. {@code alsoClose} is closed after the agents.
+     */
+    public static void runUntilSignalled(AgentOptions opts, String agentName,
+                                         List<Function<Context, Reconciler<Assignment>>> factories,
+                                         Consumer<AgentRuntime> started, AutoCloseable... alsoClose)
+            throws InterruptedException {
+        AgentRuntime rt = new AgentRuntime();
+        rt.extras.addAll(List.of(alsoClose));
+        Runtime.getRuntime().addShutdownHook(new Thread(rt::close, "shutdown"));
+        try {
+            rt.boot(opts, agentName, factories);
+            started.accept(rt);
+        } catch (Stopped e) {
+            log.info("{}: signalled during start-up; stopped what had started", agentName);
+        }
+        rt.stopped.await();
+    }
+
+    private void boot(AgentOptions opts, String agentName,
+                      List<Function<Context, Reconciler<Assignment>>> factories) {
         Logging.init();
         String host = opts.hostName();
-        EtcdStore store = EtcdStore.connect(opts.etcd.toConfig());
+        EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig());
+        own(etcd, () -> store = etcd);
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Context ctx = new Context(store, opts, host, metrics);
+        Context ctx = new Context(etcd, opts, host, metrics);
         HostSpec detected = HostPresence.detect(opts.address, opts.labels);
         HostSpec spec = new HostSpec(opts.labels, new Resources(
                 opts.cpu != null ? opts.cpu : detected.capacity().cpu(),
                 opts.memoryMb != null ? opts.memoryMb : detected.capacity().memoryMb()), opts.address, false);
-        HostPresence presence = HostPresence.start(store, host, spec, agentName,
-                Duration.ofSeconds(opts.livenessTtlSeconds));
+        HostPresence p = HostPresence.start(etcd, host, spec, agentName, Duration.ofSeconds(opts.livenessTtlSeconds));
+        own(p, () -> presence = p);
         Converger.Settings settings = Converger.Settings.defaults()
                 .withResync(Duration.ofSeconds(Math.max(1, opts.resyncSeconds)));
-        List<Converger<Assignment>> convergers = new ArrayList<>();
         for (var f : factories) {
-            Reconciler<Assignment> r = f.apply(ctx);
-            convergers.add(new Converger<>(store, host, store.keys().assignSlice(host), Assignment.class, r,
-                    settings, metrics).start());
+            Converger<Assignment> c = new Converger<>(etcd, host, etcd.keys().assignSlice(host), Assignment.class,
+                    f.apply(ctx), settings, metrics);
+            // owned before it starts: a close meanwhile closes it, and a closed converger never starts working
+            own(c, () -> convergers.add(c));
+            c.start();
         }
-        AgentServer server = null;
         if (opts.httpPort >= 0) {
-            server = AgentServer.start("127.0.0.1", opts.httpPort, metrics, () -> health(convergers));
-            log.info("{} on host {}: /healthz and /metrics on http://127.0.0.1:{}", agentName, host, server.port());
+            AgentServer s = AgentServer.start("127.0.0.1", opts.httpPort, metrics, () -> health(convergers));
+            own(s, () -> server = s);
+            log.info("{} on host {}: /healthz and /metrics on http://127.0.0.1:{}", agentName, host, s.port());
         }
-        log.info("{} on host {} started; watching {}", agentName, host, store.keys().assignSlice(host));
-        return new AgentRuntime(store, presence, convergers, server);
+        log.info("{} on host {} started; watching {}", agentName, host, etcd.keys().assignSlice(host));
+    }
+
+    /** Takes a started part into this runtime, unless it is stopping: then the part is closed and start-up ends. */
+    private void own(AutoCloseable part, Runnable keep) {
+        synchronized (lock) {
+            if (!closing) {
+                keep.run();
+                return;
+            }
+        }
+        try {
+            part.close();
+        } catch (Exception e) {
+            log.debug("closing {} after a stop during start-up: {}", part, e.toString());
+        }
+        throw new Stopped();
     }
 
     static AgentServer.Health health(List<? extends Converger<?>> convergers) {
@@ -96,24 +150,28 @@ public final class AgentRuntime implements AutoCloseable {
         return store;
     }
 
-    /** Blocks until SIGTERM/SIGINT (or {@link #close()}), then shuts down. */
-    public void runUntilSignalled() throws InterruptedException {
-        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "shutdown"));
-        stopped.await();
-    }
-
+    /**
+     * Stops within {@link #STOP_BUDGET}: the convergers together (in-flight reconciles get their grace), then what
+     * the launcher added, liveness (lease revoked), the HTTP server and the etcd client. Apps keep running.
+     */
     @Override
-    public synchronized void close() {
-        if (stopped.getCount() == 0) {
-            return;
+    public void close() {
+        synchronized (lock) {
+            if (closing) {
+                return;
+            }
+            closing = true;
         }
         log.info("shutting down: finishing in-flight work; apps keep running");
-        convergers.forEach(Converger::close);
-        presence.close();
-        if (server != null) {
-            server.close();
+        BoundedStop stop = new BoundedStop(STOP_BUDGET);
+        stop.closeTogether("converger", convergers);
+        for (AutoCloseable extra : extras) {
+            stop.close("extra", extra);
         }
-        store.close();
+        // an etcd that does not answer at once is gone: the lease then expires after its TTL anyway
+        stop.close("presence", presence, Duration.ofSeconds(2));
+        stop.close("http", server);
+        stop.close("etcd-client", store, Duration.ofSeconds(1));
         stopped.countDown();
     }
 }

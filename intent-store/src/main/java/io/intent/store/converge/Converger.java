@@ -42,8 +42,9 @@ public final class Converger<T> implements AutoCloseable {
     public record Settings(int workers, Duration resync, Duration waitingRetry, Backoff backoff,
                            Duration shutdownGrace) {
         public static Settings defaults() {
+            // the grace fits in AgentRuntime's stop budget; a reconcile cut off is redone at the next start
             return new Settings(2, Duration.ofSeconds(30), Duration.ofSeconds(2), Backoff.RECONCILE,
-                    Duration.ofSeconds(20));
+                    Duration.ofSeconds(5));
         }
 
         public Settings withWorkers(int n) {
@@ -78,6 +79,9 @@ public final class Converger<T> implements AutoCloseable {
     private final Map<String, AgentStatus> written = new ConcurrentHashMap<>();
     private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean();
+    /** Guards start against close, so a converger closed before or during its start never starts working. */
+    private final Object lifecycle = new Object();
+    private boolean closed;
     private final AtomicInteger reconciles = new AtomicInteger();
     private final Counter okCounter;
     private final Counter failCounter;
@@ -117,18 +121,26 @@ public final class Converger<T> implements AutoCloseable {
 
     /** Loads the statuses already written (so a restart rewrites nothing), then starts watching and working. */
     public Converger<T> start() {
-        if (!running.compareAndSet(false, true)) {
-            return this;
+        synchronized (lifecycle) {
+            if (closed || !running.compareAndSet(false, true)) {
+                return this;
+            }
         }
         loadWrittenStatuses();
-        watch = store.watchSlice(slice, type, this::onChanges);
-        for (int i = 0; i < settings.workers(); i++) {
-            Thread t = new Thread(this::work, reconciler.agent() + "-worker-" + i);
-            t.start();
-            workers.add(t);
+        // a close() that came while the statuses were read (SIGTERM during start-up) must see no worker start
+        synchronized (lifecycle) {
+            if (closed) {
+                return this;
+            }
+            watch = store.watchSlice(slice, type, this::onChanges);
+            for (int i = 0; i < settings.workers(); i++) {
+                Thread t = new Thread(this::work, reconciler.agent() + "-worker-" + i);
+                t.start();
+                workers.add(t);
+            }
+            long period = settings.resync().toMillis();
+            timer.scheduleWithFixedDelay(this::resync, period, period, TimeUnit.MILLISECONDS);
         }
-        long period = settings.resync().toMillis();
-        timer.scheduleWithFixedDelay(this::resync, period, period, TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -344,8 +356,12 @@ public final class Converger<T> implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (!running.compareAndSet(true, false)) {
-            return;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            running.set(false);
         }
         SliceWatch<T> w = watch;
         if (w != null) {

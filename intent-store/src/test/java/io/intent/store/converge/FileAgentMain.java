@@ -17,7 +17,6 @@ public final class FileAgentMain {
         Files.createDirectories(opts.rootDir());
         ConvergerTest.FileReconciler reconciler = new ConvergerTest.FileReconciler(opts.rootDir());
         reconciler.sleepMillis = Long.parseLong(System.getenv().getOrDefault("RECONCILE_SLEEP_MS", "0"));
-        AgentRuntime runtime = AgentRuntime.start(opts, "files", List.of(ctx -> reconciler));
-        runtime.runUntilSignalled();
+        AgentRuntime.runUntilSignalled(opts, "files", List.of(ctx -> reconciler), rt -> { });
     }
 }
