@@ -15,7 +15,9 @@
 #                                           in that key, so etcd's prefix permissions cannot narrow it)
 #   readwrite  /intent/rollout/            (the rollout semaphore is shared by the app's hosts)
 # plus users 'intent-leader' (read everything, write assign/ placement/ leader/) and 'intent-api'
-# (read everything, write apps/ hosts/), and 'root'. Safe to run again: existing users and roles are kept.
+# (read everything, write apps/ hosts/ auth/tokens/ idempotency/: the API stores admin-made tokens and the
+# answers to Idempotency-Key requests there), and 'root'. Safe to run again: existing users and roles are
+# kept, missing permissions are added.
 set -euo pipefail
 
 endpoints="http://127.0.0.1:2379"; root_pw_file=""; key_root="/intent"; secrets=""
@@ -26,7 +28,7 @@ while [ $# -gt 0 ]; do
     --root-password-file) root_pw_file="$2"; shift 2 ;;
     --key-root) key_root="$2"; shift 2 ;;
     --secrets-dir) secrets="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
     -*) echo "setup-rbac: unknown option $1" >&2; exit 2 ;;
     *) hosts+=("$1"); shift ;;
   esac
@@ -85,7 +87,7 @@ ctl user grant-role intent-leader intent-leader >/dev/null
 
 have_role intent-api || ctl role add intent-api >/dev/null
 grant intent-api read "$key_root/" --prefix
-for p in apps hosts; do grant intent-api readwrite "$key_root/$p/" --prefix; done
+for p in apps hosts auth/tokens idempotency; do grant intent-api readwrite "$key_root/$p/" --prefix; done
 ensure_user intent-api "$secrets/intent-api.password"
 ctl user grant-role intent-api intent-api >/dev/null
 
