@@ -17,7 +17,7 @@
 # plus users 'intent-leader' (read everything, write assign/ placement/ leader/) and 'intent-api'
 # (read everything, write apps/ hosts/ auth/tokens/ idempotency/: the API stores admin-made tokens and the
 # answers to Idempotency-Key requests there), and 'root'. Safe to run again: existing users and roles are
-# kept, missing permissions are added.
+# kept, missing permissions are added. No password ever appears on a command line.
 set -euo pipefail
 
 endpoints="http://127.0.0.1:2379"; root_pw_file=""; key_root="/intent"; secrets=""
@@ -41,12 +41,20 @@ done
 mkdir -p "$secrets"; chmod 700 "$secrets"
 export ETCDCTL_API=3
 root_pw="$(cat "$root_pw_file")"
+# etcdctl reads a password from stdin up to the first blank
+[ -n "$root_pw" ] && [[ ! "$root_pw" =~ [[:space:]] ]] || { echo "setup-rbac: the root password in $root_pw_file must be one word: no blanks" >&2; exit 2; }
 auth_on=false
 # etcdctl 3.4 has no 'auth status': with auth on, an anonymous request is refused with 'user name is empty'
 probe="$(etcdctl --endpoints "$endpoints" user list 2>&1 || true)"
 case "$probe" in *"user name is empty"*) auth_on=true ;; esac
+# no password ever goes on a command line (ps shows it to every user): root's goes through etcdctl's
+# environment, a new user's through stdin
 ctl() {
-  if $auth_on; then etcdctl --endpoints "$endpoints" --user "root:$root_pw" "$@"; else etcdctl --endpoints "$endpoints" "$@"; fi
+  if $auth_on; then ETCDCTL_USER=root ETCDCTL_PASSWORD="$root_pw" etcdctl --endpoints "$endpoints" "$@"
+  else etcdctl --endpoints "$endpoints" "$@"; fi
+}
+add_user() { # name password
+  printf '%s\n' "$2" | ctl user add "$1" --interactive=false >/dev/null
 }
 have_user() { ctl user list | grep -qx "$1"; }
 have_role() { ctl role list | grep -qx "$1"; }
@@ -55,13 +63,13 @@ ensure_user() { # name password-file
   local pw
   if [ ! -f "$2" ]; then (umask 077; new_password > "$2"); fi
   pw="$(cat "$2")"
-  if ! have_user "$1"; then ctl user add "$1" --new-user-password="$pw" >/dev/null; fi
+  if ! have_user "$1"; then add_user "$1" "$pw"; fi
 }
 grant() { # role perm key [--prefix]
   ctl role grant-permission "$1" "$2" "$3" ${4:-} >/dev/null
 }
 
-if ! have_user root; then ctl user add root --new-user-password="$root_pw" >/dev/null; fi
+if ! have_user root; then add_user root "$root_pw"; fi
 have_role root || ctl role add root >/dev/null
 ctl user grant-role root root >/dev/null
 

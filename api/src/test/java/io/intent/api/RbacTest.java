@@ -180,6 +180,18 @@ class RbacTest {
         }
     }
 
+    @Test
+    void theScriptRunsAgainWithAuthOnAndKeepsEveryPassword() throws Exception {
+        String before = Files.readString(work.resolve("secrets/intent-api.password"));
+        Rbac again = Rbac.setup(etcd.endpoints(), work, "h1", "h2");
+        assertEquals(before, Files.readString(again.passwordFile("intent-api")));
+        try (EtcdStore h2 = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withCredentials("h2",
+                again.password("h2")))) {
+            h2.put(h2.keys().status("h2", "web", "setlive"), Map.of());
+        }
+        assertStatus(200, client.send("GET", "/v1/apps", ADMIN, null));
+    }
+
     Path tokensFile() throws Exception {
         Path file = work.resolve("tokens.yaml");
         Files.writeString(file, "- {name: alice, role: admin, sha256: " + Tokens.hash(ADMIN) + "}\n");

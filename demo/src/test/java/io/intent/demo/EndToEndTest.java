@@ -61,12 +61,11 @@ class EndToEndTest {
     static final int HOSTS = 3;
     static final int PORT = 8080;
     static final Path REPO = Path.of("").toAbsolutePath().getParent();
+    static final String OPERATOR_TOKEN = "e2e-operator-token-0123456789";
 
     static Path work;
     static HostNetwork net;
     static EtcdCluster etcd;
-    static final String OPERATOR_TOKEN = "e2e-operator-token-0123456789";
-
     static EtcdStore admin;
     static Rbac rbac;
     static JvmProcess apiProcess;
@@ -91,7 +90,6 @@ class EndToEndTest {
         work = Files.createTempDirectory("intent-e2e-");
         net = HostNetwork.create(HOSTS);
         etcd = EtcdCluster.start(3, net.gateway());
-        String endpoints = String.join(",", etcd.endpoints());
 
         // auth on, one user per host, as an operator would with etc/
         String[] hosts = new String[HOSTS];
