@@ -15,7 +15,9 @@
 #                                           in that key, so etcd's prefix permissions cannot narrow it)
 #   readwrite  /intent/rollout/            (the rollout semaphore is shared by the app's hosts)
 # plus users 'intent-leader' (read everything, write assign/ placement/ leader/) and 'intent-api'
-# (read everything, write apps/ hosts/), and 'root'. Safe to run again: existing users and roles are kept.
+# (read everything, write apps/ hosts/ auth/tokens/ idempotency/: the API stores admin-made tokens and the
+# answers to Idempotency-Key requests there), and 'root'. Safe to run again: existing users and roles are
+# kept, missing permissions are added. No password ever appears on a command line.
 set -euo pipefail
 
 endpoints="http://127.0.0.1:2379"; root_pw_file=""; key_root="/intent"; secrets=""
@@ -26,7 +28,7 @@ while [ $# -gt 0 ]; do
     --root-password-file) root_pw_file="$2"; shift 2 ;;
     --key-root) key_root="$2"; shift 2 ;;
     --secrets-dir) secrets="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
     -*) echo "setup-rbac: unknown option $1" >&2; exit 2 ;;
     *) hosts+=("$1"); shift ;;
   esac
@@ -39,12 +41,20 @@ done
 mkdir -p "$secrets"; chmod 700 "$secrets"
 export ETCDCTL_API=3
 root_pw="$(cat "$root_pw_file")"
+# etcdctl reads a password from stdin up to the first blank
+[ -n "$root_pw" ] && [[ ! "$root_pw" =~ [[:space:]] ]] || { echo "setup-rbac: the root password in $root_pw_file must be one word: no blanks" >&2; exit 2; }
 auth_on=false
 # etcdctl 3.4 has no 'auth status': with auth on, an anonymous request is refused with 'user name is empty'
 probe="$(etcdctl --endpoints "$endpoints" user list 2>&1 || true)"
 case "$probe" in *"user name is empty"*) auth_on=true ;; esac
+# no password ever goes on a command line (ps shows it to every user): root's goes through etcdctl's
+# environment, a new user's through stdin
 ctl() {
-  if $auth_on; then etcdctl --endpoints "$endpoints" --user "root:$root_pw" "$@"; else etcdctl --endpoints "$endpoints" "$@"; fi
+  if $auth_on; then ETCDCTL_USER=root ETCDCTL_PASSWORD="$root_pw" etcdctl --endpoints "$endpoints" "$@"
+  else etcdctl --endpoints "$endpoints" "$@"; fi
+}
+add_user() { # name password
+  printf '%s\n' "$2" | ctl user add "$1" --interactive=false >/dev/null
 }
 have_user() { ctl user list | grep -qx "$1"; }
 have_role() { ctl role list | grep -qx "$1"; }
@@ -53,13 +63,13 @@ ensure_user() { # name password-file
   local pw
   if [ ! -f "$2" ]; then (umask 077; new_password > "$2"); fi
   pw="$(cat "$2")"
-  if ! have_user "$1"; then ctl user add "$1" --new-user-password="$pw" >/dev/null; fi
+  if ! have_user "$1"; then add_user "$1" "$pw"; fi
 }
 grant() { # role perm key [--prefix]
   ctl role grant-permission "$1" "$2" "$3" ${4:-} >/dev/null
 }
 
-if ! have_user root; then ctl user add root --new-user-password="$root_pw" >/dev/null; fi
+if ! have_user root; then add_user root "$root_pw"; fi
 have_role root || ctl role add root >/dev/null
 ctl user grant-role root root >/dev/null
 
@@ -85,7 +95,7 @@ ctl user grant-role intent-leader intent-leader >/dev/null
 
 have_role intent-api || ctl role add intent-api >/dev/null
 grant intent-api read "$key_root/" --prefix
-for p in apps hosts; do grant intent-api readwrite "$key_root/$p/" --prefix; done
+for p in apps hosts auth/tokens idempotency; do grant intent-api readwrite "$key_root/$p/" --prefix; done
 ensure_user intent-api "$secrets/intent-api.password"
 ctl user grant-role intent-api intent-api >/dev/null
 

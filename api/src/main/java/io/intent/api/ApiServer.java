@@ -3,6 +3,7 @@ package io.intent.api;
 import io.intent.store.codec.InvalidValueException;
 import io.intent.store.codec.Json;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.PermissionDeniedException;
 import io.intent.store.etcd.StoreException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -357,6 +358,10 @@ public final class ApiServer implements AutoCloseable {
             e = ApiError.ofStatus(h.getStatusCode());
         } else if (t instanceof InvalidValueException iv) {
             e = Call.parseError(iv);
+        } else if (t instanceof PermissionDeniedException p) {
+            // a misconfigured etcd role, not a client error and not worth retrying: say which key and which user
+            log.error("requestId={} {} {}: {}", rid, ctx.request().method(), ctx.request().path(), p.getMessage());
+            e = new ApiError(500, "store_permission_denied", p.getMessage());
         } else if (t instanceof StoreException s && s.isTransient()) {
             log.warn("requestId={} etcd unavailable: {}", rid, s.getMessage());
             // a write etcd did not acknowledge may still be applied once etcd is back (jetcd keeps it queued)

@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.intent.api.Tokens;
+import io.intent.cli.IntentCtl;
 import io.intent.leader.LeaderElection;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
-import io.intent.store.etcd.StoreException;
+import io.intent.store.etcd.PermissionDeniedException;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Placement;
@@ -18,8 +20,11 @@ import io.intent.testkit.EtcdCluster;
 import io.intent.testkit.HostNetwork;
 import io.intent.testkit.JvmProcess;
 import io.intent.testkit.Prerequisites;
+import io.intent.testkit.Rbac;
 import io.vertx.core.Vertx;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,8 +51,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The whole path across several hosts, with nothing simulated but the machines: a 3-member etcd with auth on
  * (one etcd user per host, from etc/etcd/setup-rbac.sh), two leader JVMs, and three hosts, each a node JVM
  * (preparer + iptables + setlive) in its own network namespace whose INPUT policy is DROP, so an app answers
- * only if the iptables agent really opened its port. Apps run under real runit. The scenarios share that
- * system and run in order.
+ * only if the iptables agent really opened its port. Apps run under real runit. Operators' writes go through
+ * the API (its own JVM, etcd user intent-api) with intentctl, as in production. The scenarios share that system
+ * and run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndToEndTest {
@@ -55,11 +61,15 @@ class EndToEndTest {
     static final int HOSTS = 3;
     static final int PORT = 8080;
     static final Path REPO = Path.of("").toAbsolutePath().getParent();
+    static final String OPERATOR_TOKEN = "e2e-operator-token-0123456789";
 
     static Path work;
     static HostNetwork net;
     static EtcdCluster etcd;
     static EtcdStore admin;
+    static Rbac rbac;
+    static JvmProcess apiProcess;
+    static String apiUrl;
     static Vertx artifacts;
     static String artifactBase;
     static Map<String, String> digests;
@@ -80,20 +90,15 @@ class EndToEndTest {
         work = Files.createTempDirectory("intent-e2e-");
         net = HostNetwork.create(HOSTS);
         etcd = EtcdCluster.start(3, net.gateway());
-        String endpoints = String.join(",", etcd.endpoints());
 
         // auth on, one user per host, as an operator would with etc/
-        Files.writeString(work.resolve("root.pw"), "e2e-root-password");
-        List<String> rbac = new ArrayList<>(List.of(REPO.resolve("etc/etcd/setup-rbac.sh").toString(),
-                "--endpoints", endpoints, "--root-password-file", work.resolve("root.pw").toString(),
-                "--secrets-dir", work.resolve("secrets").toString()));
+        String[] hosts = new String[HOSTS];
         for (int i = 0; i < HOSTS; i++) {
-            rbac.add(host(i));
+            hosts[i] = host(i);
         }
-        Process p = new ProcessBuilder(rbac).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "setup-rbac.sh failed:\n" + out);
-        admin = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withCredentials("root", "e2e-root-password"));
+        rbac = Rbac.setup(etcd.endpoints(), work, hosts);
+        admin = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withCredentials("root", Rbac.ROOT_PASSWORD));
+        startApi();
 
         digests = DemoArtifacts.build(REPO.resolve("test-data/demo-app"), work.resolve("repo"));
         int artifactPort = io.intent.testkit.Ports.free();
@@ -119,12 +124,42 @@ class EndToEndTest {
             ns.execOk("iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
             nodes.add(startNode(i));
         }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            assertTrue(apiProcess.alive(), () -> "the API exited:\n" + apiProcess.output());
+            return status(apiUrl + "/readyz") == 200;
+        });
+    }
+
+    /** The API as an operator runs it: its own JVM, etcd user intent-api, an operator token from a file. */
+    static void startApi() throws IOException {
+        Files.writeString(work.resolve("token"), OPERATOR_TOKEN);
+        Files.writeString(work.resolve("tokens.yaml"), "- {name: ops, role: operator, sha256: "
+                + Tokens.hash(OPERATOR_TOKEN) + "}\n");
+        int port = io.intent.testkit.Ports.free();
+        apiUrl = "http://127.0.0.1:" + port;
+        apiProcess = JvmProcess.start(List.of(), "io.intent.api.ApiMain", List.of("--etcd",
+                String.join(",", etcd.endpoints()), "--etcd-user", "intent-api", "--etcd-password-file",
+                rbac.passwordFile("intent-api").toString(), "--listen", "127.0.0.1", "--port", Integer.toString(port),
+                "--tokens-file", work.resolve("tokens.yaml").toString()), Map.of(),
+                work.resolve("logs/api-" + System.nanoTime() + ".log"));
+    }
+
+    static int status(String url) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     static void startLeader(String name) {
         leaders.put(name, JvmProcess.start(List.of(), "io.intent.leader.LeaderMain", List.of("--name", name,
                 "--etcd", String.join(",", etcd.endpoints()), "--etcd-user", "intent-leader",
-                "--etcd-password-file", work.resolve("secrets/intent-leader.password").toString(),
+                "--etcd-password-file", rbac.passwordFile("intent-leader").toString(),
                 "--lease-ttl", "2", "--host-grace", "6", "--http-port", "-1"), Map.of(),
                 work.resolve("logs/" + name + "-" + System.nanoTime() + ".log")));
     }
@@ -134,13 +169,16 @@ class EndToEndTest {
         return JvmProcess.start(net.host(i).prefix(), "io.intent.node.NodeMain", List.of("--host", h,
                 "--address", net.address(i), "--root", work.resolve("hosts/" + h).toString(),
                 "--etcd", String.join(",", etcd.endpoints()), "--etcd-user", h,
-                "--etcd-password-file", work.resolve("secrets/" + h + ".password").toString(),
+                "--etcd-password-file", rbac.passwordFile(h).toString(),
                 "--backend", "iptables", "--resync", "5", "--liveness-ttl", "2", "--http-port", "-1",
                 "--stop-timeout", "3"), Map.of(), work.resolve("logs/" + h + "-" + System.nanoTime() + ".log"));
     }
 
     @AfterAll
     static void stopTheSystem() throws Exception {
+        if (apiProcess != null) {
+            apiProcess.close();
+        }
         leaders.values().forEach(JvmProcess::close);
         nodes.forEach(JvmProcess::close);
         if (work != null) {
@@ -168,8 +206,9 @@ class EndToEndTest {
         }
     }
 
-    static AppIntent web(String active, int scale) {
-        String json = "{\"versions\":{"
+    /** The web app as an intentctl manifest (JSON is YAML): versions 1.0 and 2.0 of the demo app. */
+    static String web(String active, int scale) {
+        return "{\"name\":\"web\",\"versions\":{"
                 + "\"1.0\":{\"artifact\":\"" + artifactBase + "demo-web-1.0.tar\",\"sha256\":\""
                 + digests.get("demo-web-1.0.tar") + "\"},"
                 + "\"2.0\":{\"artifact\":\"" + artifactBase + "demo-web-2.0.tar\",\"sha256\":\""
@@ -177,11 +216,36 @@ class EndToEndTest {
                 + "\"active\":\"" + active + "\",\"run\":{\"command\":[\"bin/server\"]},"
                 + "\"ports\":[{\"name\":\"http\",\"port\":" + PORT + "}],"
                 + "\"health\":{\"http\":\"/healthz\",\"timeoutSeconds\":20},\"scale\":" + scale + "}";
-        return io.intent.store.codec.Json.read(json, AppIntent.class);
     }
 
-    static void write(AppIntent app) {
-        admin.put(admin.keys().app("web"), app);
+    /**
+     * Runs intentctl (its real command line, in this JVM) against the API with the operator token; every write
+     * it makes carries an Idempotency-Key. Returns what it printed; fails on a non-zero exit.
+     */
+    static String ctl(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--api", apiUrl, "--token-file", work.resolve("token").toString()));
+        StringWriter out = new StringWriter();
+        var cl = IntentCtl.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(out, true));
+        int code = cl.execute(all.toArray(String[]::new));
+        assertEquals(0, code, () -> "intentctl " + String.join(" ", args) + " exited " + code + ":\n" + out);
+        return out.toString();
+    }
+
+    /** Applies the whole web intent from a manifest file, as an operator would. */
+    static void apply(String active, int scale) {
+        try {
+            Path f = Files.writeString(work.resolve("web.json"), web(active, scale));
+            ctl("apply", "-f", f.toString());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static AppIntent stored() {
+        return admin.get(admin.keys().app("web"), AppIntent.class).orElseThrow().value();
     }
 
     /** What host i answers on the app port, through its firewall: the version, or null. */
@@ -228,22 +292,23 @@ class EndToEndTest {
     @Test
     @Order(1)
     void deployUpgradeRollbackAndScale() {
-        write(web("1.0", 2));
+        apply("1.0", 2);
         Set<String> placed = awaitServing("1.0", 2);
-        write(web("2.0", 2));
+        ctl("deploy", "web", "2.0");
         assertEquals(placed, awaitServing("2.0", 2), "an upgrade must not move instances");
-        write(web("1.0", 2));
+        ctl("rollback", "app", "web");
+        assertEquals("1.0", stored().active());
         awaitServing("1.0", 2);
-        write(web("1.0", 3));
+        ctl("scale", "web", "3");
         awaitServing("1.0", 3);
-        write(web("1.0", 1));
+        ctl("scale", "web", "1");
         awaitServing("1.0", 1);
     }
 
     @Test
     @Order(2)
     void aHostThatDiesLosesItsInstanceToAnother() {
-        write(web("1.0", 2));
+        apply("1.0", 2);
         Set<String> before = awaitServing("1.0", 2);
         int victim = index(before.iterator().next());
         net.link(victim, false); // the host drops off the network: its liveness lease expires
@@ -261,10 +326,10 @@ class EndToEndTest {
     @Test
     @Order(3)
     void killingTheLeaderMidRolloutLosesNothing() throws Exception {
-        write(web("1.0", 3));
+        ctl("scale", "web", "3");
         awaitServing("1.0", 3);
         String leader = LeaderElection.whoLeads(admin).orElseThrow().name();
-        write(web("2.0", 3));
+        ctl("deploy", "web", "2.0");
         leaders.get(leader).kill9();
         awaitServing("2.0", 3);
         String next = LeaderElection.whoLeads(admin).orElseThrow().name();
@@ -278,7 +343,7 @@ class EndToEndTest {
         int member = Math.max(0, etcd.leaderIndex());
         etcd.kill(member);
         try {
-            write(web("1.0", 3));
+            apply("1.0", 3);
             awaitServing("1.0", 3);
         } finally {
             etcd.restart(member);
@@ -304,7 +369,7 @@ class EndToEndTest {
         assertEquals(0, misses.get(), "apps must keep serving while etcd has no quorum");
         etcd.restart(0);
         etcd.restart(1);
-        write(web("2.0", 3));
+        ctl("deploy", "web", "2.0");
         awaitServing("2.0", 3);
     }
 
@@ -312,13 +377,29 @@ class EndToEndTest {
     @Order(6)
     void aHostsEtcdUserCannotReadAnotherHostsSlice() throws Exception {
         var base = EtcdConfig.of(etcd.endpoints());
-        String pw = Files.readString(work.resolve("secrets/h1.password")).strip();
-        try (EtcdStore h1 = EtcdStore.connect(base.withCredentials("h1", pw))) {
+        try (EtcdStore h1 = EtcdStore.connect(base.withCredentials("h1", rbac.password("h1")))) {
             assertFalse(h1.list(h1.keys().assignSlice("h1"), Assignment.class).entries().isEmpty());
-            var denied = assertThrows(StoreException.class, () -> h1.list(h1.keys().assignSlice("h2"),
+            var denied = assertThrows(PermissionDeniedException.class, () -> h1.list(h1.keys().assignSlice("h2"),
                     Assignment.class));
             assertTrue(denied.getMessage().contains("permission denied"), denied.getMessage());
-            assertThrows(StoreException.class, () -> h1.put(h1.keys().app("web"), web("1.0", 0)));
+            assertThrows(PermissionDeniedException.class, () -> h1.put(h1.keys().app("web"), stored()));
+        }
+    }
+
+    @Test
+    @Order(7)
+    void etcdRefusedNoProcessAnythingNotEvenWhenStopping() throws Exception {
+        // stopping gracefully resigns the leadership and revokes leases: their keys need the roles' write too
+        String leading = LeaderElection.whoLeads(admin).orElseThrow().name();
+        assertTrue(leaders.get(leading).terminate(30), "the leader did not stop on SIGTERM");
+        assertTrue(nodes.get(HOSTS - 1).terminate(30), "a node did not stop on SIGTERM");
+        assertTrue(apiProcess.terminate(30), "the API did not stop on SIGTERM");
+        try (var logs = Files.list(work.resolve("logs"))) {
+            for (Path log : logs.toList()) {
+                String text = Files.readString(log);
+                assertFalse(text.toLowerCase(java.util.Locale.ROOT).contains("permission denied")
+                        || text.contains("PERMISSION_DENIED"), log + " shows etcd refusing its user:\n" + text);
+            }
         }
     }
 }

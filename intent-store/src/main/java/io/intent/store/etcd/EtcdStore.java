@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * no leader) are retried with backoff for up to {@link #retryBudget()}; then a transient
  * {@link StoreException} says etcd is unreachable. Calls block: use them from worker threads, never an event
  * loop. A compare-and-set retried after an unknown outcome may report a conflict for its own write: re-read.
+ * A call etcd refuses for lack of permission throws {@link PermissionDeniedException} at once, naming the
+ * etcd user and the call with its key.
  */
 public final class EtcdStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EtcdStore.class);
@@ -39,9 +41,11 @@ public final class EtcdStore implements AutoCloseable {
     private final KeyLayout keys;
     private final Duration callTimeout;
     private final Duration retryBudget;
+    private final String user;
 
-    private EtcdStore(Client client, KeyLayout keys, Duration callTimeout, Duration retryBudget) {
+    private EtcdStore(Client client, KeyLayout keys, Duration callTimeout, Duration retryBudget, String user) {
         this.client = client;
+        this.user = user;
         this.keys = keys;
         this.callTimeout = callTimeout;
         this.retryBudget = retryBudget;
@@ -78,7 +82,7 @@ public final class EtcdStore implements AutoCloseable {
             }
         }
         Duration budget = cfg.callTimeout().multipliedBy(3);
-        return new EtcdStore(b.build(), new KeyLayout(cfg.root()), cfg.callTimeout(), budget);
+        return new EtcdStore(b.build(), new KeyLayout(cfg.root()), cfg.callTimeout(), budget, cfg.user());
     }
 
     public KeyLayout keys() {
@@ -180,7 +184,7 @@ public final class EtcdStore implements AutoCloseable {
 
     /** The store's current revision. */
     public long revision() {
-        var resp = call("revision", () -> client.getKVClient().get(bytes(keys.root() + "/"),
+        var resp = call("count " + keys.root() + "/", () -> client.getKVClient().get(bytes(keys.root() + "/"),
                 GetOption.builder().withCountOnly(true).build()));
         return resp.getHeader().getRevision();
     }
@@ -235,7 +239,8 @@ public final class EtcdStore implements AutoCloseable {
         for (int i = 0; i < alsoOps.size(); i++) {
             then[i + 1] = toJetcd(alsoOps.get(i));
         }
-        return call("cas " + key, () -> client.getKVClient().txn()
+        return call("put " + key + " if unchanged" + (alsoOps.isEmpty() ? "" : " with " + keysOf(alsoOps)),
+                () -> client.getKVClient().txn()
                 .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
                 .Then(then)
                 .commit()).isSucceeded();
@@ -243,7 +248,7 @@ public final class EtcdStore implements AutoCloseable {
 
     /** Compare-and-set on the create revision: writes only while the key is the same incarnation. */
     public boolean putIfCreated(String key, Object value, long expectedCreateRevision) {
-        return call("cas " + key, () -> client.getKVClient().txn()
+        return call("put " + key + " if the same incarnation", () -> client.getKVClient().txn()
                 .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.createRevision(expectedCreateRevision)))
                 .Then(io.etcd.jetcd.op.Op.put(bytes(key), ByteSequence.from(Json.write(value)), PutOption.DEFAULT))
                 .commit()).isSucceeded();
@@ -251,7 +256,7 @@ public final class EtcdStore implements AutoCloseable {
 
     /** Deletes only when the key's mod revision is still {@code expectedModRevision}. */
     public boolean deleteIf(String key, long expectedModRevision) {
-        return call("cas-delete " + key, () -> client.getKVClient().txn()
+        return call("delete " + key + " if unchanged", () -> client.getKVClient().txn()
                 .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
                 .Then(io.etcd.jetcd.op.Op.delete(bytes(key), DeleteOption.DEFAULT))
                 .commit()).isSucceeded();
@@ -265,7 +270,7 @@ public final class EtcdStore implements AutoCloseable {
     public boolean commit(Fence fence, List<Op> ops) {
         requireDistinctKeys(ops);
         io.etcd.jetcd.op.Op[] then = ops.stream().map(EtcdStore::toJetcd).toArray(io.etcd.jetcd.op.Op[]::new);
-        return call("fenced txn of " + ops.size(), () -> client.getKVClient().txn()
+        return call("write " + keysOf(ops) + " (fenced)", () -> client.getKVClient().txn()
                 .If(new Cmp(bytes(fence.key()), Cmp.Op.EQUAL, CmpTarget.createRevision(fence.createRevision())))
                 .Then(then)
                 .commit()).isSucceeded();
@@ -275,7 +280,13 @@ public final class EtcdStore implements AutoCloseable {
     public void commit(List<Op> ops) {
         requireDistinctKeys(ops);
         io.etcd.jetcd.op.Op[] then = ops.stream().map(EtcdStore::toJetcd).toArray(io.etcd.jetcd.op.Op[]::new);
-        call("txn of " + ops.size(), () -> client.getKVClient().txn().Then(then).commit());
+        call("write " + keysOf(ops), () -> client.getKVClient().txn().Then(then).commit());
+    }
+
+    /** The keys of {@code ops} for messages: the first three, then how many more. */
+    private static String keysOf(List<Op> ops) {
+        String first = String.join(", ", ops.stream().limit(3).map(Op::key).toList());
+        return ops.size() > 3 ? first + " and " + (ops.size() - 3) + " more" : first;
     }
 
     /** etcd rejects a transaction that touches one key twice; say so before sending it. */
@@ -305,7 +316,7 @@ public final class EtcdStore implements AutoCloseable {
     /** Revokes a lease, deleting its keys; an unknown (already expired) lease is not an error. */
     public void revokeLease(long lease) {
         try {
-            call("revoke lease", () -> client.getLeaseClient().revoke(lease));
+            call("revoke lease " + Long.toHexString(lease) + " (and its keys)", () -> client.getLeaseClient().revoke(lease));
         } catch (StoreException e) {
             if (!Failures.isNotFound(e)) {
                 throw e;
@@ -366,6 +377,9 @@ public final class EtcdStore implements AutoCloseable {
                     f.cancel(true);
                 }
                 Throwable cause = Failures.unwrap(e);
+                if (Failures.isPermissionDenied(cause)) {
+                    throw new PermissionDeniedException(what, user, cause);
+                }
                 boolean transientFailure = Failures.isTransient(cause);
                 long now = System.nanoTime();
                 if (!transientFailure || now >= deadline) {

@@ -53,6 +53,20 @@ public final class Failures {
         return false;
     }
 
+    /** etcd refused the user this operation (its role lacks the key): retrying cannot help. */
+    public static boolean isPermissionDenied(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (grpcCode(c) == Status.Code.PERMISSION_DENIED) {
+                return true;
+            }
+            if (c instanceof EtcdException e && e.getErrorCode() != null
+                    && e.getErrorCode().name().equals("PERMISSION_DENIED")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static boolean isNotFound(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (grpcCode(c) == Status.Code.NOT_FOUND) {

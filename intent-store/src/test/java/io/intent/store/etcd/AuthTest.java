@@ -41,9 +41,20 @@ class AuthTest {
             }
             try (EtcdStore host = EtcdStore.connect(base.withCredentials("h1", "h1pw"))) {
                 assertEquals(1, host.list("/intent/assign/h1/", Map.class).entries().size());
-                var denied = assertThrows(StoreException.class, () -> host.list("/intent/assign/h2/", Map.class));
+                var denied = assertThrows(PermissionDeniedException.class,
+                        () -> host.list("/intent/assign/h2/", Map.class));
                 assertFalse(denied.isTransient(), "permission denied is not worth retrying");
-                assertTrue(denied.getMessage().contains("permission denied"), denied.getMessage());
+                assertEquals("h1", denied.user());
+                assertEquals("list /intent/assign/h2/", denied.operation());
+                assertTrue(denied.getMessage().startsWith("etcd denied user 'h1' permission to list /intent/assign/h2/ "
+                        + "(StatusRuntimeException: PERMISSION_DENIED: etcdserver: permission denied)"),
+                        denied.getMessage());
+                long started = System.nanoTime();
+                var write = assertThrows(PermissionDeniedException.class,
+                        () -> host.putIf("/intent/apps/x", Map.of(), 0));
+                assertTrue(System.nanoTime() - started < host.retryBudget().toNanos() / 2, "never retried");
+                assertTrue(write.getMessage().contains("user 'h1' permission to put /intent/apps/x if unchanged"),
+                        write.getMessage());
             }
             try (EtcdStore anonymous = EtcdStore.connect(base)) {
                 assertThrows(StoreException.class, () -> anonymous.put("/intent/apps/x", Map.of()));
