@@ -132,7 +132,7 @@ public final class DispatchBench implements Benchmark {
         long t0 = System.nanoTime();
         long deadline = t0 + Duration.ofMinutes(5).toNanos();
         try (Dispatcher d = Dispatcher.start(store, fence, "bench", Dispatcher.Settings.defaults(), metrics,
-                () -> { })) {
+                f -> { })) {
             long planned = 0;
             while (metrics.writes() < instances + apps) {
                 if (System.nanoTime() > deadline) {

@@ -31,6 +31,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * already knows how long a host has been gone), and plans once without writing to load and warm its code.
  * {@link #lead} begins a term with a fence: it reads {@code assign/} and {@code placement/} (in pages), then
  * plans and writes, trusting its own writes until the next resync or a write whose outcome is unknown.
- * {@link #standDown} ends the term at once, from any thread: no transaction starts after it returns. A refused
+ * {@link #standDown} ends the term of a fence at once, from any thread: no transaction starts after it returns, and a
+ * late stand-down for a term that already gave way to the next one is ignored. A refused
  * write ends the term too and calls {@code onFenceLost}. It plans only once all three watches and that read
  * are in, so a half-loaded view can never delete an assignment. All state is confined to one thread.
  */
@@ -84,9 +86,11 @@ public final class Dispatcher implements AutoCloseable {
     private final Settings settings;
     private final DispatchMetrics metrics;
     private final String leader;
-    private final Runnable onFenceLost;
+    private final Consumer<Fence> onFenceLost;
     /** The current term's writer; null while standing by. */
     private volatile PlanWriter writer;
+    /** The fence of the latest {@link #lead}, until its term ends; guarded by {@code this}. */
+    private Fence leadFence;
     /** Bumped by every lead and stand-down, so a late lead task never revives a term that already ended. */
     private final java.util.concurrent.atomic.AtomicLong terms = new java.util.concurrent.atomic.AtomicLong();
     private final ScheduledExecutorService exec;
@@ -120,7 +124,7 @@ public final class Dispatcher implements AutoCloseable {
     private SliceWatch<AgentStatus> statusWatch;
 
     private Dispatcher(EtcdStore store, String leader, Settings settings, DispatchMetrics metrics,
-                       Runnable onFenceLost) {
+                       Consumer<Fence> onFenceLost) {
         this.store = store;
         this.keys = store.keys();
         this.settings = settings;
@@ -138,7 +142,7 @@ public final class Dispatcher implements AutoCloseable {
 
     /** Starts dispatching under {@code fence} at once: {@link #follow} then {@link #lead}. */
     public static Dispatcher start(EtcdStore store, Fence fence, String leader, Settings settings,
-                                   DispatchMetrics metrics, Runnable onFenceLost) {
+                                   DispatchMetrics metrics, Consumer<Fence> onFenceLost) {
         Dispatcher d = follow(store, leader, settings, metrics, onFenceLost);
         d.lead(fence);
         return d;
@@ -147,10 +151,11 @@ public final class Dispatcher implements AutoCloseable {
     /**
      * Starts following the store as a standby of candidate {@code leader}; returns at once.
      *
-     * @param onFenceLost called (on the dispatcher's thread) when etcd refuses a fenced write: the term is over
+     * @param onFenceLost called (on the dispatcher's thread) with the term's fence when etcd refuses a write
+     *                    fenced by it: that term is over
      */
     public static Dispatcher follow(EtcdStore store, String leader, Settings settings, DispatchMetrics metrics,
-                                    Runnable onFenceLost) {
+                                    Consumer<Fence> onFenceLost) {
         Dispatcher d = new Dispatcher(store, leader, settings, metrics, onFenceLost);
         d.appsWatch = store.watchSlice(d.keys.appsPrefix(), AppIntent.class,
                 (changes, rev, relisted) -> d.post(() -> d.onApps(changes)));
@@ -176,12 +181,19 @@ public final class Dispatcher implements AutoCloseable {
     /** Begins a term: from now on plans are written, fenced by {@code fence}. */
     public void lead(Fence fence) {
         PlanWriter w = new PlanWriter(store, fence, leader);
-        long term = terms.incrementAndGet();
+        long term;
+        synchronized (this) {
+            leadFence = fence;
+            term = terms.incrementAndGet();
+        }
         post(() -> {
-            if (terms.get() != term) {
-                return;
+            synchronized (this) {
+                // checked and set together, so a stand-down between the two cannot be undone
+                if (terms.get() != term) {
+                    return;
+                }
+                writer = w;
             }
-            writer = w;
             storeIn = false;
             firstPlan = true;
             started = System.nanoTime();
@@ -190,14 +202,27 @@ public final class Dispatcher implements AutoCloseable {
         });
     }
 
-    /** Ends the current term at once, from any thread: no transaction starts after this returns. */
-    public void standDown() {
-        terms.incrementAndGet();
-        PlanWriter w = writer;
-        writer = null;
+    /**
+     * Ends the term of {@code fence} at once, from any thread: no transaction starts after this returns. Returns
+     * false and changes nothing when {@code fence} is not the latest {@link #lead}'s: a stand-down that arrives
+     * late, after the next term began, must not stop that next term.
+     */
+    public boolean standDown(Fence fence) {
+        PlanWriter w;
+        synchronized (this) {
+            if (!fence.equals(leadFence)) {
+                log.info("{}: ignoring a late stand-down for fence {}@{}", leader, fence.key(), fence.createRevision());
+                return false;
+            }
+            leadFence = null;
+            terms.incrementAndGet();
+            w = writer;
+            writer = null;
+        }
         if (w != null) {
             log.info("{} stops dispatching under fence {}@{}", leader, w.fence().key(), w.fence().createRevision());
         }
+        return true;
     }
 
     /** True while a term is on and its writes are not known to be refused. */
@@ -482,9 +507,8 @@ public final class Dispatcher implements AutoCloseable {
             } catch (FenceLostException e) {
                 metrics.rejected();
                 log.warn("{}: this term is over", e.getMessage());
-                if (writer == w) {
-                    standDown();
-                    onFenceLost.run();
+                if (writer == w && standDown(w.fence())) {
+                    onFenceLost.accept(w.fence());
                 }
                 return;
             } catch (StoreException e) {

@@ -95,7 +95,7 @@ class DispatcherTest {
 
     private void start(Fence fence) {
         dispatcher = Dispatcher.start(store, fence, "test", Dispatcher.Settings.defaults().withGrace(GRACE),
-                metrics, fenceLost::incrementAndGet);
+                metrics, f -> fenceLost.incrementAndGet());
     }
 
     private void host(String name, HostSpec spec) {
@@ -153,7 +153,7 @@ class DispatcherTest {
         host("h2", Fixtures.host());
         store.put(keys.app("web"), app(2));
         dispatcher = Dispatcher.follow(store, "standby", Dispatcher.Settings.defaults().withGrace(GRACE), metrics,
-                fenceLost::incrementAndGet);
+                f -> fenceLost.incrementAndGet());
         Thread.sleep(1500);
         assertEquals(0, store.count(keys.assignPrefix()) + store.count(keys.placementPrefix()));
         assertFalse(dispatcher.leading());
@@ -163,7 +163,7 @@ class DispatcherTest {
         await().atMost(WAIT).until(() -> hostsOf("web").size() == 2);
         assertEquals(first, dispatcher.fence());
 
-        dispatcher.standDown();
+        assertTrue(dispatcher.standDown(first));
         assertFalse(dispatcher.leading());
         store.put(keys.app("api"), app(1));
         Thread.sleep(1000);

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *       keep-alive (that is before the server can expire the lease, and etcd only revokes expired leases
  *       every 500 ms, so before anyone else can be elected), when etcd says the lease is gone, when the
  *       dispatcher reports a refused write ({@link #stepDown}), or on {@link #close()}. Then
- *       {@link Listener#lost} runs first, and the candidate campaigns again.</li>
+ *       {@link Listener#lost} runs first, and the candidate campaigns again. Both calls name the term by its
+ *       fence: a late {@code lost} or {@code stepDown} for an ended term never touches the next one.</li>
  *   <li><b>Closed.</b> {@link #close()} (SIGTERM) resigns: the election key is deleted at once and the standby
  *       whose campaign is waiting on it is elected within a round trip.</li>
  * </ul>
@@ -59,8 +60,12 @@ public final class LeaderElection implements AutoCloseable {
         /** This candidate leads now; every write must be fenced with {@code fence}. Called on the election thread. */
         void elected(Fence fence);
 
-        /** Leadership is over (or may be, any moment): stop writing before returning. Called from any thread. */
-        void lost(String why);
+        /**
+         * The term fenced by {@code fence} is over (or may be, any moment): stop writing under it before returning.
+         * Called from any thread, outside the election's lock, so it may arrive after the next term's
+         * {@link #elected}: act only on the term {@code fence} names.
+         */
+        void lost(Fence fence, String why);
     }
 
     /** Where the candidate stands. */
@@ -234,21 +239,23 @@ public final class LeaderElection implements AutoCloseable {
     /** Ends a term: the listener hears it first, then the campaign loop moves on. Idempotent. */
     private void end(Term t, String why, boolean resign) {
         boolean wasLeading;
+        Fence fence;
         synchronized (this) {
             if (t.over.getCount() == 0) {
                 return;
             }
             t.resign |= resign;
             wasLeading = state == State.LEADING && term == t;
-            if (state == State.LEADING && term == t) {
+            if (wasLeading) {
                 state = State.CAMPAIGNING;
             }
+            fence = t.fence;
             t.over.countDown();
         }
         if (wasLeading) {
             log.warn("{} steps down: {}", name, why);
             try {
-                listener.lost(why);
+                listener.lost(fence, why);
             } catch (RuntimeException e) {
                 log.error("leadership-lost handler failed", e);
             }
@@ -271,10 +278,13 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
-    /** Ends the current term (e.g. the dispatcher saw a write refused) and campaigns again. */
-    public void stepDown(String why) {
+    /**
+     * Ends the term fenced by {@code fence} (e.g. the dispatcher saw a write under it refused) and campaigns again;
+     * a no-op when that term is already over, so a late report never ends the next term.
+     */
+    public void stepDown(Fence fence, String why) {
         Term t = term;
-        if (t != null) {
+        if (t != null && fence.equals(t.fence)) {
             end(t, why, false);
         }
     }

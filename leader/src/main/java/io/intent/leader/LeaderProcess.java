@@ -29,28 +29,45 @@ public final class LeaderProcess implements AutoCloseable {
         registry.gauge("intent_leader_is_leader", leading, AtomicInteger::get);
         registry.gauge("intent_leader_terms", terms, AtomicInteger::get);
         this.dispatcher = Dispatcher.follow(store, name, settings, metrics,
-                () -> stepDown("a fenced write was refused"));
-        this.election = LeaderElection.start(store, name, ttl, new LeaderElection.Listener() {
-            @Override
-            public void elected(Fence fence) {
-                terms.incrementAndGet();
-                leading.set(1);
-                dispatcher.lead(fence);
-            }
-
-            @Override
-            public void lost(String why) {
-                leading.set(0);
-                dispatcher.standDown();
-                log.info("dispatcher stood down: {}", why);
-            }
-        }, fenceOnly);
+                fence -> stepDown(fence, "a fenced write was refused"));
+        this.election = LeaderElection.start(store, name, ttl, dispatching(dispatcher, leading, terms), fenceOnly);
     }
 
-    private void stepDown(String why) {
+    /**
+     * The election listener that runs {@code dispatcher} for each term: both calls carry the term's fence, so a
+     * late {@code lost} for an ended term leaves the next term dispatching (and the gauge at 1).
+     */
+    static LeaderElection.Listener dispatching(Dispatcher dispatcher, AtomicInteger leading, AtomicInteger terms) {
+        return new LeaderElection.Listener() {
+            /** The fence of the term this listener was last told about, until that term is lost. */
+            private Fence current;
+
+            @Override
+            public synchronized void elected(Fence fence) {
+                current = fence;
+                terms.incrementAndGet();
+                dispatcher.lead(fence);
+                leading.set(1);
+            }
+
+            // synchronized with elected(): a late lost() of an older term changes neither the dispatcher nor the gauge
+            @Override
+            public synchronized void lost(Fence fence, String why) {
+                // the dispatcher has already stood down itself when it was a refused write that ended the term
+                dispatcher.standDown(fence);
+                if (fence.equals(current)) {
+                    current = null;
+                    leading.set(0);
+                    log.info("dispatcher stood down: {}", why);
+                }
+            }
+        };
+    }
+
+    private void stepDown(Fence fence, String why) {
         LeaderElection e = election;
         if (e != null) {
-            e.stepDown(why);
+            e.stepDown(fence, why);
         }
     }
 

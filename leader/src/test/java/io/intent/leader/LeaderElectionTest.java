@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.intent.dispatcher.DispatchMetrics;
 import io.intent.dispatcher.Dispatcher;
 import io.intent.dispatcher.LeaderTerm;
 import io.intent.store.etcd.EtcdConfig;
@@ -21,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +60,7 @@ class LeaderElectionTest {
         }
 
         @Override
-        public void lost(String why) {
+        public void lost(Fence fence, String why) {
             lost.add(why);
         }
     }
@@ -140,6 +143,69 @@ class LeaderElectionTest {
                     LeaderTerm term = admin.get(LeaderTerm.key(keys), LeaderTerm.class).orElseThrow().value();
                     assertEquals("p2", term.leader());
                     assertTrue(!p1.leading());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aLostThatArrivesAfterTheNextElectionDoesNotStopTheNextTerm() throws Exception {
+        String root = "/e" + ROOTS.incrementAndGet();
+        Dispatcher.Settings settings = Dispatcher.Settings.defaults().withGrace(Duration.ofSeconds(30));
+        try (EtcdStore s = connect(root); EtcdStore admin = connect(root)) {
+            var keys = admin.keys();
+            admin.put(keys.host("h1"), new HostSpec(Map.of(), new Resources(4, 4096), "10.0.0.1", false));
+            admin.put(keys.live("h1"), new Liveness("h1", "10.0.0.1", "test", 1, Instant.now()),
+                    admin.grantLease(Duration.ofSeconds(60)));
+            try (Dispatcher d = Dispatcher.follow(s, "c", settings, new DispatchMetrics(new SimpleMeterRegistry()),
+                    f -> { })) {
+                CountDownLatch secondElected = new CountDownLatch(1);
+                CountDownLatch lostDone = new CountDownLatch(1);
+                AtomicInteger elections = new AtomicInteger();
+                AtomicInteger leading = new AtomicInteger();
+                LeaderElection.Listener dispatching = LeaderProcess.dispatching(d, leading, new AtomicInteger());
+                // the first term's lost() is held back until the next term has been elected
+                LeaderElection.Listener late = new LeaderElection.Listener() {
+                    @Override
+                    public void elected(Fence fence) {
+                        dispatching.elected(fence);
+                        if (elections.incrementAndGet() == 2) {
+                            secondElected.countDown();
+                        }
+                    }
+
+                    @Override
+                    public void lost(Fence fence, String why) {
+                        try {
+                            secondElected.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        dispatching.lost(fence, why);
+                        lostDone.countDown();
+                    }
+                };
+                try (LeaderElection e = LeaderElection.start(s, "c", TTL, late)) {
+                    await().atMost(Duration.ofSeconds(10)).until(() -> d.leading());
+                    Fence first = e.fence().orElseThrow();
+                    Thread stepper = new Thread(() -> e.stepDown(first, "test ends the first term"));
+                    stepper.start();
+                    assertTrue(lostDone.await(15, TimeUnit.SECONDS), "the late lost() ran");
+                    assertEquals(2, elections.get(), "a second term was elected before the late lost()");
+                    Fence second = e.fence().orElseThrow();
+                    assertTrue(second.createRevision() > first.createRevision());
+
+                    admin.put(keys.app("web"), Intents.app(1));
+                    await().atMost(Duration.ofSeconds(10)).until(() ->
+                            admin.get(keys.assignment("h1", "web"), Assignment.class).isPresent());
+                    assertEquals(second, d.fence(), "the dispatcher writes under the second term's fence");
+                    assertEquals(1, leading.get(), "the leader gauge still says leading");
+                    // a refused write reported late for the first term does not end the second either
+                    e.stepDown(first, "late report of a refused write");
+                    assertEquals(LeaderElection.State.LEADING, e.state());
+                    assertEquals(second, e.fence().orElseThrow());
+                    LeaderTerm term = admin.get(LeaderTerm.key(keys), LeaderTerm.class).orElseThrow().value();
+                    assertEquals(second.createRevision(), term.fenceRevision());
                 }
             }
         }
