@@ -2,7 +2,6 @@ package io.intent.node;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,7 +40,7 @@ class NodeUnitRestartTest {
                 // systemctl restart intent-node: SIGTERM to the unit's cgroup (SIGKILL after 30 s), then start
                 long lease = awaitEndpointLease(fx, 0);
                 unit.stop(Duration.ofSeconds(30));
-                assertFalse(node.alive());
+                assertTrue(node.waitFor(5), "the node has exited");
                 node = fx.startNode(unit.prefix(), "external");
                 lease = awaitEndpointLease(fx, lease);
 

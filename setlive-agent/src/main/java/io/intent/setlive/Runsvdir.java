@@ -14,10 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes sure a {@code runsvdir} supervises setlive's services dir. In production a unit of its own runs it
- * ({@code etc/systemd/intent-runsvdir.service}) and setlive only adopts it ({@link Mode#EXTERNAL}); in tests and
- * local dev setlive starts its own when none runs ({@link Mode#AUTO}), detached in a new session ({@code setsid})
- * so it and the apps outlive the agent process, and records its pid in {@code setlive/runsvdir.pid}.
+ * Makes sure a {@code runsvdir} supervises setlive's services dir: in production setlive adopts the one
+ * {@code etc/systemd/intent-runsvdir.service} runs ({@link Mode#EXTERNAL}); in tests and local dev it starts its
+ * own when none runs ({@link Mode#AUTO}), in a new session ({@code setsid}) so it and the apps outlive the agent
+ * process, with its pid in {@code setlive/runsvdir.pid}.
  */
 public final class Runsvdir {
     private static final Logger log = LoggerFactory.getLogger(Runsvdir.class);
