@@ -56,8 +56,9 @@ ctl() {
 add_user() { # name password
   printf '%s\n' "$2" | ctl user add "$1" --interactive=false >/dev/null
 }
-have_user() { ctl user list | grep -qx "$1"; }
-have_role() { ctl role list | grep -qx "$1"; }
+# not grep -q: it may exit before etcdctl has written everything, and pipefail turns that SIGPIPE into "absent"
+have_user() { ctl user list | grep -x "$1" >/dev/null; }
+have_role() { ctl role list | grep -x "$1" >/dev/null; }
 new_password() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 24; }
 ensure_user() { # name password-file
   local pw
