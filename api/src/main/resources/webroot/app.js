@@ -67,7 +67,8 @@ async function refresh() {
     renderHosts(st.json);
     renderLeader(lead.json);
     document.getElementById("revision").textContent = "revision " + st.json.revision;
-    if (!state.busy) banner(null);
+    if (!state.busy) banner(st.json.disruption ? "Disruption mode: " + st.json.disruption.replace(/^disruption mode: /, "")
+      : null);
   } catch (e) {
     banner(e.status === 401 ? "The token was refused: " + e.message : "Cannot read status: " + e.message);
   }

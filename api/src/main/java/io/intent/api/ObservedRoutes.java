@@ -52,8 +52,16 @@ final class ObservedRoutes {
         api.route(r, HttpMethod.GET, "/v1/status", Role.VIEWER, c -> {
             var o = reader.read();
             List<AppState> apps = model.apps(o);
-            return Reply.ok(Map.of("revision", o.revision(), "converged", apps.stream().allMatch(AppState::converged),
-                    "apps", apps, "hosts", model.hosts(o)));
+            Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put("revision", o.revision());
+            body.put("converged", apps.stream().allMatch(AppState::converged));
+            String disruption = model.disruption(o);
+            if (disruption != null) {
+                body.put("disruption", disruption);
+            }
+            body.put("apps", apps);
+            body.put("hosts", model.hosts(o));
+            return Reply.ok(body);
         });
         api.route(r, HttpMethod.GET, "/v1/status/apps/:name", Role.VIEWER, c -> {
             String name = c.name("name");

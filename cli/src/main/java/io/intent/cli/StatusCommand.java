@@ -134,6 +134,9 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static void table(IntentCtl root, JsonNode body) {
+        if (body.hasNonNull("disruption")) {
+            root.out().println("DISRUPTION: " + body.path("disruption").asText());
+        }
         Output.Table t = new Output.Table("APP", "HOST", "STATE", "READY", "ACTIVE", "RUNNING", "MESSAGE");
         for (JsonNode a : apps(body)) {
             t.row(a.path("app").asText(), "", a.path("state").asText(),

@@ -36,6 +36,25 @@ public final class StatusModel {
         this.expectedAgents = List.copyOf(expectedAgents);
     }
 
+    /**
+     * The dispatcher's disruption mode as its placements state it ({@code disruption mode: 3 of 3 hosts
+     * unreachable (over 55 %); …}), or null when no placement says so: while it holds, nothing moves off an
+     * unreachable host.
+     */
+    public String disruption(Observed o) {
+        for (Entry<Placement> p : o.placements().values()) {
+            String why = p.valid() ? p.value().pendingReason() : null;
+            int at = why == null ? -1 : why.indexOf(DISRUPTION);
+            if (at >= 0) {
+                int end = why.indexOf(" until more are back", at);
+                return end < 0 ? why.substring(at) : why.substring(at, end + " until more are back".length());
+            }
+        }
+        return null;
+    }
+
+    private static final String DISRUPTION = "disruption mode: ";
+
     /** The state of every app in the intent, by name. */
     public List<AppState> apps(Observed o) {
         return o.apps().keySet().stream().sorted().map(name -> app(name, o)).toList();

@@ -108,6 +108,16 @@ class StatusModelTest {
     }
 
     @Test
+    void theDispatchersDisruptionModeIsReadFromThePlacements() {
+        Snap snap = new Snap().host("h1", false).assigned("h1", REV).ready("h1", "2.0");
+        assertEquals(null, MODEL.disruption(snap.placed(REV, null, "h1").build()));
+        String why = "host h1 unreachable for 40 s; disruption mode: 1 of 1 hosts unreachable (over 55 %); nothing"
+                + " moves off an unreachable host until more are back";
+        assertEquals("disruption mode: 1 of 1 hosts unreachable (over 55 %); nothing moves off an unreachable host"
+                + " until more are back", MODEL.disruption(snap.placed(REV, why, "h1").build()));
+    }
+
+    @Test
     void withoutAPlacementTheAppIsPendingOnTheDispatcher() {
         AppState s = new Snap().host("h1", true).web();
         assertEquals(State.PENDING, s.state());
