@@ -239,7 +239,9 @@ public final class EtcdStore implements AutoCloseable {
         for (int i = 0; i < alsoOps.size(); i++) {
             then[i + 1] = toJetcd(alsoOps.get(i));
         }
-        return call("put " + key + " if unchanged" + (alsoOps.isEmpty() ? "" : " with " + keysOf(alsoOps)),
+        String what = "put " + key + (expectedModRevision == 0 ? " if absent" : " if unchanged")
+                + (alsoOps.isEmpty() ? "" : " with " + keysOf(alsoOps));
+        return call(what,
                 () -> client.getKVClient().txn()
                 .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
                 .Then(then)
@@ -316,7 +318,8 @@ public final class EtcdStore implements AutoCloseable {
     /** Revokes a lease, deleting its keys; an unknown (already expired) lease is not an error. */
     public void revokeLease(long lease) {
         try {
-            call("revoke lease " + Long.toHexString(lease) + " (and its keys)", () -> client.getLeaseClient().revoke(lease));
+            call("revoke lease " + Long.toHexString(lease) + " (and its keys)",
+                    () -> client.getLeaseClient().revoke(lease));
         } catch (StoreException e) {
             if (!Failures.isNotFound(e)) {
                 throw e;

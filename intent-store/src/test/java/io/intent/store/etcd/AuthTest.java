@@ -53,7 +53,7 @@ class AuthTest {
                 var write = assertThrows(PermissionDeniedException.class,
                         () -> host.putIf("/intent/apps/x", Map.of(), 0));
                 assertTrue(System.nanoTime() - started < host.retryBudget().toNanos() / 2, "never retried");
-                assertTrue(write.getMessage().contains("user 'h1' permission to put /intent/apps/x if unchanged"),
+                assertTrue(write.getMessage().contains("user 'h1' permission to put /intent/apps/x if absent"),
                         write.getMessage());
             }
             try (EtcdStore anonymous = EtcdStore.connect(base)) {
