@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Prints a benchmark's table and, last, one line per figure in the DESIGN.md §6 format:
+ * Prints a benchmark's table and, last, one line per figure in the format of docs/benchmarks.md:
  * {@code RESULT <name> value=<v> unit=<u> limit=<l> ratio=<v/l>}. The limit is always measured in the same run.
  */
 public final class Report {

@@ -3,7 +3,7 @@ package io.intent.store;
 import io.intent.store.codec.Names;
 
 /**
- * The etcd key layout (DESIGN.md §2), defined once. Every key is built here from validated names, so no
+ * The etcd key layout (docs/key-layout.md), defined once. Every key is built here from validated names, so no
  * name can reach outside its prefix.
  */
 public final class KeyLayout {
