@@ -83,7 +83,7 @@ class DockerPrepareTest {
         String archRef = "intent-test/prep-archive:" + tag;
         String localRef = "intent-test/prep-local:" + tag;
         String archId = images.build(archRef, dir);
-        Path archive = images.save(archRef, dir.resolve("app.docker.tar"));
+        Path archive = images.save(archRef, agent.repo().resolve("app.docker.tar"));
         LocalImages.remove(archRef);
         assertNull(LocalImages.idOf(archId), "the image is gone before the agent loads it");
         String localId = images.build(localRef, dir);
@@ -130,7 +130,7 @@ class DockerPrepareTest {
     @Test
     void aDockerArchiveThatIsNotOneFailsClearly() throws Exception {
         byte[] notDocker = Archives.of().file("hello", "not an image").tar();
-        Path p = Files.write(dir.resolve("fake.tar"), notDocker);
+        Path p = Files.write(agent.repo().resolve("fake.tar"), notDocker);
         agent();
         store.put(keys.assignment(HOST, "fake"), Intents.docker("fake", 1, versions("1.0",
                 new VersionSpec(p.toUri().toString(), Archives.sha(notDocker), null, VersionSpec.DOCKER_ARCHIVE))));
