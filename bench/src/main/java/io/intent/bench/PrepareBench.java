@@ -63,7 +63,7 @@ public final class PrepareBench implements Benchmark {
             InstallLayout layout = new InstallLayout(root);
             PreparerMain main = new PreparerMain();
             new CommandLine(main).parseArgs("--etcd", String.join(",", etcd.endpoints()), "--host", HOST,
-                    "--root", root.toString(), "--http-port", "-1");
+                    "--root", root.toString(), "--http-port", "-1", "--artifact-file-roots", work.toString());
             AgentRuntime runtime = main.start();
             long[] marker = new long[runs];
             long[] readyAt = new long[runs];

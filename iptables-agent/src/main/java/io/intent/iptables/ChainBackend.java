@@ -5,8 +5,13 @@ package io.intent.iptables;
  * root, a rules file ({@link FileBackend}). Two real backends, hence the interface.
  */
 public interface ChainBackend {
-    /** What the backend holds of {@code chain} now. */
-    ChainState read(String chain) throws IptablesException;
+    /** What the backend holds of {@code chain}, jumped to from INPUT, now. */
+    default ChainState read(String chain) throws IptablesException {
+        return read(chain, ChainRenderer.HOOK);
+    }
+
+    /** What the backend holds of {@code chain}, jumped to from {@code hook}, now. */
+    ChainState read(String chain, String hook) throws IptablesException;
 
     /** Makes the backend hold exactly {@code desired}, given that it held {@code actual}, in one atomic step. */
     void write(ChainRules desired, ChainState actual) throws IptablesException;

@@ -28,13 +28,20 @@ public final class ChainRenderer {
     public static final String DEFAULT_CHAIN = "INTENT-INPUT";
     /** Where the chain is hooked in; only this jump is ours, every other INPUT rule is left alone. */
     public static final String HOOK = "INPUT";
+    /** The docker chain used unless configured otherwise. */
+    public static final String DEFAULT_DOCKER_CHAIN = "INTENT-DOCKER";
+    /**
+     * Where the docker chain is hooked in: Docker's own chain for user rules, run from FORWARD before Docker's
+     * accept of published ports. Published ports are DNATed in PREROUTING and never reach INPUT.
+     */
+    public static final String DOCKER_HOOK = "DOCKER-USER";
     /** Prefix of the comment on every rule we write, naming the app it belongs to. */
     public static final String COMMENT_PREFIX = "intent:app=";
 
     // iptables chain names are at most 28 characters; ours must also be safe inside a restore script.
     private static final Pattern CHAIN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,27}");
     private static final Set<String> BUILTIN = Set.of("INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING",
-            "ACCEPT", "DROP", "RETURN", "REJECT", "QUEUE", "LOG");
+            "ACCEPT", "DROP", "RETURN", "REJECT", "QUEUE", "LOG", "DOCKER", "DOCKER-USER");
 
     private ChainRenderer() {
     }
@@ -79,6 +86,50 @@ public final class ChainRenderer {
             byApp.put(app, rules(chain, app, e.getValue().intent().ports(), ipv6));
         }
         return new ChainRules(chain, byApp, rejected);
+    }
+
+    /**
+     * The rules of the docker chain (jumped to from {@code DOCKER-USER}) for {@code assignments}: for each port
+     * of a {@code runtime: docker} app that lists sources, a RETURN (on to Docker's own accept) per source and
+     * then a DROP, both matching connections DNATed from that host port ({@code --ctorigdstport}) in their
+     * original direction, so replies and every other forwarded packet pass untouched. Ports open to anyone
+     * and process apps get no rules. Invalid apps are rejected as in {@link #render}.
+     */
+    public static ChainRules renderDocker(String chain, Map<String, Assignment> assignments) {
+        requireChain(chain);
+        SortedMap<String, List<String>> byApp = new TreeMap<>();
+        SortedMap<String, String> rejected = new TreeMap<>();
+        for (var e : new TreeMap<>(assignments).entrySet()) {
+            String app = e.getKey();
+            String problem = problem(app, e.getValue());
+            if (problem != null) {
+                rejected.put(app, problem);
+                continue;
+            }
+            if (!e.getValue().intent().isDocker()) {
+                continue;
+            }
+            List<PortSpec> sorted = new ArrayList<>(e.getValue().intent().ports());
+            sorted.sort(Comparator.comparing(PortSpec::name));
+            List<String> lines = new ArrayList<>();
+            for (PortSpec p : sorted) {
+                List<String> sources = sources(p.sources());
+                if (sources.get(0) == null) {
+                    continue;
+                }
+                String match = " -p " + p.protocolOrDefault() + " -m conntrack --ctstate DNAT --ctorigdstport "
+                        + p.port() + " --ctdir ORIGINAL -m comment --comment \"" + COMMENT_PREFIX + app + " port="
+                        + p.name() + "\"";
+                for (String source : sources) {
+                    lines.add("-A " + chain + " -s " + source + match + " -j RETURN");
+                }
+                lines.add("-A " + chain + match + " -j DROP");
+            }
+            if (!lines.isEmpty()) {
+                byApp.put(app, lines);
+            }
+        }
+        return new ChainRules(chain, byApp, rejected, DOCKER_HOOK);
     }
 
     private static String problem(String app, Assignment a) {

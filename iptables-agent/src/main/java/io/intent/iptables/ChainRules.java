@@ -16,8 +16,15 @@ import java.util.TreeMap;
  * @param chain    the chain's name, e.g. {@code INTENT-INPUT}
  * @param byApp    each app's rule lines, apps in name order
  * @param rejected apps whose assignment could not be rendered, and why
+ * @param hook     the chain that jumps to ours: {@code INPUT}, or {@code DOCKER-USER} for published docker ports
  */
-public record ChainRules(String chain, SortedMap<String, List<String>> byApp, SortedMap<String, String> rejected) {
+public record ChainRules(String chain, SortedMap<String, List<String>> byApp, SortedMap<String, String> rejected,
+                         String hook) {
+
+    /** Rules of the chain hooked into INPUT. */
+    public ChainRules(String chain, SortedMap<String, List<String>> byApp, SortedMap<String, String> rejected) {
+        this(chain, byApp, rejected, ChainRenderer.HOOK);
+    }
 
     public ChainRules {
         TreeMap<String, List<String>> lines = new TreeMap<>();
@@ -52,6 +59,6 @@ public record ChainRules(String chain, SortedMap<String, List<String>> byApp, So
                 lines.put(app, old);
             }
         }
-        return new ChainRules(chain, lines, rejected);
+        return new ChainRules(chain, lines, rejected, hook);
     }
 }

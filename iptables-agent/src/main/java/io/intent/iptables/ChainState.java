@@ -17,9 +17,12 @@ import java.util.regex.Pattern;
  * @param chain  our chain's name
  * @param exists whether the chain is declared
  * @param rules  its rule lines, normalised ({@code -A CHAIN ...})
- * @param jumps  how many plain {@code -A INPUT -j CHAIN} rules there are
+ * @param jumps  how many plain {@code -A HOOK -j CHAIN} rules there are
+ * @param hook   the chain that jumps to ours ({@code INPUT}, {@code DOCKER-USER})
+ * @param hookExists whether the hook chain exists (INPUT always; DOCKER-USER once dockerd or we made it)
  */
-public record ChainState(String chain, boolean exists, List<String> rules, int jumps) {
+public record ChainState(String chain, boolean exists, List<String> rules, int jumps, String hook,
+                         boolean hookExists) {
     private static final Pattern UNQUOTED_COMMENT = Pattern.compile("--comment ([^\" ]+)");
     private static final Pattern APP = Pattern.compile("--comment \"" + Pattern.quote(ChainRenderer.COMMENT_PREFIX)
             + "([a-z0-9-]+)[ \"]");
@@ -28,9 +31,24 @@ public record ChainState(String chain, boolean exists, List<String> rules, int j
         rules = List.copyOf(rules);
     }
 
+    /** The state of a chain hooked into INPUT. */
+    public ChainState(String chain, boolean exists, List<String> rules, int jumps) {
+        this(chain, exists, rules, jumps, ChainRenderer.HOOK, true);
+    }
+
     /** The state of a table that has never seen intent: no chain, no jump. */
     public static ChainState absent(String chain) {
-        return new ChainState(chain, false, List.of(), 0);
+        return absent(chain, ChainRenderer.HOOK);
+    }
+
+    /** No chain and no jump from {@code hook}, which exists only when it is built in. */
+    public static ChainState absent(String chain, String hook) {
+        return new ChainState(chain, false, List.of(), 0, hook, ChainRenderer.HOOK.equals(hook));
+    }
+
+    /** This state, saying the hook chain exists (a rules file holds no other chain, so it cannot say). */
+    public ChainState withHookExisting() {
+        return new ChainState(chain, exists, rules, jumps, hook, true);
     }
 
     /**
@@ -38,12 +56,19 @@ public record ChainState(String chain, boolean exists, List<String> rules, int j
      * in restore format, where the jump is an {@code -I INPUT -j CHAIN}).
      */
     public static ChainState parse(String chain, String save) {
+        return parse(chain, ChainRenderer.HOOK, save);
+    }
+
+    /** Like {@link #parse(String, String)} for a chain jumped to from {@code hook}. */
+    public static ChainState parse(String chain, String hook, String save) {
         String decl = ":" + chain + " ";
+        String hookDecl = ":" + hook + " ";
         String ours = "-A " + chain + " ";
-        String jumpA = "-A " + ChainRenderer.HOOK + " -j " + chain;
-        String jumpI = "-I " + ChainRenderer.HOOK + " -j " + chain;
+        String jumpA = "-A " + hook + " -j " + chain;
+        String jumpI = "-I " + hook + " -j " + chain;
         boolean inFilter = false;
         boolean exists = false;
+        boolean hookExists = ChainRenderer.HOOK.equals(hook);
         int jumps = 0;
         List<String> rules = new ArrayList<>();
         for (String raw : save.split("\n")) {
@@ -57,13 +82,15 @@ public record ChainState(String chain, boolean exists, List<String> rules, int j
             }
             if (line.startsWith(decl)) {
                 exists = true;
+            } else if (line.startsWith(hookDecl)) {
+                hookExists = true;
             } else if (line.startsWith(ours)) {
                 rules.add(normalise(line));
             } else if (line.equals(jumpA) || line.equals(jumpI)) {
                 jumps++;
             }
         }
-        return new ChainState(chain, exists || !rules.isEmpty(), rules, jumps);
+        return new ChainState(chain, exists || !rules.isEmpty(), rules, jumps, hook, hookExists);
     }
 
     // iptables-legacy may print a one-word comment unquoted; nft always quotes. Compare one form.
@@ -95,6 +122,6 @@ public record ChainState(String chain, boolean exists, List<String> rules, int j
 
     /** True when the chain holds exactly {@code desired} and INPUT jumps to it exactly once. */
     public boolean matches(ChainRules desired) {
-        return exists && jumps == 1 && rules.equals(desired.rules());
+        return exists && hookExists && jumps == 1 && rules.equals(desired.rules());
     }
 }

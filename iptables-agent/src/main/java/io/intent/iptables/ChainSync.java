@@ -22,6 +22,7 @@ public final class ChainSync implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChainSync.class);
 
     private final String chain;
+    private final String hook;
     private final boolean ipv6;
     private final ChainBackend backend;
     private final Callable<DesiredSlice> source;
@@ -45,7 +46,20 @@ public final class ChainSync implements AutoCloseable {
     /** A sync of the IPv6 table ({@code ipv6}, with an ip6tables backend) or the IPv4 one. */
     public ChainSync(String chain, boolean ipv6, ChainBackend backend, Callable<DesiredSlice> source,
                      Duration debounce) {
+        this(chain, ChainRenderer.HOOK, ipv6, backend, source, debounce);
+    }
+
+    /**
+     * A sync of the chain jumped to from {@code hook}: {@code INPUT} (app ports), or {@code DOCKER-USER} (the
+     * sources of published docker ports, {@link ChainRenderer#renderDocker}; IPv4 only).
+     */
+    public ChainSync(String chain, String hook, boolean ipv6, ChainBackend backend, Callable<DesiredSlice> source,
+                     Duration debounce) {
         this.chain = ChainRenderer.requireChain(chain);
+        if (!hook.equals(ChainRenderer.HOOK) && !hook.equals(ChainRenderer.DOCKER_HOOK)) {
+            throw new IllegalArgumentException("hook " + hook + " is not INPUT or DOCKER-USER");
+        }
+        this.hook = hook;
         this.ipv6 = ipv6;
         this.backend = backend;
         this.source = source;
@@ -55,7 +69,7 @@ public final class ChainSync implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.loop = new Thread(this::run, ipv6 ? "ip6tables-sync" : "iptables-sync");
+        this.loop = new Thread(this::run, (ipv6 ? "ip6tables-sync" : "iptables-sync") + (docker() ? "-docker" : ""));
         this.loop.setDaemon(true);
         this.loop.start();
     }
@@ -66,6 +80,15 @@ public final class ChainSync implements AutoCloseable {
 
     public boolean ipv6() {
         return ipv6;
+    }
+
+    /** The chain that jumps to ours. */
+    public String hook() {
+        return hook;
+    }
+
+    private boolean docker() {
+        return hook.equals(ChainRenderer.DOCKER_HOOK);
     }
 
     public ChainBackend backend() {
@@ -159,12 +182,13 @@ public final class ChainSync implements AutoCloseable {
         // the two instead of their sum.
         CompletableFuture<ChainState> reading = CompletableFuture.supplyAsync(() -> {
             try {
-                return backend.read(chain);
+                return backend.read(chain, hook);
             } catch (IptablesException e) {
                 throw new CompletionException(e);
             }
         }, reader);
-        ChainRules rules = ChainRenderer.render(chain, slice.assignments(), ipv6);
+        ChainRules rules = docker() ? ChainRenderer.renderDocker(chain, slice.assignments())
+                : ChainRenderer.render(chain, slice.assignments(), ipv6);
         ChainState actual;
         try {
             actual = reading.join();

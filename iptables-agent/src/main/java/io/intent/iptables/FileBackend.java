@@ -27,11 +27,11 @@ public final class FileBackend implements ChainBackend {
     }
 
     @Override
-    public ChainState read(String chain) throws IptablesException {
+    public ChainState read(String chain, String hook) throws IptablesException {
         try {
-            return ChainState.parse(chain, Files.readString(file, StandardCharsets.UTF_8));
+            return ChainState.parse(chain, hook, Files.readString(file, StandardCharsets.UTF_8)).withHookExisting();
         } catch (NoSuchFileException e) {
-            return ChainState.absent(chain);
+            return ChainState.absent(chain, hook).withHookExisting();
         } catch (IOException e) {
             throw new IptablesException("cannot read rules file " + file + ": " + e.getMessage(), e);
         }

@@ -20,6 +20,11 @@ public final class IptablesOptions {
             description = "intent's own chain, jumped to from INPUT. Default: ${DEFAULT-VALUE}")
     public String chain = ChainRenderer.DEFAULT_CHAIN;
 
+    @Option(names = "--docker-chain", paramLabel = "NAME", defaultValue = ChainRenderer.DEFAULT_DOCKER_CHAIN,
+            description = "intent's chain jumped to from DOCKER-USER: the sources of docker apps' published ports."
+                    + " Default: ${DEFAULT-VALUE}")
+    public String dockerChain = ChainRenderer.DEFAULT_DOCKER_CHAIN;
+
     @Option(names = "--rules-file", paramLabel = "FILE",
             description = "the file backend's rules file. Default: <root>/iptables/rules")
     public Path rulesFile;
@@ -50,6 +55,6 @@ public final class IptablesOptions {
             throw new IllegalArgumentException("--debounce " + debounceMs + " is out of range 0-60000 ms");
         }
         return new IptablesSettings(backend, chain, rulesFile, prefix, iptables, Duration.ofMillis(debounceMs), null,
-                ipv6);
+                ipv6, dockerChain);
     }
 }

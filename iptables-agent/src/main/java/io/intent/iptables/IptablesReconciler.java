@@ -34,12 +34,22 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
 
     private final ChainSync sync;
     private final ChainSync sync6;
+    private final ChainSync docker;
     private final long freshNanos;
 
     /** @param sync6 the IPv6 sync, or null when IPv6 is off */
     public IptablesReconciler(ChainSync sync, ChainSync sync6, Duration fresh) {
+        this(sync, sync6, null, fresh);
+    }
+
+    /**
+     * @param sync6  the IPv6 sync, or null when IPv6 is off
+     * @param docker the sync of the docker chain (hooked into DOCKER-USER), or null
+     */
+    public IptablesReconciler(ChainSync sync, ChainSync sync6, ChainSync docker, Duration fresh) {
         this.sync = sync;
         this.sync6 = sync6;
+        this.docker = docker;
         this.freshNanos = fresh.toNanos();
     }
 
@@ -60,16 +70,20 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
                 settings.debounce());
         ChainSync v6 = settings.ipv6() ? new ChainSync(settings.chain(), true, settings.createBackend6(root), source,
                 settings.debounce()) : null;
+        ChainSync dock = new ChainSync(settings.dockerChain(), ChainRenderer.DOCKER_HOOK, false,
+                settings.createDockerBackend(root), source, settings.debounce());
         register(ctx.metrics(), v4, "ipv4");
+        register(ctx.metrics(), dock, "docker");
         if (v6 != null) {
             register(ctx.metrics(), v6, "ipv6");
         }
         // the first pass creates the chain and its jump even before any app is assigned
         v4.request();
+        dock.request();
         if (v6 != null) {
             v6.request();
         }
-        return new IptablesReconciler(v4, v6, settings.fresh());
+        return new IptablesReconciler(v4, v6, dock, settings.fresh());
     }
 
     private static void register(MeterRegistry metrics, ChainSync sync, String family) {
@@ -106,7 +120,34 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
             Long ticket = tickets.get(s);
             passes.add(ticket == null ? s.latest() : s.await(ticket, PASS_TIMEOUT));
         }
-        return combine(name, passes.get(0), passes.size() > 1 ? passes.get(1) : null);
+        Result r = combine(name, passes.get(0), sync6 == null ? null : passes.get(1));
+        return docker == null ? r : withDocker(name, r, passes.get(passes.size() - 1));
+    }
+
+    /** The status {@code r} of the INPUT chain(s), failed when the docker chain failed, else counting its rules. */
+    static Result withDocker(String app, Result r, SyncPass docker) {
+        Result rd = docker.resultFor(app);
+        if (r.phase() == Phase.FAILED) {
+            return r;
+        }
+        if (rd.phase() == Phase.FAILED) {
+            return rd;
+        }
+        if (r.removal() != rd.removal()) {
+            // the passes read the slice at different moments; look again rather than report half
+            return Result.waiting(r.version(), r.observedRevision(), "INPUT and DOCKER-USER passes disagree; retrying");
+        }
+        if (r.removal() || r.phase() != Phase.READY) {
+            return r;
+        }
+        int n = (Integer) rd.details().get("rules");
+        if (n == 0) {
+            return r;
+        }
+        Map<String, Object> details = new HashMap<>(r.details());
+        details.put("dockerRules", n);
+        return Result.ready(r.version(), r.observedRevision(), r.message() + " (" + n + " in "
+                + docker.rules().chain() + ")", details);
     }
 
     /** One app's status from the IPv4 pass and, when IPv6 is on, the IPv6 pass. */
@@ -142,13 +183,20 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
         Set<String> names = new TreeSet<>();
         for (ChainSync s : syncs()) {
             s.request();
-            names.addAll(s.backend().read(s.chain()).apps());
+            names.addAll(s.backend().read(s.chain(), s.hook()).apps());
         }
         return names;
     }
 
     private List<ChainSync> syncs() {
-        return sync6 == null ? List.of(sync) : List.of(sync, sync6);
+        List<ChainSync> all = new ArrayList<>(List.of(sync));
+        if (sync6 != null) {
+            all.add(sync6);
+        }
+        if (docker != null) {
+            all.add(docker);
+        }
+        return all;
     }
 
     /** The IPv4 sync. */

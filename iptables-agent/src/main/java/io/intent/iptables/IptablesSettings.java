@@ -16,9 +16,12 @@ import java.util.List;
  * @param debounce      how long changes are gathered into one apply
  * @param fresh         how long a pass answers reconciles whose values it already read
  * @param ipv6          whether the same chain is also kept in the IPv6 table (ip6tables)
+ * @param dockerChain   our chain jumped to from DOCKER-USER, enforcing the sources of docker apps' published
+ *                      ports; {@code INTENT-DOCKER} by default
  */
 public record IptablesSettings(String backend, String chain, Path rulesFile, List<String> commandPrefix,
-                               String iptables, Duration debounce, Duration fresh, boolean ipv6) {
+                               String iptables, Duration debounce, Duration fresh, boolean ipv6,
+                               String dockerChain) {
     public static final String KERNEL = "iptables";
     public static final String FILE = "file";
 
@@ -27,6 +30,10 @@ public record IptablesSettings(String backend, String chain, Path rulesFile, Lis
             throw new IllegalArgumentException("backend '" + backend + "' is not one of iptables, file");
         }
         ChainRenderer.requireChain(chain);
+        dockerChain = dockerChain == null ? ChainRenderer.DEFAULT_DOCKER_CHAIN : ChainRenderer.requireChain(dockerChain);
+        if (dockerChain.equals(chain)) {
+            throw new IllegalArgumentException("--docker-chain must differ from --chain (" + chain + ")");
+        }
         commandPrefix = commandPrefix == null ? List.of() : List.copyOf(commandPrefix);
         iptables = iptables == null ? "iptables" : iptables;
         debounce = debounce == null ? Duration.ofMillis(100) : debounce;
@@ -39,16 +46,16 @@ public record IptablesSettings(String backend, String chain, Path rulesFile, Lis
 
     /** The kernel backend with the default chain, run through {@code prefix}. */
     public static IptablesSettings kernel(List<String> prefix) {
-        return new IptablesSettings(KERNEL, ChainRenderer.DEFAULT_CHAIN, null, prefix, null, null, null, false);
+        return new IptablesSettings(KERNEL, ChainRenderer.DEFAULT_CHAIN, null, prefix, null, null, null, false, null);
     }
 
     /** The file backend with the default chain. */
     public static IptablesSettings file(Path rulesFile) {
-        return new IptablesSettings(FILE, ChainRenderer.DEFAULT_CHAIN, rulesFile, List.of(), null, null, null, false);
+        return new IptablesSettings(FILE, ChainRenderer.DEFAULT_CHAIN, rulesFile, List.of(), null, null, null, false, null);
     }
 
     public IptablesSettings withChain(String newChain) {
-        return new IptablesSettings(backend, newChain, rulesFile, commandPrefix, iptables, debounce, fresh, ipv6);
+        return new IptablesSettings(backend, newChain, rulesFile, commandPrefix, iptables, debounce, fresh, ipv6, dockerChain);
     }
 
     /** The backend these settings name; {@code root} is the agent's sandbox, home of the default rules file. */
@@ -66,6 +73,15 @@ public record IptablesSettings(String backend, String chain, Path rulesFile, Lis
         }
         Path v4 = rulesFile(root);
         return new FileBackend(v4.resolveSibling(v4.getFileName() + ".ipv6"));
+    }
+
+    /** The backend of the docker chain: the same tables, or the rules file with {@code .docker} appended. */
+    public ChainBackend createDockerBackend(Path root) {
+        if (KERNEL.equals(backend)) {
+            return new KernelBackend(commandPrefix, iptables);
+        }
+        Path v4 = rulesFile(root);
+        return new FileBackend(v4.resolveSibling(v4.getFileName() + ".docker"));
     }
 
     private Path rulesFile(Path root) {

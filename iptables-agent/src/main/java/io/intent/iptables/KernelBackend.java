@@ -35,12 +35,12 @@ public final class KernelBackend implements ChainBackend {
     }
 
     @Override
-    public ChainState read(String chain) throws IptablesException {
+    public ChainState read(String chain, String hook) throws IptablesException {
         Output out = run(List.of(iptables + "-save", "-t", "filter"), null);
         if (out.exit != 0) {
             throw new IptablesException(iptables + "-save failed (exit " + out.exit + "): " + out.stderr.strip());
         }
-        return ChainState.parse(chain, out.stdout);
+        return ChainState.parse(chain, hook, out.stdout);
     }
 
     @Override

@@ -17,19 +17,28 @@ public final class RestoreScript {
         if (!desired.chain().equals(actual.chain())) {
             throw new IllegalArgumentException("chain " + actual.chain() + " is not " + desired.chain());
         }
-        return actual.matches(desired) ? Optional.empty() : Optional.of(script(desired, actual.jumps()));
+        if (!desired.hook().equals(actual.hook())) {
+            throw new IllegalArgumentException("hook " + actual.hook() + " is not " + desired.hook());
+        }
+        return actual.matches(desired) ? Optional.empty()
+                : Optional.of(script(desired, actual.jumps(), !actual.hookExists()));
     }
 
     /** The whole chain as a script for a table that has none of it (what the file backend stores). */
     public static String full(ChainRules desired) {
-        return script(desired, 0);
+        return script(desired, 0, false);
     }
 
-    private static String script(ChainRules desired, int jumps) {
+    private static String script(ChainRules desired, int jumps, boolean createHook) {
         String chain = desired.chain();
         StringBuilder sb = new StringBuilder(64 + desired.byApp().size() * 128);
         sb.append("*filter\n:").append(chain).append(" - [0:0]\n");
-        String jump = ChainRenderer.HOOK + " -j " + chain + "\n";
+        if (createHook) {
+            // DOCKER-USER before dockerd made it: dockerd keeps an existing DOCKER-USER and hooks it into
+            // FORWARD when it starts. Declared only when absent, since under --noflush a declaration flushes it.
+            sb.append(':').append(desired.hook()).append(" - [0:0]\n");
+        }
+        String jump = desired.hook() + " -j " + chain + "\n";
         if (jumps == 0) {
             sb.append("-I ").append(jump);
         }

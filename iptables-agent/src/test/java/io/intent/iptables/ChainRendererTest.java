@@ -107,4 +107,36 @@ class ChainRendererTest {
     void noAssignmentsMeansAnEmptyChain() {
         assertTrue(ChainRenderer.render(C, Map.of()).rules().isEmpty());
     }
+
+    static Assignment docker(String app, io.intent.store.model.PortSpec... ports) {
+        Assignment a = assignment(app, ports);
+        var i = a.intent();
+        return new Assignment(app, a.host(), a.appRevision(), new io.intent.store.model.AppIntent(i.versions(),
+                i.active(), i.run(), i.ports(), i.scale(), i.resources(), i.constraints(), i.health(), "docker",
+                i.stateful(), i.maxUnavailable()));
+    }
+
+    @Test
+    void dockerPortsWithSourcesReturnTheAllowedAndDropTheRestOfTheirDnatedConnections() {
+        var rules = ChainRenderer.renderDocker("INTENT-DOCKER", Map.of(
+                "web", docker("web", tcp("http", 8080, "10.9.9.9", "10.1.2.3/8"), tcp("open", 9000),
+                        udp("stats", 8125, "192.168.0.0/16")),
+                "proc", assignment("proc", tcp("http", 7000, "10.0.0.0/8"))));
+        String m = " -m conntrack --ctstate DNAT --ctorigdstport ";
+        assertEquals(List.of(
+                "-A INTENT-DOCKER -s 10.0.0.0/8 -p tcp" + m + "8080 --ctdir ORIGINAL -m comment --comment \"intent:app=web port=http\" -j RETURN",
+                "-A INTENT-DOCKER -s 10.9.9.9/32 -p tcp" + m + "8080 --ctdir ORIGINAL -m comment --comment \"intent:app=web port=http\" -j RETURN",
+                "-A INTENT-DOCKER -p tcp" + m + "8080 --ctdir ORIGINAL -m comment --comment \"intent:app=web port=http\" -j DROP",
+                "-A INTENT-DOCKER -s 192.168.0.0/16 -p udp" + m + "8125 --ctdir ORIGINAL -m comment --comment \"intent:app=web port=stats\" -j RETURN",
+                "-A INTENT-DOCKER -p udp" + m + "8125 --ctdir ORIGINAL -m comment --comment \"intent:app=web port=stats\" -j DROP"),
+                rules.rules(), "process apps and ports open to anyone get no rules");
+        assertEquals("DOCKER-USER", rules.hook());
+        String script = RestoreScript.between(rules, ChainState.parse("INTENT-DOCKER", "DOCKER-USER",
+                "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n")).orElseThrow();
+        assertTrue(script.startsWith("*filter\n:INTENT-DOCKER - [0:0]\n:DOCKER-USER - [0:0]\n-I DOCKER-USER -j "
+                + "INTENT-DOCKER\n"), "DOCKER-USER is made when dockerd has not made it yet: " + script);
+        String existing = RestoreScript.between(rules, ChainState.parse("INTENT-DOCKER", "DOCKER-USER",
+                "*filter\n:DOCKER-USER - [0:0]\n-A DOCKER-USER -j RETURN\nCOMMIT\n")).orElseThrow();
+        assertTrue(!existing.contains(":DOCKER-USER"), "an existing DOCKER-USER is never declared (flushed): " + existing);
+    }
 }

@@ -78,6 +78,7 @@ final class NodeFixture implements AutoCloseable {
         starts++;
         JvmProcess node = JvmProcess.start(prefix, NodeMain.class.getName(), List.of("--etcd", etcd.endpoint(0),
                 "--host", HOST, "--address", ADDR, "--root", root.toString(), "--backend", "file",
+                "--artifact-file-roots", tarball.getParent().toString(),
                 "--runsvdir", runsvdirMode, "--resync", "2", "--liveness-ttl", "5", "--http-port", "-1",
                 "--stop-timeout", "3"), Map.of(), work.resolve("node-" + starts + ".log"));
         nodes.add(node);

@@ -2,6 +2,8 @@ package io.intent.preparer;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The preparer's flags (a picocli mixin), shared by its own main and any launcher that runs it. */
@@ -42,11 +44,17 @@ public final class PreparerOptions {
             description = "PEM CA certificates trusted for https artifacts instead of the JVM's (private repository)")
     public Path artifactCa;
 
+    @Option(names = "--artifact-file-roots", paramLabel = "DIR", split = ",",
+            description = "directories file:// artifacts may come from (regular files only, symlinks resolved);"
+                    + " without it every file:// artifact is refused")
+    public List<Path> artifactFileRoots = new ArrayList<>();
+
     /** The settings these flags describe, for an agent whose sandbox root is {@code root}. */
     public PreparerSettings settings(Path root) {
         PreparerSettings d = PreparerSettings.defaults(root);
         return new PreparerSettings(root, cacheDir, maxArchiveMb << 20, maxUnpackedMb << 20, maxEntries,
                 Duration.ofSeconds(connectTimeout), Duration.ofSeconds(idleTimeout),
-                Duration.ofSeconds(downloadTimeout), d.maxRedirects(), concurrentDownloads, artifactCa);
+                Duration.ofSeconds(downloadTimeout), d.maxRedirects(), concurrentDownloads, artifactCa,
+                artifactFileRoots);
     }
 }

@@ -46,9 +46,19 @@ final class AgentHarness implements AutoCloseable {
 
     private List<String> args(String... extra) {
         List<String> args = new ArrayList<>(List.of("--etcd", String.join(",", etcd.endpoints()), "--key-root",
-                keyRoot, "--host", HOST, "--root", layout.root().toString(), "--http-port", "-1", "--resync", "1"));
+                keyRoot, "--host", HOST, "--root", layout.root().toString(), "--http-port", "-1", "--resync", "1",
+                "--artifact-file-roots", repo().toString()));
         args.addAll(List.of(extra));
         return args;
+    }
+
+    /** The one directory {@code file://} artifacts may come from ({@code --artifact-file-roots}). */
+    Path repo() {
+        try {
+            return java.nio.file.Files.createDirectories(dir.resolve("repo"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Starts the agent in this JVM, configured by flags like the real one. */

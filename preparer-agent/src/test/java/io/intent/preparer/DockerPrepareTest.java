@@ -83,7 +83,7 @@ class DockerPrepareTest {
         String archRef = "intent-test/prep-archive:" + tag;
         String localRef = "intent-test/prep-local:" + tag;
         String archId = images.build(archRef, dir);
-        Path archive = images.save(archRef, dir.resolve("app.docker.tar"));
+        Path archive = images.save(archRef, agent.repo().resolve("app.docker.tar"));
         LocalImages.remove(archRef);
         assertNull(LocalImages.idOf(archId), "the image is gone before the agent loads it");
         String localId = images.build(localRef, dir);
@@ -91,7 +91,7 @@ class DockerPrepareTest {
         agent();
         var fromArchive = new VersionSpec(archive.toUri().toString(), Archives.sha(Files.readAllBytes(archive)),
                 null, VersionSpec.DOCKER_ARCHIVE);
-        var fromLocal = new VersionSpec(null, null, localRef, null);
+        var fromLocal = new VersionSpec(null, null, localRef, null, false);
         store.put(keys.assignment(HOST, "svc"), Intents.docker("svc", 1, versions("1.0", fromArchive,
                 "2.0", fromLocal)));
         AgentStatus s = awaitPhase("svc", Phase.READY);
@@ -103,7 +103,7 @@ class DockerPrepareTest {
         // drop both versions (2.0 stays live through current): the loaded image goes, the operator's stays
         Files.createDirectories(layout.appDir("svc"));
         Files.createSymbolicLink(layout.current("svc"), Path.of("../../installs/svc/2.0"));
-        var other = new VersionSpec(null, null, localRef, null);
+        var other = new VersionSpec(null, null, localRef, null, false);
         store.put(keys.assignment(HOST, "svc"), Intents.docker("svc", 2, versions("3.0", other)));
         await().atMost(WAIT).untilAsserted(() -> {
             assertTrue(Files.notExists(layout.install("svc", "1.0")));
@@ -115,11 +115,22 @@ class DockerPrepareTest {
     }
 
     @Test
+    void anImageTagThatIsNotPinnedByDigestIsRefusedNamingTheOptOut() {
+        agent();
+        String ref = "intent-test/moving:" + tag;
+        store.put(keys.assignment(HOST, "moving"), Intents.docker("moving", 1, versions("1.0",
+                new VersionSpec(null, null, ref, null))));
+        AgentStatus s = awaitPhase("moving", Phase.FAILED);
+        assertTrue(s.message().contains("versions.1.0.image") && s.message().contains("not pinned by digest")
+                && s.message().contains("versions.1.0.imagePinned: false"), s.message());
+    }
+
+    @Test
     void anImageThatIsNeitherLocalNorPullableFailsClearly() {
         agent();
         String ref = "intent-test/never-built:" + tag;
         store.put(keys.assignment(HOST, "ghost"), Intents.docker("ghost", 1, versions("1.0",
-                new VersionSpec(null, null, ref, null))));
+                new VersionSpec(null, null, ref, null, false))));
         AgentStatus s = awaitPhase("ghost", Phase.FAILED);
         assertTrue(s.message().contains(ref) && s.message().contains("not present locally and pulling it failed"),
                 s.message());
@@ -130,7 +141,7 @@ class DockerPrepareTest {
     @Test
     void aDockerArchiveThatIsNotOneFailsClearly() throws Exception {
         byte[] notDocker = Archives.of().file("hello", "not an image").tar();
-        Path p = Files.write(dir.resolve("fake.tar"), notDocker);
+        Path p = Files.write(agent.repo().resolve("fake.tar"), notDocker);
         agent();
         store.put(keys.assignment(HOST, "fake"), Intents.docker("fake", 1, versions("1.0",
                 new VersionSpec(p.toUri().toString(), Archives.sha(notDocker), null, VersionSpec.DOCKER_ARCHIVE))));

@@ -2,7 +2,9 @@ package io.intent.preparer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -26,6 +28,7 @@ class FetcherTest {
 
     @TempDir
     Path root;
+    Path repo;
     ArtifactCache cache;
     Fetcher fetcher;
 
@@ -42,8 +45,10 @@ class FetcherTest {
 
     @BeforeEach
     void setUp() throws IOException {
+        repo = Files.createDirectories(root.resolve("repo"));
         PreparerSettings s = PreparerSettings.defaults(root)
-                .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(30));
+                .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(30))
+                .withArtifactFileRoots(List.of(repo));
         cache = new ArtifactCache(s.cacheDir());
         fetcher = new Fetcher(cache, s);
     }
@@ -78,8 +83,8 @@ class FetcherTest {
     }
 
     @Test
-    void fileUrlsAreCopiedAndVerified() throws Exception {
-        Path src = Files.write(root.resolve("src.bin"), BODY);
+    void fileUrlsInsideTheAllowedRootsAreCopiedAndVerified() throws Exception {
+        Path src = Files.write(repo.resolve("src.bin"), BODY);
         Path p = fetcher.fetch(src.toUri().toString(), SHA, (d, t) -> { });
         assertArrayEquals(BODY, Files.readAllBytes(p));
     }
@@ -212,12 +217,13 @@ class FetcherTest {
 
     @Test
     void anArtifactOverTheSizeLimitIsRefusedBeforeItFillsTheDisk() throws Exception {
-        PreparerSettings small = PreparerSettings.defaults(root).withLimits(100_000, 1 << 20, 100);
+        PreparerSettings small = PreparerSettings.defaults(root).withLimits(100_000, 1 << 20, 100)
+                .withArtifactFileRoots(List.of(repo));
         Fetcher f = new Fetcher(cache, small);
         PrepareException e = assertThrows(PrepareException.class,
                 () -> f.fetch(server.url("ok", "a.bin"), SHA, (d, t) -> { }));
         assertTrue(e.getMessage().contains("limit"), e.getMessage());
-        Path src = Files.write(root.resolve("big.bin"), BODY);
+        Path src = Files.write(repo.resolve("big.bin"), BODY);
         e = assertThrows(PrepareException.class, () -> f.fetch(src.toUri().toString(), SHA, (d, t) -> { }));
         assertTrue(e.getMessage().contains("limit"), e.getMessage());
         assertEquals(List.of(), cacheFiles());
@@ -226,11 +232,72 @@ class FetcherTest {
     @Test
     void unreachableServersAndMissingFilesFailClearly() {
         PrepareException e = assertThrows(PrepareException.class,
-                () -> fetcher.fetch("file:///nonexistent/x.tar.gz", SHA, (d, t) -> { }));
+                () -> fetcher.fetch(repo.resolve("x.tar.gz").toUri().toString(), SHA, (d, t) -> { }));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
         int port = io.intent.testkit.Ports.free();
         e = assertThrows(PrepareException.class,
                 () -> fetcher.fetch("http://127.0.0.1:" + port + "/x", SHA, (d, t) -> { }));
         assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+    }
+
+    /** Asserts a file:// fetch fails at once, says {@code why}, and gives away nothing about the file's content. */
+    PrepareException refused(Fetcher f, String url, String why) {
+        PrepareException e = assertTimeoutPreemptively(Duration.ofSeconds(5),
+                () -> assertThrows(PrepareException.class, () -> f.fetch(url, "0".repeat(64), (d, t) -> { })));
+        assertTrue(e.getMessage().contains(why), e.getMessage());
+        assertFalse(e.getMessage().contains(SHA), "the digest of a refused file leaks: " + e.getMessage());
+        assertFalse(e.getMessage().contains(Integer.toString(BODY.length)), "its size leaks: " + e.getMessage());
+        return e;
+    }
+
+    @Test
+    void fileUrlsAreRefusedWhenNoRootIsConfigured() throws Exception {
+        Path src = Files.write(repo.resolve("src.bin"), BODY);
+        Fetcher f = new Fetcher(cache, PreparerSettings.defaults(root));
+        refused(f, src.toUri().toString(), "--artifact-file-roots");
+    }
+
+    @Test
+    void aFileOutsideTheAllowedRootsIsRefusedWithoutReportingItsDigestOrSize() throws Exception {
+        Path secret = Files.write(root.resolve("secret.bin"), BODY);
+        refused(fetcher, secret.toUri().toString(), "outside the allowed file roots");
+        refused(fetcher, "file://" + repo + "/../secret.bin", "outside the allowed file roots");
+        refused(fetcher, "file:///etc/passwd", "outside the allowed file roots");
+        assertEquals(List.of(), cacheFiles());
+    }
+
+    @Test
+    void aSymlinkInsideTheRootsThatLeadsOutOfThemIsRefused() throws Exception {
+        Path secret = Files.write(root.resolve("secret.bin"), BODY);
+        Path link = Files.createSymbolicLink(repo.resolve("link.bin"), secret);
+        refused(fetcher, link.toUri().toString(), "outside the allowed file roots");
+        Path dirLink = Files.createSymbolicLink(repo.resolve("up"), root);
+        refused(fetcher, dirLink.resolve("secret.bin").toUri().toString(), "outside the allowed file roots");
+    }
+
+    @Test
+    void aSymlinkThatStaysInsideTheRootsIsFollowed() throws Exception {
+        Path src = Files.write(repo.resolve("app-1.0.bin"), BODY);
+        Path link = Files.createSymbolicLink(repo.resolve("app-latest.bin"), src.getFileName());
+        assertArrayEquals(BODY, Files.readAllBytes(fetcher.fetch(link.toUri().toString(), SHA, (d, t) -> { })));
+    }
+
+    @Test
+    void aFifoInsideTheRootsIsRefusedAtOnceInsteadOfBlockingTheFetch() throws Exception {
+        Path fifo = repo.resolve("app.fifo");
+        Process p = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start();
+        assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+        refused(fetcher, fifo.toUri().toString(), "not a regular file");
+        assertEquals(List.of(), cacheFiles());
+    }
+
+    @Test
+    void devZeroAndDirectoriesAreRefusedEvenFromAnAllowedRoot() throws Exception {
+        Fetcher f = new Fetcher(cache, PreparerSettings.defaults(root).withArtifactFileRoots(List.of(Path.of("/dev"),
+                repo)));
+        refused(f, "file:///dev/zero", "not a regular file");
+        refused(f, "file:///dev/null", "not a regular file");
+        refused(f, repo.toUri().toString(), "not a regular file");
+        assertEquals(List.of(), cacheFiles());
     }
 }

@@ -121,7 +121,7 @@ class PreparerAgentTest {
     @Test
     void everyListedVersionIsPreparedFromHttpAndFileAndReportedReady() throws Exception {
         agent();
-        Path local = Files.write(dir.resolve("app-1.1.zip"), app11);
+        Path local = Files.write(agent.repo().resolve("app-1.1.zip"), app11);
         assign(Intents.process("web", 5, versions(
                 "1.0", artifact(server.url("ok", "app-1.0.tar.gz"), Archives.sha(app10)),
                 "1.1", artifact(local.toUri().toString(), Archives.sha(app11)))));
@@ -152,6 +152,31 @@ class PreparerAgentTest {
         // partial files are deleted (FetcherTest); here: the wrong bytes never enter the cache under either digest
         assertTrue(entries(layout.cacheDir()).stream().noneMatch(n -> n.equals(wrong) || n.equals(Archives.sha(app10))),
                 "mismatched download not cached: " + entries(layout.cacheDir()));
+    }
+
+    @Test
+    void aFifoOrDeviceOrOutsideFileArtifactFailsAtOnceWithAClearStatusAndLeaksNothing() throws Exception {
+        agent();
+        Path fifo = agent.repo().resolve("app.fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start();
+        assertEquals(0, mk.waitFor(), new String(mk.getInputStream().readAllBytes()));
+        Path outside = Files.write(dir.resolve("outside.tar.gz"), app10);
+        String wrong = "c".repeat(64);
+        assign(Intents.process("fifo", 1, versions("1.0", artifact(fifo.toUri().toString(), wrong))));
+        assign(Intents.process("zero", 1, versions("1.0", artifact("file:///dev/zero", wrong))));
+        assign(Intents.process("outside", 1, versions("1.0", artifact(outside.toUri().toString(), wrong))));
+        assign(Intents.process("fine", 1, versions("1.0", artifact(server.url("ok", "app-1.0.tar.gz"),
+                Archives.sha(app10)))));
+        Duration atOnce = Duration.ofSeconds(10);
+        AgentStatus f = agent.awaitPhase("fifo", Phase.FAILED, atOnce);
+        assertTrue(f.message().contains("not a regular file"), f.message());
+        AgentStatus z = agent.awaitPhase("zero", Phase.FAILED, atOnce);
+        assertTrue(z.message().contains("outside the allowed file roots"), z.message());
+        AgentStatus o = agent.awaitPhase("outside", Phase.FAILED, atOnce);
+        assertTrue(o.message().contains("outside the allowed file roots"), o.message());
+        assertFalse(o.message().contains(Archives.sha(app10)), "digest of a file outside the roots: " + o.message());
+        assertFalse(o.message().contains(Integer.toString(app10.length)), "its size: " + o.message());
+        awaitPhase("fine", Phase.READY);
     }
 
     @Test

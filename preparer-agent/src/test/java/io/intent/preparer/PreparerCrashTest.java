@@ -191,7 +191,7 @@ class PreparerCrashTest {
 
     @Test
     void killedAtSeveralPointsOfUnpackingItConvergesAndNeverShowsAHalfInstall() throws Exception {
-        Path artifact = Files.write(dir.resolve("many.tar.gz"), many);
+        Path artifact = Files.write(harness.repo().resolve("many.tar.gz"), many);
         watch("many", manySha);
         store.put(keys.assignment(HOST, "many"), Intents.process("many", 1, versions("1.0",
                 artifact(artifact.toUri().toString(), manySha))));

@@ -79,7 +79,7 @@ class SetliveDockerTest {
 
     private static AppIntent intent(String active, int port, int healthTimeout) {
         Map<String, VersionSpec> vs = new LinkedHashMap<>();
-        images.keySet().forEach(v -> vs.put(v, new VersionSpec(null, null, IMAGE + ":" + v, null)));
+        images.keySet().forEach(v -> vs.put(v, new VersionSpec(null, null, IMAGE + ":" + v, null, false)));
         return new AppIntent(vs, active, new RunSpec(List.of("/app/bin/server"), Map.of(), null),
                 List.of(new PortSpec("http", port, "tcp")), 1, null, null, new HealthSpec("/healthz", "http", healthTimeout),
                 "docker", null, null);

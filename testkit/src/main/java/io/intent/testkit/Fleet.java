@@ -96,6 +96,7 @@ public final class Fleet implements AutoCloseable {
     private JvmProcess startNode(int i) {
         return JvmProcess.start(List.of(), "io.intent.node.NodeMain", List.of("--host", host(i), "--address",
                 address(i), "--root", root(i).toString(), "--etcd", endpoints(), "--backend", "file", "--resync", "5",
+                "--artifact-file-roots", work.resolve("repo").toString(),
                 "--liveness-ttl", Integer.toString(timing.livenessTtl()), "--http-port", "-1", "--stop-timeout", "3"),
                 Map.of(), work.resolve("logs/" + host(i) + "-" + System.nanoTime() + ".log"));
     }

@@ -21,6 +21,7 @@ public final class Validation {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    private static final Pattern PINNED_IMAGE = Pattern.compile(".+@sha256:[0-9a-f]{64}");
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._/:@-]{0,254}");
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?");
     private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9._-]{0,63}");
@@ -116,11 +117,19 @@ public final class Validation {
                 if (!IMAGE.matcher(v.image()).matches()) {
                     errs.add(new FieldError(f + ".image", "'" + Names.printable(v.image())
                             + "' is not an image reference"));
+                } else if (v.imagePinnedOrDefault() && !PINNED_IMAGE.matcher(v.image()).matches()) {
+                    // a tag can be moved to other bytes; a digest cannot, like an artifact's sha256
+                    errs.add(new FieldError(f + ".image", "'" + Names.printable(v.image())
+                            + "' is not pinned by digest: write name@sha256:<64 lowercase hex>, or set "
+                            + f + ".imagePinned: false to run whatever the tag points to"));
                 }
                 if (v.artifact() != null) {
                     errs.add(new FieldError(f, "give either image or artifact, not both"));
                 }
                 continue;
+            }
+            if (v.imagePinned() != null) {
+                errs.add(new FieldError(f + ".imagePinned", "only with image (an artifact is pinned by its sha256)"));
             }
             if (v.artifact() == null) {
                 errs.add(new FieldError(f + ".artifact", docker ? "required (or image)" : "required"));

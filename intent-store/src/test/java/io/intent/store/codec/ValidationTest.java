@@ -94,7 +94,8 @@ class ValidationTest {
 
     @Test
     void dockerTakesAnImageReferenceAndProcessDoesNot() {
-        String docker = "{\"versions\":{\"1\":{\"image\":\"intent/web:1\"}},\"active\":\"1\",\"runtime\":\"docker\","
+        String docker = "{\"versions\":{\"1\":{\"image\":\"intent/web@sha256:" + SHA + "\"}},\"active\":\"1\","
+                + "\"runtime\":\"docker\","
                 + "\"ports\":[{\"name\":\"http\",\"port\":80}]}";
         assertEquals(List.of(), errors("web", docker));
         String process = "{\"versions\":{\"1\":{\"image\":\"intent/web:1\"}},\"active\":\"1\","
@@ -103,6 +104,35 @@ class ValidationTest {
         String archive = "{\"versions\":{\"1\":{\"artifact\":\"file:///w.tar\",\"sha256\":\"" + SHA
                 + "\",\"format\":\"docker-archive\"}},\"active\":\"1\",\"runtime\":\"docker\"}";
         assertEquals(List.of(), errors("web", archive));
+    }
+
+    static String dockerImage(String version) {
+        return "{\"versions\":{\"1\":" + version + "},\"active\":\"1\",\"runtime\":\"docker\"}";
+    }
+
+    @Test
+    void anImageMustBePinnedByDigestUnlessTheIntentSaysOtherwise() {
+        assertEquals(List.of(), errors("web", dockerImage("{\"image\":\"intent/web@sha256:" + SHA + "\"}")));
+        assertEquals(List.of(), errors("web", dockerImage("{\"image\":\"reg.example:5000/web:1@sha256:" + SHA
+                + "\"}")));
+        for (String moving : new String[] {"intent/web:1", "intent/web", "intent/web@sha256:abc",
+            "intent/web@sha256:" + SHA + "0", "intent/web@sha512:" + SHA + SHA}) {
+            var errs = errors("web", dockerImage("{\"image\":\"" + moving + "\"}"));
+            assertEquals(List.of("versions.1.image"), fields(errs), moving);
+            assertTrue(errs.get(0).reason().contains("not pinned by digest")
+                    && errs.get(0).reason().contains("versions.1.imagePinned: false"), errs.get(0).reason());
+        }
+        assertEquals(List.of(), errors("web", dockerImage("{\"image\":\"intent/web:1\",\"imagePinned\":false}")));
+        assertEquals(List.of("versions.1.image"), fields(errors("web",
+                dockerImage("{\"image\":\"intent/web:1\",\"imagePinned\":true}"))));
+    }
+
+    @Test
+    void imagePinnedIsOnlyForAnImage() {
+        var errs = errors("web", dockerImage("{\"artifact\":\"file:///w.tar\",\"sha256\":\"" + SHA
+                + "\",\"format\":\"docker-archive\",\"imagePinned\":false}"));
+        assertEquals(List.of("versions.1.imagePinned"), fields(errs));
+        assertTrue(errs.get(0).reason().contains("only with image"), errs.get(0).reason());
     }
 
     @Test
