@@ -27,7 +27,7 @@ public final class Failures {
             if (code != null) {
                 return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
                         || code == Status.Code.ABORTED || code == Status.Code.RESOURCE_EXHAUSTED
-                        || (code == Status.Code.UNKNOWN && String.valueOf(c.getMessage()).contains("leader"));
+                        || (code == Status.Code.UNKNOWN && transientUnknown(String.valueOf(c.getMessage())));
             }
             if (c instanceof EtcdException e && e.getErrorCode() != null) {
                 String n = e.getErrorCode().name();
@@ -38,6 +38,15 @@ public final class Failures {
             }
         }
         return false;
+    }
+
+    /**
+     * gRPC reports some connection losses as UNKNOWN (a call in flight when etcd dies gets "channel closed"),
+     * and etcd reports a leader change so: both say nothing about the data.
+     */
+    private static boolean transientUnknown(String message) {
+        return message.contains("leader") || message.contains("channel closed")
+                || message.contains("Connection closed") || message.contains("Connection reset");
     }
 
     /** The watch or read asked for a revision etcd has compacted away: relist. */
