@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Turns on etcd auth for intent and creates one user and role per host, so a host can read only its own
-# slice and write only its own status and liveness.
+# slice and write only keys of its own: every key a host writes starts with a prefix naming that host.
 #
 # usage: etc/etcd/setup-rbac.sh --endpoints URL[,URL] --root-password-file FILE [--key-root /intent] \
 #          --secrets-dir DIR HOST [HOST...]
@@ -8,16 +8,19 @@
 # For each HOST it creates user HOST (password written to DIR/HOST.password, mode 600, unless that file
 # exists already) with role intent-host-HOST:
 #   read       /intent/assign/HOST/        (its slice)
+#   read       /intent/slots/HOST/         (the rollout slots the leader granted it)
 #   readwrite  /intent/status/HOST/        (its agents' statuses)
 #   readwrite  /intent/live/HOST           (its liveness record)
-#   readwrite  /intent/hosts/HOST          (first-start registration; a compare needs read too)
-#   readwrite  /intent/endpoints/          (setlive publishes endpoints/<app>/HOST: the app comes first
-#                                           in that key, so etcd's prefix permissions cannot narrow it)
-#   readwrite  /intent/rollout/            (the rollout semaphore is shared by the app's hosts)
-# plus users 'intent-leader' (read everything, write assign/ placement/ leader/) and 'intent-api'
-# (read everything, write apps/ hosts/ auth/tokens/ idempotency/: the API stores admin-made tokens and the
-# answers to Idempotency-Key requests there), and 'root'. Safe to run again: existing users and roles are
-# kept, missing permissions are added. No password ever appears on a command line.
+#   readwrite  /intent/registration/HOST   (its own HostSpec: the leader copies it to hosts/HOST once)
+#   readwrite  /intent/endpoints/HOST/     (setlive's endpoints, endpoints/HOST/<app>)
+#   readwrite  /intent/rollout/HOST/       (setlive's rollout slot requests, rollout/HOST/<app>)
+# and nothing else: not hosts/ (labels, capacity and drain are the operators' word), not other hosts' keys.
+# Permissions of earlier versions that reached other hosts' keys (endpoints/, rollout/, hosts/HOST) are revoked.
+# Plus users 'intent-leader' (read everything, write assign/ placement/ leader/ slots/ hosts/: it grants rollout
+# slots and copies registrations) and 'intent-api' (read everything, write apps/ hosts/ auth/tokens/
+# idempotency/: the API stores admin-made tokens and the answers to Idempotency-Key requests there), and
+# 'root'. Safe to run again: existing users and roles are kept, missing permissions are added. No password
+# ever appears on a command line.
 set -euo pipefail
 
 endpoints="http://127.0.0.1:2379"; root_pw_file=""; key_root="/intent"; secrets=""
@@ -69,6 +72,12 @@ ensure_user() { # name password-file
 grant() { # role perm key [--prefix]
   ctl role grant-permission "$1" "$2" "$3" ${4:-} >/dev/null
 }
+revoke_if_held() { # role key [--prefix]: drops a permission an earlier version of this script granted
+  local held
+  if [ -n "${3:-}" ]; then held="$(ctl role get "$1" | grep -cF "(prefix $2)" || true)"
+  else held="$(ctl role get "$1" | grep -cxF "	$2" || true)"; fi
+  if [ "$held" != 0 ]; then ctl role revoke-permission "$1" "$2" ${3:-} >/dev/null; fi
+}
 
 if ! have_user root; then add_user root "$root_pw"; fi
 have_role root || ctl role add root >/dev/null
@@ -79,10 +88,14 @@ for h in "${hosts[@]}"; do
   have_role "$role" || ctl role add "$role" >/dev/null
   grant "$role" read "$key_root/assign/$h/" --prefix
   grant "$role" readwrite "$key_root/status/$h/" --prefix
+  grant "$role" read "$key_root/slots/$h/" --prefix
   grant "$role" readwrite "$key_root/live/$h"
-  grant "$role" readwrite "$key_root/hosts/$h"
-  grant "$role" readwrite "$key_root/endpoints/" --prefix
-  grant "$role" readwrite "$key_root/rollout/" --prefix
+  grant "$role" readwrite "$key_root/registration/$h"
+  grant "$role" readwrite "$key_root/endpoints/$h/" --prefix
+  grant "$role" readwrite "$key_root/rollout/$h/" --prefix
+  revoke_if_held "$role" "$key_root/hosts/$h"
+  revoke_if_held "$role" "$key_root/endpoints/" --prefix
+  revoke_if_held "$role" "$key_root/rollout/" --prefix
   ensure_user "$h" "$secrets/$h.password"
   ctl user grant-role "$h" "$role" >/dev/null
   echo "host $h: user $h, password in $secrets/$h.password"
@@ -90,7 +103,7 @@ done
 
 have_role intent-leader || ctl role add intent-leader >/dev/null
 grant intent-leader read "$key_root/" --prefix
-for p in assign placement leader; do grant intent-leader readwrite "$key_root/$p/" --prefix; done
+for p in assign placement leader slots hosts; do grant intent-leader readwrite "$key_root/$p/" --prefix; done
 ensure_user intent-leader "$secrets/intent-leader.password"
 ctl user grant-role intent-leader intent-leader >/dev/null
 

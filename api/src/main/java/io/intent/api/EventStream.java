@@ -44,7 +44,8 @@ final class EventStream implements AutoCloseable {
         this.root = store.keys().root() + "/";
         var k = store.keys();
         this.prefixes = List.of(k.appsPrefix(), k.hostsPrefix(), k.livePrefix(), k.placementPrefix(), k.assignPrefix(),
-                k.statusPrefix(), k.leaderPrefix(), k.endpointsPrefix(), root + "rollout/");
+                k.statusPrefix(), k.leaderPrefix(), k.endpointsPrefix(), k.rolloutPrefix(), k.slotsPrefix(),
+                k.registrationPrefix());
     }
 
     /** Starts the watch (blocking until the first list is read) and the heartbeat that keeps proxies open. */

@@ -122,6 +122,8 @@ public final class Dispatcher implements AutoCloseable {
     private SliceWatch<HostSpec> hostsWatch;
     private SliceWatch<Liveness> liveWatch;
     private SliceWatch<AgentStatus> statusWatch;
+    /** Answers the hosts' registrations and rollout slot requests in the same terms. */
+    private HostSteward steward;
 
     private Dispatcher(EtcdStore store, String leader, Settings settings, DispatchMetrics metrics,
                        Consumer<Fence> onFenceLost) {
@@ -157,6 +159,7 @@ public final class Dispatcher implements AutoCloseable {
     public static Dispatcher follow(EtcdStore store, String leader, Settings settings, DispatchMetrics metrics,
                                     Consumer<Fence> onFenceLost) {
         Dispatcher d = new Dispatcher(store, leader, settings, metrics, onFenceLost);
+        d.steward = HostSteward.follow(store);
         d.appsWatch = store.watchSlice(d.keys.appsPrefix(), AppIntent.class,
                 (changes, rev, relisted) -> d.post(() -> d.onApps(changes)));
         d.hostsWatch = store.watchSlice(d.keys.hostsPrefix(), HostSpec.class,
@@ -185,6 +188,7 @@ public final class Dispatcher implements AutoCloseable {
         synchronized (this) {
             leadFence = fence;
             term = terms.incrementAndGet();
+            steward.lead(fence);
         }
         post(() -> {
             synchronized (this) {
@@ -210,6 +214,7 @@ public final class Dispatcher implements AutoCloseable {
     public boolean standDown(Fence fence) {
         PlanWriter w;
         synchronized (this) {
+            steward.standDown(fence);
             if (!fence.equals(leadFence)) {
                 log.info("{}: ignoring a late stand-down for fence {}@{}", leader, fence.key(), fence.createRevision());
                 return false;
@@ -595,6 +600,9 @@ public final class Dispatcher implements AutoCloseable {
         active = false;
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (steward != null) {
+            steward.close();
         }
         for (SliceWatch<?> w : new SliceWatch<?>[] {appsWatch, hostsWatch, liveWatch, statusWatch}) {
             if (w != null) {

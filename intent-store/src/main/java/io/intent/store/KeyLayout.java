@@ -97,20 +97,61 @@ public final class KeyLayout {
         return root + "/leader/dispatcher";
     }
 
+    /** A host's own registration (its proposed HostSpec), which the leader copies to {@code hosts/<host>} once. */
+    public String registrationPrefix() {
+        return root + "/registration/";
+    }
+
+    public String registration(String host) {
+        return registrationPrefix() + Names.require("host", host);
+    }
+
     public String endpointsPrefix() {
         return root + "/endpoints/";
     }
 
-    public String endpoints(String app) {
-        return endpointsPrefix() + Names.require("app", app) + "/";
+    /** The endpoints one host publishes: {@code /intent/endpoints/<host>/} (host first, so a host owns a prefix). */
+    public String endpointSlice(String host) {
+        return endpointsPrefix() + Names.require("host", host) + "/";
     }
 
     public String endpoint(String app, String host) {
-        return endpoints(app) + Names.require("host", host);
+        return endpointSlice(host) + Names.require("app", app);
     }
 
-    public String rolloutPrefix(String app) {
-        return root + "/rollout/" + Names.require("app", app) + "/";
+    /** Rollout slot requests: {@code /intent/rollout/<host>/<app>}, each on its host's setlive lease. */
+    public String rolloutPrefix() {
+        return root + "/rollout/";
+    }
+
+    public String rolloutSlice(String host) {
+        return rolloutPrefix() + Names.require("host", host) + "/";
+    }
+
+    public String rolloutRequest(String host, String app) {
+        return rolloutSlice(host) + Names.require("app", app);
+    }
+
+    /** Rollout slots the leader granted: {@code /intent/slots/<host>/<app>}, readable by that host only. */
+    public String slotsPrefix() {
+        return root + "/slots/";
+    }
+
+    public String slotSlice(String host) {
+        return slotsPrefix() + Names.require("host", host) + "/";
+    }
+
+    public String slot(String host, String app) {
+        return slotSlice(host) + Names.require("app", app);
+    }
+
+    /** The host and app of a key {@code <prefix><host>/<app>}, or null when the key is not of that form. */
+    public static String[] hostAndApp(String prefix, String key) {
+        if (!key.startsWith(prefix)) {
+            return null;
+        }
+        String[] parts = key.substring(prefix.length()).split("/", -1);
+        return parts.length == 2 && Names.valid(parts[0]) && Names.valid(parts[1]) ? parts : null;
     }
 
     /** The last path segment of a key under {@code prefix}, or null when the key is not directly under it. */

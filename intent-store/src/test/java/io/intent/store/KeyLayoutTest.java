@@ -23,7 +23,10 @@ class KeyLayoutTest {
         assertEquals("/intent/assign/h1/web", keys.assignment("h1", "web"));
         assertEquals("/intent/placement/web", keys.placement("web"));
         assertEquals("/intent/status/h1/web/preparer", keys.status("h1", "web", "preparer"));
-        assertEquals("/intent/endpoints/web/h1", keys.endpoint("web", "h1"));
+        assertEquals("/intent/endpoints/h1/web", keys.endpoint("web", "h1"));
+        assertEquals("/intent/registration/h1", keys.registration("h1"));
+        assertEquals("/intent/rollout/h1/web", keys.rolloutRequest("h1", "web"));
+        assertEquals("/intent/slots/h1/web", keys.slot("h1", "web"));
     }
 
     @Test

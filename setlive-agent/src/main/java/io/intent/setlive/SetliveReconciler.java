@@ -151,13 +151,12 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         // never take a serving instance down without a slot (probed only when no slot is free: a slot taken for an
         // instance that turns out not to serve is harmless, it goes back once the new one is healthy)
         boolean running = now.isPresent() && now.get().up() || otherHas;
-        // the endpoint goes in the same transaction as the slot: one etcd write before the stop, not two
-        boolean withdrawn = running && slots.acquire(app, version, intent.maxUnavailableOrDefault(),
-                List.of(Op.delete(keys.endpoint(app, host))));
+        // the endpoint goes only once the slot is granted, so an instance waiting for a slot keeps serving
+        boolean withdrawn = running && slots.acquire(app, version, List.of(Op.delete(keys.endpoint(app, host))));
         if (running && !withdrawn && probe.healthy()) {
             // a slot frees within a switch (~0.2 s): look again soon, not at the kit's 2 s waiting pace
-            return Result.waiting(version, rev, "waiting for a rollout slot (maxUnavailable "
-                    + intent.maxUnavailableOrDefault() + ", held by " + slots.holders(app) + ")")
+            return Result.waiting(version, rev, "waiting for the leader to grant a rollout slot (maxUnavailable "
+                    + intent.maxUnavailableOrDefault() + ")")
                     .requeueAfter(SLOT_RETRY);
         }
         Optional<LaunchSpec> previous = now.filter(i -> i.spec() != null && !sameSpec)

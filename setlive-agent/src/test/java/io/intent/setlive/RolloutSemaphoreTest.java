@@ -107,7 +107,7 @@ class RolloutSemaphoreTest {
         assertTrue(maxDown <= 1, "two or more hosts were down at once: " + worst + " (" + samples + " samples)");
         assertEquals(1, maxDown, "the poller saw each host go down once (else it sampled too coarsely)");
         assertTrue(sawWaitingForSlot, "some host reported waiting for a rollout slot");
-        await().atMost(Duration.ofSeconds(20)).until(() -> fx.store.count(fx.store.keys().rolloutPrefix("fleet"))
-                == 0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> fx.store.count(fx.store.keys().rolloutPrefix()) == 0
+                && fx.store.count(fx.store.keys().slotsPrefix()) == 0);
     }
 }

@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Op;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
 import io.intent.store.model.Endpoint;
+import io.intent.store.model.RunSpec;
+import io.intent.store.model.VersionSpec;
 import io.intent.testkit.EtcdCluster;
 import io.intent.testkit.Prerequisites;
 import java.time.Duration;
@@ -19,20 +23,28 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The rollout semaphore on real etcd: bounded, atomic with the endpoint withdrawal, freed by a dead agent. */
+/**
+ * The rollout semaphore on real etcd, with the leader's {@link io.intent.dispatcher.HostSteward} granting: bounded
+ * by the assigned maxUnavailable, the endpoint withdrawn only with a slot, freed by a dead agent.
+ */
 class RolloutSlotsTest {
     static EtcdCluster etcd;
     static EtcdStore store;
+    static io.intent.dispatcher.HostSteward steward;
 
     @BeforeAll
     static void start() {
         Prerequisites.require("etcd", "etcd-server");
         etcd = EtcdCluster.single();
         store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()));
+        steward = SetliveFixture.steward(store);
     }
 
     @AfterAll
     static void stop() {
+        if (steward != null) {
+            steward.close();
+        }
         if (store != null) {
             store.close();
         }
@@ -46,53 +58,77 @@ class RolloutSlotsTest {
                 Instant.now()));
     }
 
+    /** Assigns {@code app} to {@code hosts} with the given maxUnavailable, as the leader would. */
+    private static void assign(String app, Integer maxUnavailable, String... hosts) {
+        AppIntent intent = new AppIntent(Map.of("1", new VersionSpec("file:///srv/a.tar.gz", "a".repeat(64), null,
+                null)), "1", new RunSpec(List.of("bin/server"), Map.of(), null), List.of(), hosts.length, null, null,
+                null, null, null, maxUnavailable);
+        for (String h : hosts) {
+            store.put(store.keys().assignment(h, app), new Assignment(app, h, 1, intent));
+        }
+    }
+
     @Test
-    void aTakenSlotWithdrawsTheEndpointInTheSameTransactionAndARefusedOneTouchesNothing() {
+    void aGrantedSlotWithdrawsTheEndpointAndARefusedOneTouchesNothing() throws Exception {
+        assign("web", null, "a", "b");
         RolloutSlots a = new RolloutSlots(store, "a", new AgentLease(store, Duration.ofSeconds(10)));
         RolloutSlots b = new RolloutSlots(store, "b", new AgentLease(store, Duration.ofSeconds(10)));
         endpoint("web", "a");
         endpoint("web", "b");
 
-        assertTrue(a.acquire("web", "2", 1, List.of(Op.delete(store.keys().endpoint("web", "a")))));
+        assertTrue(a.acquire("web", "2", List.of(Op.delete(store.keys().endpoint("web", "a")))));
         assertTrue(store.get(store.keys().endpoint("web", "a"), Endpoint.class).isEmpty());
-        assertTrue(a.acquire("web", "2", 1, List.of()), "a host keeps the slot it holds");
+        assertTrue(a.acquire("web", "2", List.of()), "a host keeps the slot it holds");
 
-        assertFalse(b.acquire("web", "2", 1, List.of(Op.delete(store.keys().endpoint("web", "b")))));
+        assertFalse(b.acquire("web", "2", List.of(Op.delete(store.keys().endpoint("web", "b")))));
         assertTrue(store.get(store.keys().endpoint("web", "b"), Endpoint.class).isPresent(),
                 "no slot, so b's endpoint stays");
-        assertEquals("a", a.holders("web"));
 
         a.release("web");
-        assertTrue(b.acquire("web", "2", 1, List.of()));
-        assertEquals(1, store.count(store.keys().rolloutPrefix("web")));
+        assertTrue(b.acquire("web", "2", List.of()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.count(store.keys().slotsPrefix() + "a/") == 0);
         b.release("web");
-        assertEquals(0, store.count(store.keys().rolloutPrefix("web")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.count(store.keys().slotsPrefix()) == 0
+                && store.count(store.keys().rolloutPrefix()) == 0);
     }
 
     @Test
-    void maxUnavailableTwoLetsTwoHostsGoButNotThree() {
+    void maxUnavailableTwoLetsTwoHostsGoButNotThree() throws Exception {
+        assign("api", 2, "h0", "h1", "h2");
         RolloutSlots[] hosts = new RolloutSlots[3];
         for (int i = 0; i < 3; i++) {
             hosts[i] = new RolloutSlots(store, "h" + i, new AgentLease(store, Duration.ofSeconds(10)));
         }
-        assertTrue(hosts[0].acquire("api", "2", 2, List.of()));
-        assertTrue(hosts[1].acquire("api", "2", 2, List.of()));
-        assertFalse(hosts[2].acquire("api", "2", 2, List.of()));
+        assertTrue(hosts[0].acquire("api", "2", List.of()));
+        assertTrue(hosts[1].acquire("api", "2", List.of()));
+        assertFalse(hosts[2].acquire("api", "2", List.of()));
         hosts[0].release("api");
-        assertTrue(hosts[2].acquire("api", "2", 2, List.of()));
+        assertTrue(hosts[2].acquire("api", "2", List.of()));
         hosts[1].release("api");
         hosts[2].release("api");
     }
 
     @Test
-    void aDeadAgentsSlotFreesItselfWhenItsLeaseExpires() {
+    void aHostIsNeverGrantedASlotOfAnAppItIsNotAssigned() throws Exception {
+        assign("solo", null, "mine");
+        RolloutSlots stranger = new RolloutSlots(store, "stranger", new AgentLease(store, Duration.ofSeconds(10)));
+        assertFalse(stranger.acquire("solo", "2", List.of()));
+        RolloutSlots mine = new RolloutSlots(store, "mine", new AgentLease(store, Duration.ofSeconds(10)));
+        assertTrue(mine.acquire("solo", "2", List.of()), "the stranger's request took no slot");
+        mine.release("solo");
+        stranger.release("solo");
+    }
+
+    @Test
+    void aDeadAgentsSlotFreesItselfWhenItsLeaseExpires() throws Exception {
+        assign("db", null, "dying", "next");
         try (EtcdStore doomed = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
             RolloutSlots dying = new RolloutSlots(doomed, "dying", new AgentLease(doomed, Duration.ofSeconds(2)));
-            assertTrue(dying.acquire("db", "2", 1, List.of()));
+            assertTrue(dying.acquire("db", "2", List.of()));
         }
         RolloutSlots next = new RolloutSlots(store, "next", new AgentLease(store, Duration.ofSeconds(10)));
-        assertFalse(next.acquire("db", "2", 1, List.of()));
-        await().atMost(Duration.ofSeconds(15)).until(() -> next.acquire("db", "2", 1, List.of()));
+        assertFalse(next.acquire("db", "2", List.of()));
+        await().atMost(Duration.ofSeconds(15)).until(() -> next.acquire("db", "2", List.of()));
         next.release("db");
     }
 }

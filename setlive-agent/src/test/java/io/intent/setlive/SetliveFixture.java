@@ -2,7 +2,9 @@ package io.intent.setlive;
 
 import static org.awaitility.Awaitility.await;
 
+import io.intent.dispatcher.HostSteward;
 import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.Fence;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
@@ -33,6 +35,8 @@ final class SetliveFixture implements AutoCloseable {
     final Path work;
     final Path tarball;
     final Path brokenTarball;
+    /** The leader's part that grants rollout slots, under a fence of this fixture's own. */
+    final HostSteward steward;
 
     SetliveFixture() throws Exception {
         Prerequisites.require("etcd", "etcd-server");
@@ -45,6 +49,16 @@ final class SetliveFixture implements AutoCloseable {
         work = Files.createTempDirectory("setlive-test");
         tarball = DemoApp.tarball(work.resolve("demo-app.tar.gz"));
         brokenTarball = DemoApp.tarball(work.resolve("broken.tar.gz"), BROKEN_SERVER);
+        steward = steward(store);
+    }
+
+    /** A {@link HostSteward} leading under a fence key made for it, as a leader's would. */
+    static HostSteward steward(EtcdStore store) {
+        String fenceKey = store.keys().election() + "/fixture";
+        store.put(fenceKey, Map.of("leader", "fixture"));
+        HostSteward s = HostSteward.follow(store);
+        s.lead(new Fence(fenceKey, store.get(fenceKey, Object.class).orElseThrow().createRevision()));
+        return s;
     }
 
     /** An intent running the demo app on {@code port}, with the given versions (all pointing at its tarball). */
@@ -97,6 +111,7 @@ final class SetliveFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        steward.close();
         store.close();
         etcd.close();
         try {

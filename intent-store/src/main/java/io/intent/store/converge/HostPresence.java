@@ -21,8 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes a host visible: registers its {@link HostSpec} on first start when none exists (operators' edits are
- * never overwritten), and keeps {@code /intent/live/<host>} on a lease. Several agents of one host may each
+ * Makes a host visible: publishes its {@link HostSpec} at {@code /intent/registration/<host>}, a key of its own
+ * (the leader copies it to {@code /intent/hosts/<host>} only while that is absent, so operators' edits are never
+ * overwritten and a host cannot change its labels, capacity or drain after that), and keeps
+ * {@code /intent/live/<host>} on a lease. Several agents of one host may each
  * run one: whoever finds the liveness key missing puts it back on its own lease, so the key lives as long as
  * any agent of the host does. When etcd is unreachable it keeps retrying; it never gives up.
  */
@@ -55,7 +57,7 @@ public final class HostPresence implements AutoCloseable {
         });
     }
 
-    /** Registers the host spec if absent and starts keeping liveness; returns at once, retrying in background. */
+    /** Publishes the host's registration and starts keeping liveness; returns at once, retrying in background. */
     public static HostPresence start(EtcdStore store, String host, HostSpec defaults, String agent, Duration ttl) {
         HostPresence p = new HostPresence(store, host, defaults.address(), agent, ttl);
         p.timer.execute(() -> p.register(defaults));
@@ -64,7 +66,9 @@ public final class HostPresence implements AutoCloseable {
 
     private void register(HostSpec defaults) {
         try {
-            if (store.putIf(keys.host(host), defaults, 0)) {
+            var there = store.get(keys.registration(host), HostSpec.class);
+            if (there.isEmpty() || !there.get().valid() || !defaults.equals(there.get().value())) {
+                store.put(keys.registration(host), defaults);
                 log.info("registered host {} with {}", host, Json.writeString(defaults));
             }
             failures = 0;

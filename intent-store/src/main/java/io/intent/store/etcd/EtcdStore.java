@@ -278,6 +278,20 @@ public final class EtcdStore implements AutoCloseable {
                 .commit()).isSucceeded();
     }
 
+    /**
+     * Like {@link #commit(Fence, List)}, and only while {@code key}'s mod revision is still
+     * {@code expectedModRevision} (0 = the key must not exist). Returns false when either compare fails.
+     */
+    public boolean commitIf(Fence fence, String key, long expectedModRevision, List<Op> ops) {
+        requireDistinctKeys(ops);
+        io.etcd.jetcd.op.Op[] then = ops.stream().map(EtcdStore::toJetcd).toArray(io.etcd.jetcd.op.Op[]::new);
+        return call("write " + keysOf(ops) + " (fenced, if " + key + " is unchanged)", () -> client.getKVClient().txn()
+                .If(new Cmp(bytes(fence.key()), Cmp.Op.EQUAL, CmpTarget.createRevision(fence.createRevision())),
+                        new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
+                .Then(then)
+                .commit()).isSucceeded();
+    }
+
     /** Commits {@code ops} in one unguarded transaction (all or nothing). */
     public void commit(List<Op> ops) {
         requireDistinctKeys(ops);

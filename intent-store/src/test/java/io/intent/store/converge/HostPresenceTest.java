@@ -26,7 +26,7 @@ class HostPresenceTest {
     static final Duration WAIT = Duration.ofSeconds(20);
 
     @Test
-    void aHostRegistersOnceAndStaysLiveUntilItStops() throws Exception {
+    void aHostPublishesItsRegistrationNeverItsSpecAndStaysLiveUntilItStops() throws Exception {
         try (EtcdCluster etcd = EtcdCluster.single(); EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
             var keys = store.keys();
             HostSpec detected = HostPresence.detect("127.0.0.2", Map.of("zone", "a"));
@@ -34,7 +34,9 @@ class HostPresenceTest {
 
             HostPresence first = HostPresence.start(store, "h1", detected, "test", Duration.ofSeconds(2));
             await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
-            assertEquals(detected, store.get(keys.host("h1"), HostSpec.class).orElseThrow().value());
+            // the host writes only its own registration key; copying it to hosts/h1 (once) is the leader's job
+            assertEquals(detected, store.get(keys.registration("h1"), HostSpec.class).orElseThrow().value());
+            assertTrue(store.get(keys.host("h1"), HostSpec.class).isEmpty());
 
             // an operator edits the spec; a restarted agent must not overwrite it
             HostSpec edited = detected.withDrain(true);
@@ -46,6 +48,8 @@ class HostPresenceTest {
                     "127.0.0.9", false), "test", Duration.ofSeconds(2))) {
                 await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
                 assertEquals(edited, store.get(keys.host("h1"), HostSpec.class).orElseThrow().value());
+                await().atMost(WAIT).until(() -> store.get(keys.registration("h1"), HostSpec.class).orElseThrow()
+                        .value().address().equals("127.0.0.9"));
                 Thread.sleep(4000); // two TTLs: liveness must be kept, not expire
                 Entry<Liveness> live = store.get(keys.live("h1"), Liveness.class).orElseThrow();
                 assertEquals(ProcessHandle.current().pid(), live.value().pid());
