@@ -31,6 +31,11 @@ public final class ApiMain implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    // read by ConfigDefaults before parsing; declared so `intent-api --config FILE` (the shipped unit) parses
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML/JSON file of option: value (env INTENT_CONFIG); flags and env win over it")
+    Path config;
+
     @Option(names = "--listen", paramLabel = "ADDR", defaultValue = "127.0.0.1",
             description = "address to listen on (env INTENT_LISTEN). Default: ${DEFAULT-VALUE}")
     String listen;

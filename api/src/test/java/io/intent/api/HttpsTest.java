@@ -16,6 +16,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -99,5 +101,22 @@ class HttpsTest {
         assertEquals(2, code2, err2.toString());
         assertTrue(err2.toString().contains("--tls-key " + dir.resolve("nope.pem") + ": not a readable file"),
                 err2.toString());
+    }
+
+    @Test
+    void theShippedApiConfigServesHttpsFromTheDocumentedFilesWithMetricsBehindAToken() {
+        Path shipped = io.intent.testkit.Rbac.script().getParent().getParent().resolve("intent/api.yaml");
+        String[] args = {"--config", shipped.toString()};
+        ApiMain main = new ApiMain();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(main).setErr(new PrintWriter(err, true));
+        cl.setDefaultValueProvider(io.intent.store.config.ConfigDefaults.from(args, Map.of()));
+        cl.parseArgs(args);
+        assertEquals(Path.of("/etc/intent/tls/api.pem"), main.tlsCert);
+        assertEquals(Path.of("/etc/intent/tls/api-key.pem"), main.tlsKey);
+        assertEquals(ApiMain.MetricsAuth.token, main.metricsAuth);
+        assertEquals(List.of("https://10.0.0.1:2379", "https://10.0.0.2:2379", "https://10.0.0.3:2379"),
+                main.etcd.toConfig().endpoints());
+        assertEquals(Path.of("/etc/intent/tls/ca.pem"), main.etcd.toConfig().caFile());
     }
 }
