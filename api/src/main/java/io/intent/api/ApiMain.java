@@ -20,12 +20,21 @@ import picocli.CommandLine.Option;
 @Command(name = "intent-api", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The intent HTTP API (/v1), event stream, web page, /healthz, /readyz and /metrics.",
             "Tokens: a YAML/JSON file listing {name, role: admin|operator|viewer, sha256} and/or etcd keys",
-            "<root>/auth/tokens/<name> = {\"role\": ..., \"sha256\": ...}. `--hash-token` prints a token's sha256."})
+            "<root>/auth/tokens/<name> = {\"role\": ..., \"sha256\": ...}. `--hash-token` prints a token's sha256.",
+            "HTTPS: --tls-cert and --tls-key (PEM)."})
 public final class ApiMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ApiMain.class);
 
     @Mixin
     EtcdOptions etcd;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    // read by ConfigDefaults before parsing; declared so `intent-api --config FILE` (the shipped unit) parses
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML/JSON file of option: value (env INTENT_CONFIG); flags and env win over it")
+    Path config;
 
     @Option(names = "--listen", paramLabel = "ADDR", defaultValue = "127.0.0.1",
             description = "address to listen on (env INTENT_LISTEN). Default: ${DEFAULT-VALUE}")
@@ -33,6 +42,22 @@ public final class ApiMain implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "8080", description = "port (0 = any free one). Default: ${DEFAULT-VALUE}")
     int port;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate (chain) to serve HTTPS with; needs --tls-key (env INTENT_TLS_CERT)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "PEM private key of --tls-cert (env INTENT_TLS_KEY)")
+    Path tlsKey;
+
+    /** Whether /metrics is open or wants a bearer token. */
+    enum MetricsAuth { open, token }
+
+    @Option(names = "--metrics-auth", paramLabel = "open|token", defaultValue = "open",
+            description = "token: /metrics wants a bearer token of any role, like /v1 (env INTENT_METRICS_AUTH). "
+                    + "Default: ${DEFAULT-VALUE}")
+    MetricsAuth metricsAuth;
 
     @Option(names = "--tokens-file", paramLabel = "FILE",
             description = "YAML/JSON list of {name, role, sha256} accepted as bearer tokens (env INTENT_TOKENS_FILE)")
@@ -67,6 +92,14 @@ public final class ApiMain implements Callable<Integer> {
             System.out.println(Tokens.hash(t));
             return 0;
         }
+        ApiServer.Tls tls = null;
+        if (tlsCert != null || tlsKey != null) {
+            try {
+                tls = new ApiServer.Tls(tlsCert, tlsKey);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
         Tokens tokens = tokensFile == null ? Tokens.none() : Tokens.fromFile(tokensFile);
         EtcdStore store = EtcdStore.connect(etcd.toConfig());
         tokens.follow(store);
@@ -75,7 +108,7 @@ public final class ApiMain implements Callable<Integer> {
                     Tokens.prefix(store.keys()));
         }
         ApiServer.Options opts = new ApiServer.Options(listen, port, agents, Duration.ofHours(idempotencyHours),
-                256 * 1024);
+                256 * 1024, tls, metricsAuth == MetricsAuth.token);
         ApiServer api = ApiServer.start(store, tokens, opts);
         System.out.println("intent API listening on " + api.url() + "/");
         CountDownLatch stop = new CountDownLatch(1);

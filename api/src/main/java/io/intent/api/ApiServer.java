@@ -17,6 +17,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -24,6 +25,8 @@ import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,25 +53,55 @@ public final class ApiServer implements AutoCloseable {
     /**
      * How the server runs.
      *
-     * @param expectedAgents agents every host runs (status waits for each to report)
-     * @param bodyLimit      largest request body in bytes; larger gets 413
+     * @param expectedAgents   agents every host runs (status waits for each to report)
+     * @param bodyLimit        largest request body in bytes; larger gets 413
+     * @param tls              the PEM certificate (chain) and key to serve HTTPS with; null serves plain HTTP
+     * @param metricsNeedToken whether {@code /metrics} wants a bearer token (any role), like {@code /v1}
      */
-    public record Options(String host, int port, List<String> expectedAgents, Duration idempotencyTtl, int bodyLimit) {
+    public record Options(String host, int port, List<String> expectedAgents, Duration idempotencyTtl, int bodyLimit,
+                          Tls tls, boolean metricsNeedToken) {
         public static Options defaults() {
             return new Options("127.0.0.1", 8080, List.of("preparer", "iptables", "setlive"), Duration.ofHours(24),
-                    256 * 1024);
+                    256 * 1024, null, false);
         }
 
         public Options withPort(int newPort) {
-            return new Options(host, newPort, expectedAgents, idempotencyTtl, bodyLimit);
+            return new Options(host, newPort, expectedAgents, idempotencyTtl, bodyLimit, tls, metricsNeedToken);
         }
 
         public Options withHost(String newHost) {
-            return new Options(newHost, port, expectedAgents, idempotencyTtl, bodyLimit);
+            return new Options(newHost, port, expectedAgents, idempotencyTtl, bodyLimit, tls, metricsNeedToken);
         }
 
         public Options withExpectedAgents(List<String> agents) {
-            return new Options(host, port, agents, idempotencyTtl, bodyLimit);
+            return new Options(host, port, agents, idempotencyTtl, bodyLimit, tls, metricsNeedToken);
+        }
+
+        public Options withTls(Tls newTls) {
+            return new Options(host, port, expectedAgents, idempotencyTtl, bodyLimit, newTls, metricsNeedToken);
+        }
+
+        public Options withMetricsNeedToken(boolean need) {
+            return new Options(host, port, expectedAgents, idempotencyTtl, bodyLimit, tls, need);
+        }
+    }
+
+    /** The server's certificate chain and private key, both PEM files (the key PKCS#8, PKCS#1 RSA or SEC1 EC). */
+    public record Tls(Path certFile, Path keyFile) {
+        /** Fails naming the option and file when either cannot be read, before anything listens. */
+        public Tls {
+            check("--tls-cert", certFile);
+            check("--tls-key", keyFile);
+        }
+
+        private static void check(String option, Path file) {
+            if (file == null) {
+                throw new IllegalArgumentException("HTTPS needs both --tls-cert and --tls-key; " + option
+                        + " is missing");
+            }
+            if (!Files.isReadable(file)) {
+                throw new IllegalArgumentException(option + " " + file + ": not a readable file");
+            }
         }
     }
 
@@ -92,7 +125,7 @@ public final class ApiServer implements AutoCloseable {
         this.tokens = tokens;
         this.options = options;
         this.idempotency = new Idempotency(store, options.idempotencyTtl());
-        this.events = new EventStream(vertx, store);
+        this.events = new EventStream(vertx, store, tokens);
         this.openapi = resource("openapi.json");
         new JvmMemoryMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
@@ -124,8 +157,8 @@ public final class ApiServer implements AutoCloseable {
             return null;
         }).compose(x -> vertx.deployVerticle(() -> new ServerVerticle(shared), new DeploymentOptions().setInstances(loops)))
                 .map(x -> {
-                    log.info("API listening on http://{}:{}/ ({} event loops, {} tokens)", options.host(), port, loops,
-                            tokens.size());
+                    log.info("API listening on {}://{}:{}/ ({} event loops, {} tokens)", scheme(), options.host(),
+                            port, loops, tokens.size());
                     return this;
                 });
     }
@@ -140,7 +173,13 @@ public final class ApiServer implements AutoCloseable {
 
         @Override
         public Future<?> start() {
-            return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
+            HttpServerOptions http = new HttpServerOptions().setCompressionSupported(true);
+            if (options.tls() != null) {
+                http.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                        .setCertPath(options.tls().certFile().toString())
+                        .setKeyPath(options.tls().keyFile().toString()));
+            }
+            return vertx.createHttpServer(http)
                     .requestHandler(router()).listen(listenPort, options.host())
                     .onSuccess(s -> port = s.actualPort());
         }
@@ -150,8 +189,12 @@ public final class ApiServer implements AutoCloseable {
         return port;
     }
 
+    private String scheme() {
+        return options.tls() == null ? "http" : "https";
+    }
+
     public String url() {
-        return "http://" + (options.host().equals("0.0.0.0") ? "127.0.0.1" : options.host()) + ":" + port();
+        return scheme() + "://" + (options.host().equals("0.0.0.0") ? "127.0.0.1" : options.host()) + ":" + port();
     }
 
     public PrometheusMeterRegistry metrics() {
@@ -164,6 +207,9 @@ public final class ApiServer implements AutoCloseable {
         router.get("/healthz").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
                 .end("{\"ok\":true}"));
         router.get("/readyz").handler(this::ready);
+        if (options.metricsNeedToken()) {
+            router.get("/metrics").handler(this::authenticate);
+        }
         router.get("/metrics").handler(ctx -> ctx.response()
                 .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
         router.get("/v1/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
@@ -284,6 +330,7 @@ public final class ApiServer implements AutoCloseable {
             return;
         }
         ctx.put("principal", token.get());
+        ctx.put("tokenSha256", Tokens.hash(auth.substring(7).strip()));
         ctx.next();
     }
 

@@ -26,7 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * it reconnects and re-reads the state it needs.
  */
 final class EventStream implements AutoCloseable {
-    private record Subscriber(HttpServerResponse response, Context context, String prefix) {
+    /** One open stream; {@code tokenSha256} is the hash of the bearer token that opened it. */
+    private record Subscriber(HttpServerResponse response, Context context, String prefix, String tokenSha256) {
     }
 
     private final Vertx vertx;
@@ -38,9 +39,13 @@ final class EventStream implements AutoCloseable {
     private final Set<String> primed = ConcurrentHashMap.newKeySet();
     private long heartbeat = -1;
 
-    EventStream(Vertx vertx, EtcdStore store) {
+    private final Tokens tokens;
+
+    EventStream(Vertx vertx, EtcdStore store, Tokens tokens) {
         this.vertx = vertx;
         this.store = store;
+        this.tokens = tokens;
+        tokens.onChange(this::dropRevoked);
         this.root = store.keys().root() + "/";
         var k = store.keys();
         this.prefixes = List.of(k.appsPrefix(), k.hostsPrefix(), k.livePrefix(), k.placementPrefix(), k.assignPrefix(),
@@ -75,10 +80,39 @@ final class EventStream implements AutoCloseable {
                 .putHeader("content-type", "text/event-stream; charset=utf-8")
                 .putHeader("cache-control", "no-cache")
                 .putHeader("x-accel-buffering", "no");
-        Subscriber s = new Subscriber(resp, vertx.getOrCreateContext(), root + prefix);
+        Subscriber s = new Subscriber(resp, vertx.getOrCreateContext(), root + prefix, ctx.get("tokenSha256"));
         subscribers.add(s);
         resp.closeHandler(v -> subscribers.remove(s));
         resp.write("retry: 2000\n: connected at revision " + watches.stream().mapToLong(SliceWatch::revision).max().orElse(0) + "\n\n");
+        // a revocation applied between authentication and add() above found no subscriber to drop: check again
+        if (!allowed(s)) {
+            revoke(s);
+        }
+    }
+
+    private boolean allowed(Subscriber s) {
+        return s.tokenSha256() != null && tokens.byHash(s.tokenSha256()).filter(t -> t.role().allows(Role.VIEWER))
+                .isPresent();
+    }
+
+    /** Ends every stream whose token is no longer accepted: a revoked token must not keep reading. */
+    private void dropRevoked() {
+        for (Subscriber s : subscribers) {
+            if (!allowed(s)) {
+                revoke(s);
+            }
+        }
+    }
+
+    private void revoke(Subscriber s) {
+        if (subscribers.remove(s)) {
+            s.context().runOnContext(v -> {
+                if (!s.response().closed()) {
+                    s.response().end("event: revoked\ndata: {\"code\":\"unauthorized\",\"message\":"
+                            + "\"the token of this stream was revoked\"}\n\n");
+                }
+            });
+        }
     }
 
     private void onChanges(String prefix, List<SliceWatch.Change<JsonNode>> changes, long revision) {

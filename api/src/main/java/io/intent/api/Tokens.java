@@ -46,6 +46,7 @@ public final class Tokens implements AutoCloseable {
     private final Map<String, Token> fromFile;
     private final Map<String, Token> fromEtcd = new ConcurrentHashMap<>();
     private volatile SliceWatch<StoredToken> watch;
+    private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Tokens(Map<String, Token> bySha256) {
         this.fromFile = Map.copyOf(bySha256);
@@ -134,6 +135,7 @@ public final class Tokens implements AutoCloseable {
                     }
                 }
             }
+            listeners.forEach(Runnable::run);
         });
         try {
             if (!watch.awaitReady(store.retryBudget().plusSeconds(5))) {
@@ -150,9 +152,21 @@ public final class Tokens implements AutoCloseable {
         if (presented == null || presented.isEmpty() || presented.length() > 4096) {
             return Optional.empty();
         }
-        String h = hash(presented);
-        Token t = fromFile.get(h);
-        return Optional.ofNullable(t != null ? t : fromEtcd.get(h));
+        return byHash(hash(presented));
+    }
+
+    /** The token whose sha256 is {@code sha256}, if it is accepted now. */
+    public Optional<Token> byHash(String sha256) {
+        Token t = fromFile.get(sha256);
+        return Optional.ofNullable(t != null ? t : fromEtcd.get(sha256));
+    }
+
+    /**
+     * Runs {@code listener} after every change to the tokens stored in etcd has been applied (on the watch's
+     * thread), so holders of long-lived requests can drop a token the moment it is revoked.
+     */
+    public void onChange(Runnable listener) {
+        listeners.add(listener);
     }
 
     /** How many tokens are accepted now. */

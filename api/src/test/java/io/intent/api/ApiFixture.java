@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /** A real etcd, a store client and a running API with three tokens (admin, operator, viewer). */
 final class ApiFixture implements AutoCloseable {
@@ -23,7 +24,7 @@ final class ApiFixture implements AutoCloseable {
     final EtcdStore store;
     final Tokens tokens;
     final ApiServer api;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http;
 
     ApiFixture() throws IOException {
         this(List.of("preparer", "iptables", "setlive"));
@@ -35,6 +36,17 @@ final class ApiFixture implements AutoCloseable {
 
     /** With {@code etcdTimeout} per etcd call (the API answers 503 after three of them fail). */
     ApiFixture(List<String> agents, Duration etcdTimeout) throws IOException {
+        this(agents, etcdTimeout, o -> o, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+    }
+
+    /** With the server's options changed by {@code custom}, and {@code http} as the client (e.g. trusting a CA). */
+    ApiFixture(UnaryOperator<ApiServer.Options> custom, HttpClient http) throws IOException {
+        this(List.of("preparer", "iptables", "setlive"), EtcdConfig.DEFAULT_TIMEOUT, custom, http);
+    }
+
+    private ApiFixture(List<String> agents, Duration etcdTimeout, UnaryOperator<ApiServer.Options> custom,
+                       HttpClient http) throws IOException {
+        this.http = http;
         etcd = EtcdCluster.single();
         try {
             store = EtcdStore.connect(new EtcdConfig(etcd.endpoints(), null, null, null, null, null, null,
@@ -45,7 +57,8 @@ final class ApiFixture implements AutoCloseable {
                     + "- {name: carol, role: viewer, sha256: " + Tokens.hash(VIEWER) + "}\n");
             tokens = Tokens.fromFile(file).follow(store);
             Files.delete(file);
-            api = ApiServer.start(store, tokens, ApiServer.Options.defaults().withPort(0).withExpectedAgents(agents));
+            api = ApiServer.start(store, tokens, custom.apply(ApiServer.Options.defaults().withPort(0)
+                    .withExpectedAgents(agents)));
         } catch (RuntimeException | Error e) {
             etcd.close();
             throw e;

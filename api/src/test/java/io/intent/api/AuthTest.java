@@ -3,17 +3,25 @@ package io.intent.api;
 import static io.intent.api.ApiFixture.ADMIN;
 import static io.intent.api.ApiFixture.OPERATOR;
 import static io.intent.api.ApiFixture.VIEWER;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.model.AppIntent;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -128,6 +136,58 @@ class AuthTest {
             assertEquals(Role.VIEWER, Tokens.fromFile(p).authenticate("t").orElseThrow().role());
         } finally {
             Files.delete(p);
+        }
+    }
+
+    /** Reads an event stream to its end on a thread of its own; {@code ended} completes with the last lines. */
+    static CompletableFuture<List<String>> readToEnd(HttpResponse<java.io.InputStream> resp) {
+        return CompletableFuture.supplyAsync(() -> {
+            List<String> lines = new java.util.ArrayList<>();
+            try (var in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (java.io.IOException e) {
+                lines.add("(connection failed: " + e + ")");
+            }
+            return lines;
+        });
+    }
+
+    @Test
+    void anEventStreamIsClosedAsSoonAsItsTokenIsRevoked() throws Exception {
+        String token = "revocable-token-0123456789";
+        assertEquals(201, f.put("/v1/tokens/eve", ADMIN, "{\"role\":\"viewer\",\"sha256\":\"" + Tokens.hash(token)
+                + "\"}").statusCode());
+        await().atMost(Duration.ofSeconds(10)).until(() -> f.get("/v1/apps", token).statusCode() == 200);
+        var revocable = f.http.send(f.request("/v1/events", token).timeout(Duration.ofMinutes(5)).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        var other = f.http.send(f.request("/v1/events?prefix=apps/", VIEWER).timeout(Duration.ofMinutes(5)).GET()
+                .build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, revocable.statusCode());
+        CompletableFuture<List<String>> ended = readToEnd(revocable);
+        AtomicLong endedAt = new AtomicLong();
+        ended.thenRun(() -> endedAt.set(System.nanoTime()));
+        try (var otherIn = new BufferedReader(new InputStreamReader(other.body(), StandardCharsets.UTF_8))) {
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !ended.isDone());
+
+            long revoking = System.nanoTime();
+            assertEquals(200, f.delete("/v1/tokens/eve", ADMIN).statusCode());
+            // the watch delay: etcd's watch event reaches the API within milliseconds; 5 s is headroom for load
+            List<String> lines = ended.get(5, TimeUnit.SECONDS);
+            long ms = (endedAt.get() - revoking) / 1_000_000;
+            System.out.println("event stream closed " + ms + " ms after DELETE /v1/tokens/eve was sent");
+            assertTrue(lines.contains("event: revoked"), () -> "the stream says why it ends: " + lines);
+            assertEquals(401, f.get("/v1/events", token).statusCode(), "and cannot be reopened");
+
+            // other streams keep flowing
+            f.put("/v1/apps/after-revocation", OPERATOR, Fixtures.app("1.0", 1));
+            String line;
+            while ((line = otherIn.readLine()) != null && !line.contains("apps/after-revocation")) {
+                // skip the preamble and earlier events
+            }
+            assertTrue(line != null, "the other token's stream was closed too");
         }
     }
 }

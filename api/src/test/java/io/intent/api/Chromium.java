@@ -47,14 +47,23 @@ final class Chromium implements AutoCloseable {
 
     /** Starts a fresh browser with its own profile; fails with the install instruction when chromium is missing. */
     static Chromium start() throws Exception {
+        return start(java.util.List.of());
+    }
+
+    /** As {@link #start()} with extra command-line flags. */
+    static Chromium start(java.util.List<String> flags) throws Exception {
         Path bin = Prerequisites.find("chromium").orElseThrow(() -> new AssertionError(
                 "chromium is not installed: the web page test drives a real headless Chromium. Install it with "
                         + "`apt-get install -y chromium` (it belongs in ./intent's prerequisites list)."));
         Path profile = Files.createTempDirectory("intent-chromium");
-        Process p = new ProcessBuilder(bin.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(bin.toString(), "--headless",
+                "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + profile,
-                "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank")
+                "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0"));
+        cmd.addAll(flags);
+        cmd.add("about:blank");
+        Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
         try {
             Path portFile = profile.resolve("DevToolsActivePort");

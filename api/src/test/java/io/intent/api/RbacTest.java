@@ -20,7 +20,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -190,6 +195,54 @@ class RbacTest {
             h2.put(h2.keys().status("h2", "web", "setlive"), Map.of());
         }
         assertStatus(200, client.send("GET", "/v1/apps", ADMIN, null));
+    }
+
+    @Test
+    void noPasswordEverAppearsOnACommandLineWhileTheScriptRuns() throws Exception {
+        // a fresh etcd, so both paths run: auth off (root added on stdin) and then on (root's password in env)
+        Path fresh = Files.createTempDirectory("intent-rbac-ps-");
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (running.get()) {
+                seen.addAll(commandLines());
+            }
+        }, "ps-sampler");
+        try (EtcdCluster other = EtcdCluster.single()) {
+            sampler.start();
+            Rbac first = Rbac.setup(other.endpoints(), fresh, "p1");
+            Rbac.setup(other.endpoints(), fresh, "p1", "p2");
+            running.set(false);
+            sampler.join();
+            List<String> etcdctl = seen.stream().filter(c -> c.contains("etcdctl")).toList();
+            assertTrue(etcdctl.size() >= 10, () -> "the sampler saw the script's etcdctl runs: " + etcdctl);
+            for (String secret : List.of(Rbac.ROOT_PASSWORD, first.password("p1"), first.password("p2"),
+                    first.password("intent-api"), first.password("intent-leader"))) {
+                for (String c : seen) {
+                    assertFalse(c.contains(secret), "a password on a command line: " + c);
+                }
+            }
+        } finally {
+            running.set(false);
+        }
+    }
+
+    /** Every process's command line, as ps shows it to any user. */
+    static List<String> commandLines() {
+        List<String> out = new ArrayList<>();
+        try (var procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path p : procs) {
+                try {
+                    out.add(new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
+                            .replace('\0', ' '));
+                } catch (java.io.IOException e) {
+                    // the process ended meanwhile
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
     }
 
     Path tokensFile() throws Exception {

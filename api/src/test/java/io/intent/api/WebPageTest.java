@@ -29,6 +29,38 @@ class WebPageTest {
     static final Duration PAGE = Duration.ofSeconds(30);
 
     @Test
+    void thePageWorksOverHttpsWithItsEventStream() throws Exception {
+        Path dir = Files.createTempDirectory("intent-page-tls-");
+        io.intent.testkit.Pki pki = io.intent.testkit.Pki.create(dir);
+        var cert = pki.issue("api", "127.0.0.1");
+        var http = java.net.http.HttpClient.newBuilder().sslContext(pki.sslContext()).build();
+        // trust exactly this certificate's key (Chromium has no per-profile CA file; the key pin is as narrow)
+        byte[] spki = java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(Files.newInputStream(cert.cert())).getPublicKey().getEncoded();
+        String pin = java.util.Base64.getEncoder().encodeToString(
+                java.security.MessageDigest.getInstance("SHA-256").digest(spki));
+        try (ApiFixture f = new ApiFixture(o -> o.withExpectedAgents(List.of("setlive"))
+                .withTls(new ApiServer.Tls(cert.cert(), cert.key())), http);
+             Chromium browser = Chromium.start(List.of("--ignore-certificate-errors-spki-list=" + pin))) {
+            assertTrue(f.url("/").startsWith("https://"));
+            var keys = f.store.keys();
+            f.store.put(keys.host("h1"), new HostSpec(Map.of("zone", "a"), null, "127.0.0.2", false));
+            f.store.put(keys.live("h1"), new Liveness("h1", "127.0.0.2", "test", 1, Instant.now()));
+            f.store.put(keys.app("web"), Json.read(Fixtures.app("1.0", 1), AppIntent.class));
+            converge(f, "1.0", "1.0");
+            browser.navigate(f.url("/"));
+            browser.type("#token", ApiFixture.VIEWER);
+            browser.click("#signin");
+            browser.waitFor("document.querySelector('[data-state-app=\"web\"]')?.textContent === 'OK'", PAGE);
+            browser.waitFor("document.getElementById('live').textContent === 'live'", PAGE);
+            // a change arrives over the HTTPS event stream
+            converge(f, "1.0", "2.0");
+            browser.waitFor("document.querySelector('[data-state-app=\"web\"]')?.textContent === 'VERSION_MISMATCH'",
+                    PAGE);
+        }
+    }
+
+    @Test
     void anOperatorDeploysAVersionFromThePageAndSeesItGoLive() throws Exception {
         try (ApiFixture f = new ApiFixture(List.of("setlive"));
              Chromium browser = Chromium.start()) {

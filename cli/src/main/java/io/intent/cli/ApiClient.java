@@ -10,8 +10,16 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.UUID;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The API as the CLI uses it: JSON requests with the bearer token, answers decoded, errors turned into a
@@ -29,6 +37,11 @@ final class ApiClient {
     private final Duration timeout;
 
     ApiClient(String base, String token, Duration timeout) {
+        this(base, token, timeout, null);
+    }
+
+    /** With {@code ssl} (null: the JDK's default trust) for an https base URL. */
+    ApiClient(String base, String token, Duration timeout, SSLContext ssl) {
         String b = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         try {
             this.base = URI.create(b);
@@ -37,7 +50,41 @@ final class ApiClient {
         }
         this.token = token;
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(timeout);
+        if (ssl != null) {
+            hb.sslContext(ssl);
+        }
+        this.http = hb.build();
+    }
+
+    /**
+     * A TLS context trusting exactly the PEM certificates in {@code caFile} (a private CA's {@code ca.pem}).
+     *
+     * @throws CtlException (usage, exit 2) naming the file when it cannot be read or holds no certificate
+     */
+    static SSLContext trusting(Path caFile) {
+        try (var in = Files.newInputStream(caFile)) {
+            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+            ks.load(null, null);
+            int n = 0;
+            for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                ks.setCertificateEntry("ca-" + n++, c);
+            }
+            if (n == 0) {
+                throw new CtlException(2, "--cacert " + caFile + ": no certificate in it (expected PEM "
+                        + "-----BEGIN CERTIFICATE-----)");
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, tmf.getTrustManagers(), null);
+            return ssl;
+        } catch (IOException e) {
+            throw new CtlException(2, "--cacert " + caFile + ": cannot read it (" + e.getClass().getSimpleName()
+                    + ": " + e.getMessage() + ")");
+        } catch (GeneralSecurityException e) {
+            throw new CtlException(2, "--cacert " + caFile + ": no certificate in it (" + e.getMessage() + ")");
+        }
     }
 
     Response get(String path) {
@@ -108,6 +155,11 @@ final class ApiClient {
                     check(resp);
                 }
                 return resp;
+            } catch (SSLHandshakeException e) {
+                // not retried: an untrusted certificate stays untrusted
+                throw new CtlException(1, "the API's TLS certificate at " + base + " is not trusted or does not "
+                        + "match its address (" + e.getMessage() + "); if a private CA signed it, pass --cacert FILE "
+                        + "(or set INTENT_CACERT) with that CA's certificate");
             } catch (ConnectException e) {
                 if (attempts < 3) {
                     sleep(attempts);

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
         subcommands = {ApplyCommand.class, PlanCommand.class, GetCommand.class, DescribeCommand.class,
             StatusCommand.class, DeleteCommand.class, RollbackCommand.class, DeployCommand.class,
             ScaleCommand.class, DrainCommand.class, TokenCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Examples:", "  export INTENT_API=http://127.0.0.1:8080 INTENT_TOKEN=...",
+        footer = {"", "Examples:", "  export INTENT_API=https://api.example.org:8080 INTENT_CACERT=/etc/intent/tls/ca.pem INTENT_TOKEN=...",
             "  intentctl apply -f apps.yaml", "  intentctl status --wait web --timeout 5m",
             "  intentctl rollback app web", "  intentctl get hosts -o yaml"})
 public final class IntentCtl {
@@ -39,6 +39,11 @@ public final class IntentCtl {
     @Option(names = "--token-file", scope = ScopeType.INHERIT, paramLabel = "FILE",
             description = "file holding the bearer token")
     Path tokenFile;
+
+    @Option(names = "--cacert", scope = ScopeType.INHERIT, paramLabel = "FILE", defaultValue = "${env:INTENT_CACERT}",
+            description = "PEM CA certificate(s) to trust for an https --api, e.g. a private CA's ca.pem "
+                    + "(env INTENT_CACERT); without it the JDK's default CAs")
+    Path cacert;
 
     @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, defaultValue = "table", paramLabel = "FORMAT",
             description = "table, json or yaml. Default: ${DEFAULT-VALUE}")
@@ -76,7 +81,8 @@ public final class IntentCtl {
                 throw new CtlException(1, "cannot read --token-file " + tokenFile + ": " + e.getMessage());
             }
         }
-        return new ApiClient(api, t, Duration.ofSeconds(requestTimeout));
+        return new ApiClient(api, t, Duration.ofSeconds(requestTimeout),
+                cacert == null ? null : ApiClient.trusting(cacert));
     }
 
     PrintWriter out() {

@@ -19,6 +19,7 @@ import io.intent.store.model.Placement;
 import io.intent.testkit.EtcdCluster;
 import io.intent.testkit.HostNetwork;
 import io.intent.testkit.JvmProcess;
+import io.intent.testkit.Pki;
 import io.intent.testkit.Prerequisites;
 import io.intent.testkit.Rbac;
 import io.vertx.core.Vertx;
@@ -48,12 +49,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The whole path across several hosts, with nothing simulated but the machines: a 3-member etcd with auth on
- * (one etcd user per host, from etc/etcd/setup-rbac.sh), two leader JVMs, and three hosts, each a node JVM
+ * The whole path across several hosts, with nothing simulated but the machines: a 3-member etcd with TLS on
+ * every client and peer connection (a private CA made at test time by etc/tls/make-certs.sh) and auth on (one
+ * etcd user per host, from etc/etcd/setup-rbac.sh), two leader JVMs, and three hosts, each a node JVM
  * (preparer + iptables + setlive) in its own network namespace whose INPUT policy is DROP, so an app answers
  * only if the iptables agent really opened its port. Apps run under real runit. Operators' writes go through
- * the API (its own JVM, etcd user intent-api) with intentctl, as in production. The scenarios share that system
- * and run in order.
+ * the API (its own JVM, etcd user intent-api, serving HTTPS) with intentctl (--cacert), as in production. The
+ * scenarios share that system and run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndToEndTest {
@@ -68,6 +70,8 @@ class EndToEndTest {
     static EtcdCluster etcd;
     static EtcdStore admin;
     static Rbac rbac;
+    static Pki pki;
+    static HttpClient apiHttp;
     static JvmProcess apiProcess;
     static String apiUrl;
     static Vertx artifacts;
@@ -89,15 +93,17 @@ class EndToEndTest {
         Prerequisites.require("iptables", "iptables");
         work = Files.createTempDirectory("intent-e2e-");
         net = HostNetwork.create(HOSTS);
-        etcd = EtcdCluster.start(3, net.gateway());
+        pki = Pki.create(work.resolve("tls"));
+        apiHttp = HttpClient.newBuilder().sslContext(pki.sslContext()).connectTimeout(Duration.ofMillis(800)).build();
+        etcd = EtcdCluster.startTls(3, net.gateway(), pki);
 
         // auth on, one user per host, as an operator would with etc/
         String[] hosts = new String[HOSTS];
         for (int i = 0; i < HOSTS; i++) {
             hosts[i] = host(i);
         }
-        rbac = Rbac.setup(etcd.endpoints(), work, hosts);
-        admin = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withCredentials("root", Rbac.ROOT_PASSWORD));
+        rbac = Rbac.setup(etcd.endpoints(), pki.ca(), work, hosts);
+        admin = EtcdStore.connect(etcdConfig().withCredentials("root", Rbac.ROOT_PASSWORD));
         startApi();
 
         digests = DemoArtifacts.build(REPO.resolve("test-data/demo-app"), work.resolve("repo"));
@@ -130,23 +136,31 @@ class EndToEndTest {
         });
     }
 
-    /** The API as an operator runs it: its own JVM, etcd user intent-api, an operator token from a file. */
+    /** The TLS etcd as a client reaches it: https endpoints verified with the test CA. */
+    static EtcdConfig etcdConfig() {
+        return EtcdConfig.of(etcd.endpoints()).withTrustedCa(pki.ca());
+    }
+
+    /** The API as an operator runs it: its own JVM, HTTPS, etcd user intent-api, an operator token from a file. */
     static void startApi() throws IOException {
         Files.writeString(work.resolve("token"), OPERATOR_TOKEN);
         Files.writeString(work.resolve("tokens.yaml"), "- {name: ops, role: operator, sha256: "
                 + Tokens.hash(OPERATOR_TOKEN) + "}\n");
         int port = io.intent.testkit.Ports.free();
-        apiUrl = "http://127.0.0.1:" + port;
+        apiUrl = "https://127.0.0.1:" + port;
+        Pki.Cert cert = pki.issue("api", "127.0.0.1");
         apiProcess = JvmProcess.start(List.of(), "io.intent.api.ApiMain", List.of("--etcd",
-                String.join(",", etcd.endpoints()), "--etcd-user", "intent-api", "--etcd-password-file",
-                rbac.passwordFile("intent-api").toString(), "--listen", "127.0.0.1", "--port", Integer.toString(port),
+                String.join(",", etcd.endpoints()), "--etcd-ca", pki.ca().toString(), "--etcd-user", "intent-api",
+                "--etcd-password-file", rbac.passwordFile("intent-api").toString(), "--tls-cert",
+                cert.cert().toString(), "--tls-key", cert.key().toString(), "--listen", "127.0.0.1", "--port",
+                Integer.toString(port),
                 "--tokens-file", work.resolve("tokens.yaml").toString()), Map.of(),
                 work.resolve("logs/api-" + System.nanoTime() + ".log"));
     }
 
     static int status(String url) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+            return apiHttp.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
@@ -158,7 +172,8 @@ class EndToEndTest {
 
     static void startLeader(String name) {
         leaders.put(name, JvmProcess.start(List.of(), "io.intent.leader.LeaderMain", List.of("--name", name,
-                "--etcd", String.join(",", etcd.endpoints()), "--etcd-user", "intent-leader",
+                "--etcd", String.join(",", etcd.endpoints()), "--etcd-ca", pki.ca().toString(),
+                "--etcd-user", "intent-leader",
                 "--etcd-password-file", rbac.passwordFile("intent-leader").toString(),
                 "--lease-ttl", "2", "--host-grace", "6", "--http-port", "-1"), Map.of(),
                 work.resolve("logs/" + name + "-" + System.nanoTime() + ".log")));
@@ -168,7 +183,7 @@ class EndToEndTest {
         String h = host(i);
         return JvmProcess.start(net.host(i).prefix(), "io.intent.node.NodeMain", List.of("--host", h,
                 "--address", net.address(i), "--root", work.resolve("hosts/" + h).toString(),
-                "--etcd", String.join(",", etcd.endpoints()), "--etcd-user", h,
+                "--etcd", String.join(",", etcd.endpoints()), "--etcd-ca", pki.ca().toString(), "--etcd-user", h,
                 "--etcd-password-file", rbac.passwordFile(h).toString(),
                 "--backend", "iptables", "--resync", "5", "--liveness-ttl", "2", "--http-port", "-1",
                 "--stop-timeout", "3"), Map.of(), work.resolve("logs/" + h + "-" + System.nanoTime() + ".log"));
@@ -224,7 +239,8 @@ class EndToEndTest {
      */
     static String ctl(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--api", apiUrl, "--token-file", work.resolve("token").toString()));
+        all.addAll(List.of("--api", apiUrl, "--cacert", pki.ca().toString(), "--token-file",
+                work.resolve("token").toString()));
         StringWriter out = new StringWriter();
         var cl = IntentCtl.commandLine();
         cl.setOut(new PrintWriter(out, true));
@@ -376,7 +392,7 @@ class EndToEndTest {
     @Test
     @Order(6)
     void aHostsEtcdUserCannotReadAnotherHostsSlice() throws Exception {
-        var base = EtcdConfig.of(etcd.endpoints());
+        var base = etcdConfig();
         try (EtcdStore h1 = EtcdStore.connect(base.withCredentials("h1", rbac.password("h1")))) {
             assertFalse(h1.list(h1.keys().assignSlice("h1"), Assignment.class).entries().isEmpty());
             var denied = assertThrows(PermissionDeniedException.class, () -> h1.list(h1.keys().assignSlice("h2"),

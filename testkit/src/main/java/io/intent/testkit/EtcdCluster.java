@@ -18,7 +18,8 @@ import java.util.stream.Stream;
 
 /**
  * A real etcd, 1 or 3 members, started from the Debian {@code etcd} binary on free loopback ports with temp
- * data dirs. Members can be SIGKILLed, paused, and restarted with their data; everything is removed on
+ * data dirs, optionally TLS-only on both client and peer URLs with certificates from a {@link Pki} made at test
+ * time. Members can be SIGKILLed, paused, and restarted with their data; everything is removed on
  * {@link #close()} (and on JVM exit, if a test forgot).
  */
 public final class EtcdCluster implements AutoCloseable {
@@ -28,6 +29,7 @@ public final class EtcdCluster implements AutoCloseable {
     private final Path base;
     private final List<Member> members = new ArrayList<>();
     private final String token;
+    private final Pki pki;
 
     /** One member: its name, ports, data dir and the running process, if any. */
     public static final class Member {
@@ -37,9 +39,12 @@ public final class EtcdCluster implements AutoCloseable {
         final Path dataDir;
         final Path logFile;
         final String host;
+        final String scheme;
+        Pki.Cert cert;
         Process process;
 
-        Member(String name, String host, int clientPort, int peerPort, Path dataDir, Path logFile) {
+        Member(String name, String host, String scheme, int clientPort, int peerPort, Path dataDir, Path logFile) {
+            this.scheme = scheme;
             this.name = name;
             this.host = host;
             this.clientPort = clientPort;
@@ -49,11 +54,11 @@ public final class EtcdCluster implements AutoCloseable {
         }
 
         public String clientUrl() {
-            return "http://" + host + ":" + clientPort;
+            return scheme + "://" + host + ":" + clientPort;
         }
 
         String peerUrl() {
-            return "http://" + host + ":" + peerPort;
+            return scheme + "://" + host + ":" + peerPort;
         }
 
         public String name() {
@@ -73,10 +78,11 @@ public final class EtcdCluster implements AutoCloseable {
         }
     }
 
-    private EtcdCluster(Path etcd, Path base, String token) {
+    private EtcdCluster(Path etcd, Path base, String token, Pki pki) {
         this.etcd = etcd;
         this.base = base;
         this.token = token;
+        this.pki = pki;
     }
 
     /** Starts a single member. */
@@ -94,14 +100,32 @@ public final class EtcdCluster implements AutoCloseable {
      * namespaces can reach) and waits until each answers /health.
      */
     public static EtcdCluster start(int size, String host) {
+        return start(size, host, null);
+    }
+
+    /**
+     * Starts {@code size} TLS-only members on {@code host}: each serves clients and peers over HTTPS with its own
+     * certificate (CN = member name) from {@code pki}, and a peer must present a certificate of that CA. Clients
+     * verify the members with {@code pki.ca()}; etcd asks them for no certificate, so they authenticate with a
+     * password (etcd treats a trusted client CA as "client certificates required", which is not this mode).
+     */
+    public static EtcdCluster startTls(int size, String host, Pki pki) {
+        return start(size, host, pki);
+    }
+
+    private static EtcdCluster start(int size, String host, Pki pki) {
         Path bin = Prerequisites.require("etcd", "etcd-server");
         try {
             Path base = Files.createTempDirectory("intent-etcd-");
-            EtcdCluster c = new EtcdCluster(bin, base, base.getFileName().toString());
+            EtcdCluster c = new EtcdCluster(bin, base, base.getFileName().toString(), pki);
             for (int i = 0; i < size; i++) {
                 String name = "m" + i;
-                c.members.add(new Member(name, host, Ports.free(), Ports.free(), base.resolve(name),
-                        base.resolve(name + ".log")));
+                Member m = new Member(name, host, pki == null ? "http" : "https", Ports.free(), Ports.free(),
+                        base.resolve(name), base.resolve(name + ".log"));
+                if (pki != null) {
+                    m.cert = pki.issue(base.getFileName() + "-" + name, host);
+                }
+                c.members.add(m);
             }
             Runtime.getRuntime().addShutdownHook(new Thread(c::close));
             for (int i = 0; i < size; i++) {
@@ -119,7 +143,7 @@ public final class EtcdCluster implements AutoCloseable {
     private void launch(int i, String state) throws IOException {
         Member m = members.get(i);
         String initial = members.stream().map(x -> x.name + "=" + x.peerUrl()).collect(Collectors.joining(","));
-        List<String> cmd = List.of(etcd.toString(),
+        List<String> cmd = new ArrayList<>(List.of(etcd.toString(),
                 "--name", m.name,
                 "--data-dir", m.dataDir.toString(),
                 "--listen-client-urls", m.clientUrl(),
@@ -132,15 +156,35 @@ public final class EtcdCluster implements AutoCloseable {
                 "--heartbeat-interval", "100",
                 "--election-timeout", "1000",
                 "--logger", "zap",
-                "--log-level", "warn");
+                "--log-level", "warn"));
+        if (pki != null) {
+            Pki.Cert c = m.cert;
+            cmd.addAll(List.of("--cert-file", c.cert().toString(), "--key-file", c.key().toString(),
+                    "--peer-cert-file", c.cert().toString(), "--peer-key-file", c.key().toString(),
+                    "--peer-trusted-ca-file", pki.ca().toString(), "--peer-client-cert-auth"));
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(m.logFile.toFile()));
         m.process = pb.start();
     }
 
+    /** An HTTP client for the members' own endpoints (trusting the test CA in TLS mode). */
+    private HttpClient http() {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1));
+        if (pki != null) {
+            b.sslContext(pki.sslContext());
+        }
+        return b.build();
+    }
+
+    /** The CA certificate clients must trust, in TLS mode. */
+    public java.util.Optional<Path> ca() {
+        return pki == null ? java.util.Optional.empty() : java.util.Optional.of(pki.ca());
+    }
+
     private void awaitHealthy(int i) {
         Member m = members.get(i);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpClient http = http();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!m.process.isAlive()) {
@@ -257,7 +301,7 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** The index of the member that currently leads, asked over etcd's JSON gateway; -1 when none does. */
     public int leaderIndex() {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpClient http = http();
         for (int i = 0; i < members.size(); i++) {
             Member m = members.get(i);
             if (!m.running()) {

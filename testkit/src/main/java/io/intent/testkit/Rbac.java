@@ -25,6 +25,14 @@ public final class Rbac {
      * @throws AssertionError with the script's output when it fails
      */
     public static Rbac setup(List<String> endpoints, Path work, String... hosts) {
+        return setup(endpoints, null, work, hosts);
+    }
+
+    /**
+     * As {@link #setup(List, Path, String...)} against a TLS etcd ({@code https} endpoints) whose certificates
+     * {@code ca} signed: the script's etcdctl gets it as an operator gives it, through {@code ETCDCTL_CACERT}.
+     */
+    public static Rbac setup(List<String> endpoints, Path ca, Path work, String... hosts) {
         Prerequisites.require("etcdctl", "etcd-client");
         try {
             Files.createDirectories(work);
@@ -33,7 +41,11 @@ public final class Rbac {
             List<String> cmd = new ArrayList<>(List.of(script().toString(), "--endpoints", String.join(",", endpoints),
                     "--root-password-file", rootPw.toString(), "--secrets-dir", work.resolve("secrets").toString()));
             cmd.addAll(List.of(hosts));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            if (ca != null) {
+                pb.environment().put("ETCDCTL_CACERT", ca.toString());
+            }
+            Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes());
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new AssertionError("etc/etcd/setup-rbac.sh failed:\n" + out);

@@ -56,6 +56,11 @@ public record EtcdConfig(
         return new EtcdConfig(endpoints, newUser, newPassword, caFile, certFile, keyFile, root, callTimeout);
     }
 
+    /** Verifies etcd's TLS certificates with the PEM CA bundle {@code ca} (endpoints are then https URLs). */
+    public EtcdConfig withTrustedCa(Path ca) {
+        return new EtcdConfig(endpoints, user, password, ca, certFile, keyFile, root, callTimeout);
+    }
+
     public EtcdConfig withCallTimeout(Duration t) {
         return new EtcdConfig(endpoints, user, password, caFile, certFile, keyFile, root, t);
     }
