@@ -36,6 +36,10 @@ public final class ApiMain implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "port (0 = any free one). Default: ${DEFAULT-VALUE}")
     int port;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML/JSON file of option: value (env INTENT_CONFIG); flags and env win over it")
+    Path config;
+
     @Option(names = "--tokens-file", paramLabel = "FILE",
             description = "YAML/JSON list of {name, role, sha256} accepted as bearer tokens (env INTENT_TOKENS_FILE)")
     Path tokensFile;
