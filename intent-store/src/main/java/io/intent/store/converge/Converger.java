@@ -126,6 +126,16 @@ public final class Converger<T> implements AutoCloseable {
         this.convergeLatency = Timer.builder("intent_converge_seconds").tag("agent", agent)
                 .description("from an intent revision seen in the watch to this agent's status READY for it")
                 .serviceLevelObjectives(ProcessMetrics.CONVERGE_BUCKETS).register(metrics);
+        io.micrometer.core.instrument.Gauge.builder("intent_unconverged_oldest_seconds", seen,
+                        m -> m.values().stream().mapToLong(v -> System.nanoTime() - v[1]).max().orElse(0) / 1e9)
+                .tag("agent", agent)
+                .description("age of the oldest intent revision this agent has seen but not yet reported READY for")
+                .register(metrics);
+        io.micrometer.core.instrument.Gauge.builder("intent_failing_instances", attempts,
+                        m -> m.values().stream().filter(n -> n >= 3).count())
+                .tag("agent", agent)
+                .description("instances whose last three or more reconciles failed in a row (crash loops included)")
+                .register(metrics);
         metrics.gauge("intent_queue_depth", java.util.List.of(io.micrometer.core.instrument.Tag.of("agent", agent)),
                 queue, WorkQueue::depth);
     }
