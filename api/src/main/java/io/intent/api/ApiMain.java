@@ -36,8 +36,10 @@ public final class ApiMain implements Callable<Integer> {
             description = "YAML/JSON file of option: value (env INTENT_CONFIG); flags and env win over it")
     Path config;
 
-    @Option(names = "--listen", paramLabel = "ADDR", defaultValue = "127.0.0.1",
-            description = "address to listen on (env INTENT_LISTEN). Default: ${DEFAULT-VALUE}")
+    // --listen: the option's old name, kept as a flag; the config key and variable follow --http-address
+    @Option(names = {"--http-address", "--listen"}, paramLabel = "IP", defaultValue = "127.0.0.1",
+            description = "address of the API, the web page, /healthz, /readyz and /metrics (env "
+                    + "INTENT_HTTP_ADDRESS). Default: ${DEFAULT-VALUE}")
     String listen;
 
     @Option(names = "--port", defaultValue = "8080", description = "port (0 = any free one). Default: ${DEFAULT-VALUE}")
@@ -78,7 +80,7 @@ public final class ApiMain implements Callable<Integer> {
     public static void main(String[] args) {
         Logging.init();
         CommandLine cl = new CommandLine(new ApiMain());
-        cl.setDefaultValueProvider(ConfigDefaults.from(args, System.getenv()));
+        ConfigDefaults.install(cl, args, System.getenv());
         int code = cl.execute(args);
         if (code != 0) {
             System.exit(code);

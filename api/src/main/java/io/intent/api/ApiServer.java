@@ -6,9 +6,7 @@ import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.PermissionDeniedException;
 import io.intent.store.etcd.StoreException;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.intent.store.converge.ProcessMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -111,7 +109,7 @@ public final class ApiServer implements AutoCloseable {
     private final EtcdStore store;
     private final Tokens tokens;
     private final Options options;
-    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry metrics = ProcessMetrics.registry();
     private final Idempotency idempotency;
     private final EventStream events;
     private final byte[] openapi;
@@ -127,8 +125,7 @@ public final class ApiServer implements AutoCloseable {
         this.idempotency = new Idempotency(store, options.idempotencyTtl());
         this.events = new EventStream(vertx, store, tokens);
         this.openapi = resource("openapi.json");
-        new JvmMemoryMetrics().bindTo(metrics);
-        new ProcessorMetrics().bindTo(metrics);
+        store.withMetrics(metrics);
     }
 
     /** Starts on its own Vert.x instance; blocks until listening (call from a main thread, not an event loop). */

@@ -1,7 +1,10 @@
 package io.intent.dispatcher;
 
 import io.micrometer.core.instrument.Counter;
+import io.intent.store.converge.ProcessMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** The dispatcher's figures for {@code /metrics}; one per process, shared by every term it leads. */
@@ -9,6 +12,7 @@ public final class DispatchMetrics {
     private final Counter plans;
     private final Counter writes;
     private final Counter rejected;
+    private final Timer rounds;
     private final AtomicLong lastPlanMicros = new AtomicLong();
     private final AtomicLong lastWriteMicros = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
@@ -22,6 +26,9 @@ public final class DispatchMetrics {
                 .register(registry);
         rejected = Counter.builder("intent_dispatcher_rejected_writes")
                 .description("fenced transactions etcd refused because leadership was lost").register(registry);
+        rounds = Timer.builder("intent_dispatcher_round_seconds")
+                .description("one dispatch round: plan, then write the changes (if any)")
+                .serviceLevelObjectives(ProcessMetrics.DISPATCH_BUCKETS).register(registry);
         registry.gauge("intent_dispatcher_last_plan_seconds", lastPlanMicros, v -> v.get() / 1e6);
         registry.gauge("intent_dispatcher_last_write_seconds", lastWriteMicros, v -> v.get() / 1e6);
         registry.gauge("intent_dispatcher_pending_apps", pending, AtomicLong::get);
@@ -50,6 +57,10 @@ public final class DispatchMetrics {
     void wrote(int ops, long nanos) {
         writes.increment(ops);
         lastWriteMicros.set(nanos / 1000);
+    }
+
+    void round(long nanos) {
+        rounds.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void rejected() {

@@ -487,7 +487,9 @@ public final class Dispatcher implements AutoCloseable {
         Changes changes = Changes.between(current, placements, plan);
         long t1 = System.nanoTime();
         metrics.planned(t1 - t0, plan.placements().values().stream().filter(p -> p.pendingReason() != null).count());
-        if (!changes.isEmpty()) {
+        if (changes.isEmpty()) {
+            metrics.round(t1 - t0);
+        } else {
             try {
                 int n = w.write(changes, () -> active && writer == w);
                 if (!active || writer != w) {
@@ -504,6 +506,7 @@ public final class Dispatcher implements AutoCloseable {
                 });
                 long t2 = System.nanoTime();
                 metrics.wrote(n, t2 - t1);
+                metrics.round(t2 - t0);
                 log.info("plan: {} apps on {} hosts; wrote {} puts, {} deletes of assignments and {} placements"
                                 + " (plan {} ms, write {} ms)", apps.size(), hosts.size(),
                         changes.assignmentPuts().size(), changes.assignmentDeletes().size(),

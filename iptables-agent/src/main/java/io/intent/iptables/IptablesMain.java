@@ -26,8 +26,7 @@ public final class IptablesMain implements Callable<Integer> {
     private final AtomicReference<IptablesReconciler> reconciler = new AtomicReference<>();
 
     public static void main(String[] args) {
-        CommandLine cl = new CommandLine(new IptablesMain())
-                .setDefaultValueProvider(ConfigDefaults.from(args, System.getenv()));
+        CommandLine cl = ConfigDefaults.install(new CommandLine(new IptablesMain()), args, System.getenv());
         System.exit(cl.execute(args));
     }
 

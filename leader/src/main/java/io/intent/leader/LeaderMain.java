@@ -7,8 +7,8 @@ import io.intent.store.config.ConfigDefaults;
 import io.intent.store.config.EtcdOptions;
 import io.intent.store.converge.AgentServer;
 import io.intent.store.converge.Logging;
+import io.intent.store.converge.ProcessMetrics;
 import io.intent.store.etcd.EtcdStore;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,8 +73,13 @@ public final class LeaderMain implements Callable<Integer> {
             description = "full re-read of assignments and placements. Default: ${DEFAULT-VALUE}")
     int resyncSeconds;
 
+    @Option(names = "--http-address", paramLabel = "IP", defaultValue = "127.0.0.1",
+            description = "address of /healthz, /readyz and /metrics (0.0.0.0: every interface, for a central "
+                    + "Prometheus). Default: ${DEFAULT-VALUE}")
+    String httpAddress;
+
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
-            description = "port of /healthz and /metrics on 127.0.0.1; 0 picks a free one, -1 disables. "
+            description = "port of /healthz, /readyz and /metrics; 0 picks a free one, -1 disables. "
                     + "Default: ${DEFAULT-VALUE}")
     int httpPort;
 
@@ -91,7 +96,7 @@ public final class LeaderMain implements Callable<Integer> {
     }
 
     static CommandLine commandLine(String[] args, Map<String, String> env) {
-        return new CommandLine(new LeaderMain()).setDefaultValueProvider(ConfigDefaults.from(args, env));
+        return ConfigDefaults.install(new CommandLine(new LeaderMain()), args, env);
     }
 
     String candidateName() {
@@ -119,20 +124,16 @@ public final class LeaderMain implements Callable<Integer> {
         }
         Dispatcher.Settings settings = new Dispatcher.Settings(Duration.ofMillis((long) (hostGraceSeconds * 1000)),
                 Duration.ofMillis(coalesceMs), Duration.ofSeconds(Math.max(1, resyncSeconds)), limits);
-        EtcdStore store = EtcdStore.connect(etcd.toConfig());
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry = ProcessMetrics.registry();
+        EtcdStore store = EtcdStore.connect(etcd.toConfig()).withMetrics(registry);
         LeaderProcess process = LeaderProcess.start(store, me, Duration.ofSeconds(leaseTtlSeconds), settings,
                 registry, fenceOnly);
         AgentServer server = null;
         if (httpPort >= 0) {
-            server = AgentServer.start("127.0.0.1", httpPort, registry, () -> {
-                Map<String, Object> body = new LinkedHashMap<>();
-                body.put("name", me);
-                body.put("state", process.election().state().name().toLowerCase());
-                body.put("leader", process.leading());
-                return new AgentServer.Health(true, Json.writeString(body));
-            });
-            log.info("leader candidate {}: /healthz and /metrics on http://127.0.0.1:{}", me, server.port());
+            server = AgentServer.start(httpAddress, httpPort, registry, () -> health(me, process),
+                    () -> readiness(me, process, store));
+            log.info("leader candidate {}: /healthz, /readyz and /metrics on http://{}:{}", me, httpAddress,
+                    server.port());
         }
         CountDownLatch done = new CountDownLatch(1);
         AgentServer httpServer = server;
@@ -149,6 +150,37 @@ public final class LeaderMain implements Callable<Integer> {
                 hostGraceSeconds);
         done.await();
         return 0;
+    }
+
+    /** Alive while the election runs (campaigning or leading); an ended election needs a restart. */
+    static AgentServer.Health health(String me, LeaderProcess process) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        var state = process.election().state();
+        body.put("name", me);
+        body.put("state", state.name().toLowerCase());
+        body.put("leader", process.leading());
+        boolean ok = state != LeaderElection.State.CLOSED;
+        body.put("status", ok ? "ok" : "election ended");
+        return new AgentServer.Health(ok, Json.writeString(body));
+    }
+
+    /** Ready when etcd answers and someone (this candidate or another) leads: the fleet is being dispatched. */
+    static AgentServer.Health readiness(String me, LeaderProcess process, EtcdStore store) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", me);
+        body.put("leader", process.leading());
+        boolean ok;
+        try {
+            var leader = LeaderElection.whoLeads(store);
+            body.put("leads", leader.map(LeaderElection.Leader::name).orElse(null));
+            ok = leader.isPresent();
+            body.put("status", ok ? "ready" : "no leader");
+        } catch (RuntimeException e) {
+            ok = false;
+            body.put("status", "etcd unreachable");
+            body.put("error", e.getMessage());
+        }
+        return new AgentServer.Health(ok, Json.writeString(body));
     }
 
     /** Prints who leads, as JSON, or exits 3 when nobody does. */

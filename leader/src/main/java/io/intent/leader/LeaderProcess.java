@@ -27,7 +27,8 @@ public final class LeaderProcess implements AutoCloseable {
                           MeterRegistry registry, boolean fenceOnly) {
         DispatchMetrics metrics = new DispatchMetrics(registry);
         registry.gauge("intent_leader_is_leader", leading, AtomicInteger::get);
-        registry.gauge("intent_leader_terms", terms, AtomicInteger::get);
+        io.micrometer.core.instrument.FunctionCounter.builder("intent_leader_terms", terms, AtomicInteger::get)
+                .description("terms this candidate has led since it started").register(registry);
         this.dispatcher = Dispatcher.follow(store, name, settings, metrics,
                 fence -> stepDown(fence, "a fenced write was refused"));
         this.election = LeaderElection.start(store, name, ttl, dispatching(dispatcher, leading, terms), fenceOnly);

@@ -30,7 +30,7 @@ public final class NodeMain implements Callable<Integer> {
 
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new NodeMain());
-        cl.setDefaultValueProvider(ConfigDefaults.from(args, System.getenv()));
+        ConfigDefaults.install(cl, args, System.getenv());
         System.exit(cl.execute(args));
     }
 

@@ -42,7 +42,7 @@ public final class PreparerMain implements Callable<Integer> {
 
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new PreparerMain());
-        cl.setDefaultValueProvider(ConfigDefaults.from(args, System.getenv()));
+        ConfigDefaults.install(cl, args, System.getenv());
         System.exit(cl.execute(args));
     }
 }

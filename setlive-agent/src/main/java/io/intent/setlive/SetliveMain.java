@@ -21,14 +21,13 @@ public final class SetliveMain implements Callable<Integer> {
     SetliveOptions setlive = new SetliveOptions();
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new SetliveMain())
-                .setDefaultValueProvider(ConfigDefaults.from(args, System.getenv())).execute(args));
+        System.exit(ConfigDefaults.install(new CommandLine(new SetliveMain()), args, System.getenv()).execute(args));
     }
 
     /** Parses {@code args} (with env and config-file defaults) into a ready-to-start agent. */
     public static SetliveMain parse(String... args) {
         SetliveMain m = new SetliveMain();
-        new CommandLine(m).setDefaultValueProvider(ConfigDefaults.from(args, System.getenv())).parseArgs(args);
+        ConfigDefaults.install(new CommandLine(m), args, System.getenv()).parseArgs(args);
         return m;
     }
 

@@ -38,8 +38,13 @@ public final class AgentOptions {
     @Option(names = "--memory-mb", paramLabel = "MB", description = "capacity to register. Default: detected")
     public Long memoryMb;
 
+    @Option(names = "--http-address", paramLabel = "IP", defaultValue = "127.0.0.1",
+            description = "address of /healthz, /readyz and /metrics (0.0.0.0: every interface, for a central "
+                    + "Prometheus). Default: ${DEFAULT-VALUE}")
+    public String httpAddress;
+
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
-            description = "port of /healthz and /metrics on 127.0.0.1; 0 picks a free one, -1 disables. "
+            description = "port of /healthz, /readyz and /metrics; 0 picks a free one, -1 disables. "
                     + "Default: ${DEFAULT-VALUE}")
     public int httpPort;
 

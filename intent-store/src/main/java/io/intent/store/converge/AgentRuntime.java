@@ -5,7 +5,6 @@ import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Resources;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -84,9 +83,9 @@ public final class AgentRuntime implements AutoCloseable {
                       List<Function<Context, Reconciler<Assignment>>> factories) {
         Logging.init();
         String host = opts.hostName();
-        EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig());
+        PrometheusMeterRegistry metrics = ProcessMetrics.registry();
+        EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
         own(etcd, () -> store = etcd);
-        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Context ctx = new Context(etcd, opts, host, metrics);
         HostSpec detected = HostPresence.detect(opts.address, opts.labels);
         HostSpec spec = new HostSpec(opts.labels, new Resources(
@@ -104,9 +103,11 @@ public final class AgentRuntime implements AutoCloseable {
             c.start();
         }
         if (opts.httpPort >= 0) {
-            AgentServer s = AgentServer.start("127.0.0.1", opts.httpPort, metrics, () -> health(convergers));
+            AgentServer s = AgentServer.start(opts.httpAddress, opts.httpPort, metrics, () -> health(convergers),
+                    () -> readiness(convergers));
             own(s, () -> server = s);
-            log.info("{} on host {}: /healthz and /metrics on http://127.0.0.1:{}", agentName, host, s.port());
+            log.info("{} on host {}: /healthz, /readyz and /metrics on http://{}:{}", agentName, host,
+                    opts.httpAddress, s.port());
         }
         log.info("{} on host {} started; watching {}", agentName, host, etcd.keys().assignSlice(host));
     }
@@ -139,6 +140,21 @@ public final class AgentRuntime implements AutoCloseable {
                     .append("\",\"reconciles\":").append(c.reconciles()).append('}');
         }
         sb.append("},\"status\":\"").append(ok ? "ok" : "stopped").append("\"}");
+        return new AgentServer.Health(ok, sb.toString());
+    }
+
+    /** Ready once every agent has read its slice and reconciled each name in it once. */
+    static AgentServer.Health readiness(List<? extends Converger<?>> convergers) {
+        boolean ok = !convergers.isEmpty();
+        StringBuilder sb = new StringBuilder("{\"agents\":{");
+        for (int i = 0; i < convergers.size(); i++) {
+            var c = convergers.get(i);
+            boolean ready = c.isRunning() && c.firstSyncDone();
+            ok &= ready;
+            sb.append(i == 0 ? "" : ",").append('"').append(c.agent()).append("\":{\"firstSyncDone\":")
+                    .append(c.firstSyncDone()).append('}');
+        }
+        sb.append("},\"status\":\"").append(ok ? "ready" : "not ready").append("\"}");
         return new AgentServer.Health(ok, sb.toString());
     }
 

@@ -87,6 +87,12 @@ public final class Converger<T> implements AutoCloseable {
     private final Counter failCounter;
     private final Counter statusWrites;
     private final Timer duration;
+    private final Timer convergeLatency;
+    /** Names of the first snapshot not yet reconciled once: the agent is ready when none is left. */
+    private final java.util.Set<String> firstPass = ConcurrentHashMap.newKeySet();
+    private volatile boolean firstPassListed;
+    /** Per name, the mod revision last seen and when (System.nanoTime): the start of its converge latency. */
+    private final Map<String, long[]> seen = new ConcurrentHashMap<>();
     private volatile SliceWatch<T> watch;
     private volatile Instant lastStoreContact = Instant.EPOCH;
     /** True once the slice has been read: before that, a name missing from {@link #desired} means "unknown". */
@@ -114,7 +120,22 @@ public final class Converger<T> implements AutoCloseable {
         this.failCounter = Counter.builder("intent_reconcile_total").tag("agent", agent).tag("result", "error")
                 .register(metrics);
         this.statusWrites = Counter.builder("intent_status_writes_total").tag("agent", agent).register(metrics);
-        this.duration = Timer.builder("intent_reconcile_seconds").tag("agent", agent).register(metrics);
+        this.duration = Timer.builder("intent_reconcile_seconds").tag("agent", agent)
+                .description("time of one reconcile call")
+                .serviceLevelObjectives(ProcessMetrics.RECONCILE_BUCKETS).register(metrics);
+        this.convergeLatency = Timer.builder("intent_converge_seconds").tag("agent", agent)
+                .description("from an intent revision seen in the watch to this agent's status READY for it")
+                .serviceLevelObjectives(ProcessMetrics.CONVERGE_BUCKETS).register(metrics);
+        io.micrometer.core.instrument.Gauge.builder("intent_unconverged_oldest_seconds", seen,
+                        m -> m.values().stream().mapToLong(v -> System.nanoTime() - v[1]).max().orElse(0) / 1e9)
+                .tag("agent", agent)
+                .description("age of the oldest intent revision this agent has seen but not yet reported READY for")
+                .register(metrics);
+        io.micrometer.core.instrument.Gauge.builder("intent_failing_instances", attempts,
+                        m -> m.values().stream().filter(n -> n >= 3).count())
+                .tag("agent", agent)
+                .description("instances whose last three or more reconciles failed in a row (crash loops included)")
+                .register(metrics);
         metrics.gauge("intent_queue_depth", java.util.List.of(io.micrometer.core.instrument.Tag.of("agent", agent)),
                 queue, WorkQueue::depth);
     }
@@ -170,7 +191,8 @@ public final class Converger<T> implements AutoCloseable {
 
     private void onChanges(List<SliceWatch.Change<T>> changes, long revision, boolean relisted) {
         lastStoreContact = clock.instant();
-        synced = true;
+        boolean first = !firstPassListed;
+        long now = System.nanoTime();
         for (var c : changes) {
             String name = KeyLayout.childName(slice, c.key());
             if (name == null) {
@@ -178,11 +200,19 @@ public final class Converger<T> implements AutoCloseable {
             }
             if (c.kind() == SliceWatch.Kind.PUT) {
                 desired.put(name, c.entry());
+                long rev = c.entry().modRevision();
+                seen.compute(name, (k, old) -> old != null && old[0] == rev ? old : new long[] {rev, now});
             } else {
                 desired.remove(name);
+                seen.remove(name);
+            }
+            if (first) {
+                firstPass.add(name);
             }
             queue.add(name);
         }
+        firstPassListed = true;
+        synced = true;
     }
 
     /** Relists the slice and queues every desired and actual name: the level-triggered safety net. */
@@ -220,6 +250,9 @@ public final class Converger<T> implements AutoCloseable {
             try {
                 runOne(name);
             } finally {
+                if (synced) {
+                    firstPass.remove(name);
+                }
                 queue.done(name);
             }
         }
@@ -296,6 +329,10 @@ public final class Converger<T> implements AutoCloseable {
         AgentStatus next = new AgentStatus(reconciler.agent(), r.phase(), r.version(), r.observedRevision(),
                 r.message(), failedAttempts, now, nextRetry, r.details());
         if (next.sameAs(old)) {
+            if (r.phase() == Phase.READY) {
+                // READY for this revision before we saw it (a restart): already converged, nothing to time
+                seen.computeIfPresent(name, (k, v) -> r.observedRevision() >= v[0] ? null : v);
+            }
             return;
         }
         if (old != null && old.phase() == next.phase()) {
@@ -305,6 +342,12 @@ public final class Converger<T> implements AutoCloseable {
             store.put(keys.status(host, name, reconciler.agent()), next);
             written.put(name, next);
             statusWrites.increment();
+            if (r.phase() == Phase.READY) {
+                long[] since = seen.get(name);
+                if (since != null && r.observedRevision() >= since[0] && seen.remove(name, since)) {
+                    convergeLatency.record(System.nanoTime() - since[1], TimeUnit.NANOSECONDS);
+                }
+            }
             lastStoreContact = now;
         } catch (RuntimeException e) {
             log.warn("{}: status of {} not written ({}); will retry", reconciler.agent(), name,
@@ -325,6 +368,14 @@ public final class Converger<T> implements AutoCloseable {
                     Failures.describe(e));
             queue.addAfter(name, settings.waitingRetry());
         }
+    }
+
+    /**
+     * True once the slice has been read and every name in that first read has been reconciled once (READY or
+     * not): from then on the agent's statuses say what it thinks, so it is ready.
+     */
+    public boolean firstSyncDone() {
+        return firstPassListed && firstPass.isEmpty();
     }
 
     /** Total reconcile calls so far. */

@@ -42,6 +42,7 @@ public final class EtcdStore implements AutoCloseable {
     private final Duration callTimeout;
     private final Duration retryBudget;
     private final String user;
+    private volatile io.micrometer.core.instrument.MeterRegistry metrics;
 
     private EtcdStore(Client client, KeyLayout keys, Duration callTimeout, Duration retryBudget, String user) {
         this.client = client;
@@ -83,6 +84,15 @@ public final class EtcdStore implements AutoCloseable {
         }
         Duration budget = cfg.callTimeout().multipliedBy(3);
         return new EtcdStore(b.build(), new KeyLayout(cfg.root()), cfg.callTimeout(), budget, cfg.user());
+    }
+
+    /**
+     * Times every call from now on in {@code registry}: {@code intent_etcd_request_seconds} by operation (get,
+     * list, count, put, delete, write, grant, revoke, compact) and outcome (ok, error), retries included.
+     */
+    public EtcdStore withMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        this.metrics = registry;
+        return this;
     }
 
     public KeyLayout keys() {
@@ -378,6 +388,26 @@ public final class EtcdStore implements AutoCloseable {
      * spent. Non-transient failures are thrown at once.
      */
     public <R> R call(String what, Supplier<CompletableFuture<R>> op) {
+        var registry = metrics;
+        if (registry == null) {
+            return attempt(what, op);
+        }
+        long t0 = System.nanoTime();
+        String outcome = "error";
+        try {
+            R r = attempt(what, op);
+            outcome = "ok";
+            return r;
+        } finally {
+            io.micrometer.core.instrument.Timer.builder("intent_etcd_request_seconds")
+                    .description("one etcd call, retries of transient failures included")
+                    .tag("op", what.split(" ", 2)[0]).tag("outcome", outcome)
+                    .serviceLevelObjectives(io.intent.store.converge.ProcessMetrics.ETCD_BUCKETS)
+                    .register(registry).record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private <R> R attempt(String what, Supplier<CompletableFuture<R>> op) {
         long deadline = System.nanoTime() + retryBudget.toNanos();
         int attempt = 0;
         while (true) {

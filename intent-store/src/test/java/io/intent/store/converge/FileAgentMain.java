@@ -13,7 +13,7 @@ public final class FileAgentMain {
 
     public static void main(String[] args) throws Exception {
         AgentOptions opts = new AgentOptions();
-        new CommandLine(opts).setDefaultValueProvider(ConfigDefaults.from(args, System.getenv())).parseArgs(args);
+        ConfigDefaults.install(new CommandLine(opts), args, System.getenv()).parseArgs(args);
         Files.createDirectories(opts.rootDir());
         ConvergerTest.FileReconciler reconciler = new ConvergerTest.FileReconciler(opts.rootDir());
         reconciler.sleepMillis = Long.parseLong(System.getenv().getOrDefault("RECONCILE_SLEEP_MS", "0"));

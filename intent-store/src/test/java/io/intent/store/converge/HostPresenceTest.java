@@ -67,12 +67,15 @@ class HostPresenceTest {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics.counter("intent_test_total").increment();
         try (AgentServer server = AgentServer.start("127.0.0.1", 0, metrics,
-                () -> AgentAgentHealth.of(List.of()))) {
+                () -> AgentAgentHealth.of(List.of()), () -> AgentRuntime.readiness(List.of()))) {
             HttpClient http = HttpClient.newHttpClient();
             var health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/healthz"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, health.statusCode());
             assertTrue(health.body().contains("\"status\":\"ok\""), health.body());
+            var ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/readyz"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, ready.statusCode(), "a process without agents has nothing to be ready for");
             var scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertTrue(scrape.body().contains("intent_test_total 1.0"), scrape.body());
