@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.codec.Json;
 import io.intent.testkit.EtcdCluster;
+import io.intent.testkit.Pki;
 import io.intent.testkit.Prerequisites;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The three standalone agent units can run side by side on one host: each launcher, started as its unit starts
  * it ({@code --config /etc/intent/<agent>.yaml}, JSON logs), serves /readyz on its own shipped port. Only what
  * must differ on a test machine is overridden, through the environment as an operator would: etcd, host name,
- * root, loopback addresses, and the iptables backend (the file one: no kernel rules outside a namespace).
+ * root, loopback addresses, etcd's CA (etcd speaks TLS, with a CA made at test time), and the iptables backend
+ * (the file one: no kernel rules outside a namespace).
  */
 class StandaloneAgentsSideBySideTest {
     private static final List<String> AGENTS = List.of("preparer", "iptables", "setlive");
@@ -55,7 +57,9 @@ class StandaloneAgentsSideBySideTest {
         Path root = Files.createDirectories(dir.resolve("var-lib-intent"));
         Path services = Files.createDirectories(root.resolve("services"));
         List<Process> processes = new ArrayList<>();
-        try (EtcdCluster etcd = EtcdCluster.single()) {
+        // the shipped configs speak TLS to etcd: a TLS-only etcd with a CA made here, as etc/tls/make-certs.sh makes
+        Pki pki = Pki.create(Files.createDirectories(dir.resolve("tls")));
+        try (EtcdCluster etcd = EtcdCluster.startTls(1, "127.0.0.1", pki)) {
             // intent-runsvdir.service's job: the shipped setlive config adopts an external runsvdir
             processes.add(new ProcessBuilder(runsvdirBin.toString(), "-P", services.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("runsvdir.log").toFile()).start());
@@ -66,6 +70,7 @@ class StandaloneAgentsSideBySideTest {
                 env.put("INTENT_LOG_FORMAT", "json");
                 env.put("INTENT_JAVA_OPTS", "-Xmx128m -XX:TieredStopAtLevel=1");
                 env.put("INTENT_ETCD", etcd.endpoints().get(0));
+                env.put("INTENT_ETCD_CA", pki.ca().toString());
                 env.put("INTENT_HOST", "side-by-side");
                 env.put("INTENT_ROOT", root.toString());
                 env.put("INTENT_ADDRESS", "127.0.0.1");
