@@ -125,6 +125,14 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
             return Result.waiting(version, rev, "waiting for install of " + app + " " + version + " at "
                     + layout.install(app, version));
         }
+        String wantSha = intent.versions().get(version).sha256();
+        if (!intent.isDocker() && wantSha != null && !wantSha.equals(marker.get().sha256())) {
+            // other bytes under the same name: never run them without a switch; the preparer refuses to replace an
+            // install in use, so this waits (leaving what runs alone) until the operator uses a new version name
+            return Result.waiting(version, rev, "the install of " + app + " " + version + " has sha256 "
+                    + marker.get().sha256() + ", the intent asks for sha256 " + wantSha + "; leaving what runs alone"
+                    + " (publish new bytes under a new version name)");
+        }
         AppRuntime rt = intent.isDocker() ? docker : runit;
         AppRuntime other = intent.isDocker() ? runit : docker;
         if (intent.isDocker() && marker.get().imageId() == null) {
