@@ -239,7 +239,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         }
         if (p.slot() && slotOnLease.add(app)) {
             // after an agent restart the slot hangs on the old lease: move it onto ours, or it expires under us
-            slots.acquire(app, p.started().version(), intent.maxUnavailableOrDefault(), List.of());
+            slots.acquire(app, p.started().version(), List.of());
         }
         return decide(app, rev, version, p, probe.healthy(), probe, healthTimeout, rt);
     }

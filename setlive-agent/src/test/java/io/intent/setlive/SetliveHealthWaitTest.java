@@ -64,7 +64,8 @@ class SetliveHealthWaitTest {
     void twoAppsThatNeverGetHealthyDoNotHoldUpAThirdAppsSwitch() throws Exception {
         for (String sick : new String[] {"sick-a", "sick-b"}) {
             DemoApp.install(root, sick, "1.0", fx.brokenTarball, null);
-            fx.assign(HOST, sick, withHealthTimeout(fx.intent("1.0", Ports.free(), Map.of(), "1.0"), 3600));
+            fx.assign(HOST, sick, SetliveFixture.asInstalled(root, sick,
+                    withHealthTimeout(fx.intent("1.0", Ports.free(), Map.of(), "1.0"), 3600)));
         }
         // both are started and waiting for a health check that never passes
         for (String sick : new String[] {"sick-a", "sick-b"}) {
@@ -93,14 +94,15 @@ class SetliveHealthWaitTest {
         int port = Ports.free();
         DemoApp.install(root, "roll", "1.0", fx.tarball, null);
         DemoApp.install(root, "roll", "2.0", fx.brokenTarball, null);
-        AppIntent intent = withHealthTimeout(fx.intent("1.0", port, Map.of(), "1.0", "2.0"), 4);
+        AppIntent intent = SetliveFixture.asInstalled(root, "roll",
+                withHealthTimeout(fx.intent("1.0", port, Map.of(), "1.0", "2.0"), 4));
         fx.assign(HOST, "roll", intent);
         SetliveFixture.awaitAnswers(ADDR, port, "1.0");
         fx.awaitStatus(HOST, "roll", Phase.READY, null);
 
         fx.assign(HOST, "roll", intent.withActive("2.0"));
         fx.awaitStatus(HOST, "roll", Phase.PROGRESSING, "waiting for health");
-        String slots = fx.store.keys().rolloutPrefix("roll");
+        String slots = fx.store.keys().rolloutRequest(HOST, "roll");
         assertEquals(1, fx.store.count(slots), "the switch holds a rollout slot");
 
         agent.close();
