@@ -9,7 +9,9 @@ import io.intent.preparer.PreparerMain;
 import io.intent.setlive.HealthProbe;
 import io.intent.setlive.Runsvdir;
 import io.intent.setlive.SetliveMain;
+import io.intent.dispatcher.HostSteward;
 import io.intent.store.InstallLayout;
+import io.intent.store.etcd.Fence;
 import io.intent.store.converge.AgentRuntime;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
@@ -63,8 +65,15 @@ class RepublishedVersionTest {
              EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
             String[] common = {"--etcd", etcd.endpoint(0), "--host", HOST, "--root", root.toString(),
                 "--http-port", "-1", "--resync", "1"};
+            // the leader's part that grants rollout slots (a switch of a serving instance waits for one)
+            String fenceKey = store.keys().election() + "/test";
+            store.put(fenceKey, Map.of("leader", "test"));
+            HostSteward steward = HostSteward.follow(store);
+            steward.lead(new Fence(fenceKey, store.get(fenceKey, Object.class).orElseThrow().createRevision()));
             PreparerMain preparer = new PreparerMain();
-            new CommandLine(preparer).parseArgs(common);
+            List<String> preparerArgs = new java.util.ArrayList<>(List.of(common));
+            preparerArgs.addAll(List.of("--artifact-file-roots", work.toString()));
+            new CommandLine(preparer).parseArgs(preparerArgs.toArray(String[]::new));
             AgentRuntime preparing = preparer.start();
             List<String> setliveArgs = new java.util.ArrayList<>(List.of(common));
             setliveArgs.addAll(List.of("--address", ADDR, "--stop-timeout", "3"));
@@ -101,6 +110,7 @@ class RepublishedVersionTest {
                         .orElse(null), s -> s != null && s.phase() == Phase.READY);
                 assertTrue(live.message().contains("1.0 -> 1.1"), live.message());
             } finally {
+                steward.close();
                 setlive.close();
                 preparing.close();
                 preparer.factory().close();
