@@ -156,6 +156,11 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
                 jobs.computeIfPresent(key, (k, j) -> j.done() ? null : j);
                 continue;
             }
+            String inUse = inUseWithOtherBytes(app, version, spec, intent.isDocker());
+            if (inUse != null) {
+                failed.add(version + ": " + inUse);
+                continue;
+            }
             PrepareJob job = jobs.get(key);
             if (job != null && job.done()) {
                 jobs.remove(key);
@@ -218,6 +223,22 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         }
         return Result.ready(intent.active(), rev, "prepared " + ready.size() + " version"
                 + (ready.size() == 1 ? "" : "s"), details);
+    }
+
+    /**
+     * Why the install of {@code version} may not be replaced now, or null: it is the one {@code current} points to
+     * (an app runs from it) and the intent names other bytes for it. Replacing it would change the running app's
+     * files behind setlive's rollout slots and health gate, so new bytes need a new version name.
+     */
+    private String inUseWithOtherBytes(String app, String version, VersionSpec spec, boolean isDocker) {
+        if (isDocker || spec.sha256() == null || !layout.currentVersion(app).filter(version::equals).isPresent()) {
+            return null;
+        }
+        return layout.completed(app, version).map(InstallLayout.Marker::sha256)
+                .filter(had -> had != null && !had.equals(spec.sha256()))
+                .map(had -> "refusing to replace the install of " + version + " in use (sha256 " + had
+                        + ") with other bytes (sha256 " + spec.sha256() + "); publish them under a new version name")
+                .orElse(null);
     }
 
     private Failure recordFailure(String key, VersionSpec spec, Throwable err) {

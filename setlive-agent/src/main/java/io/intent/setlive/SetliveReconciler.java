@@ -31,13 +31,16 @@ import org.slf4j.LoggerFactory;
  * setlive's reconciler: makes the assignment's active version the live one on this host. It checks only the
  * disk for its precondition (a complete install), then, when what runs differs from the wanted
  * {@link LaunchSpec}: takes a rollout slot (if a healthy instance is about to go down), withdraws the endpoint,
- * stops, swaps {@code current}, starts, waits for health, publishes the endpoint and gives the slot back.
+ * stops, swaps {@code current}, starts, then waits for health between reconciles (a {@link PendingSwitch} on disk,
+ * rechecked by requeueing, so no worker waits), publishes the endpoint and gives the slot back.
  * When the new version fails its health check, the previous one is put back and started, so the host keeps
  * serving; the status says so, and the kit retries the switch with crash-loop backoff.
  */
 public final class SetliveReconciler implements Reconciler<Assignment> {
     /** How soon a host waiting for a rollout slot tries again. */
     static final java.time.Duration SLOT_RETRY = java.time.Duration.ofMillis(250);
+    /** The longest a reconcile waits for health right after a start; later checks are requeued reconciles. */
+    static final Duration FIRST_LOOK = Duration.ofMillis(50);
     private static final Logger log = LoggerFactory.getLogger(SetliveReconciler.class);
 
     private final EtcdStore store;
@@ -55,6 +58,10 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     }
 
     private final Map<String, FailedSwitch> failedSwitches = new ConcurrentHashMap<>();
+    /** Switches waiting for their health check between reconciles, on disk. */
+    private final PendingSwitches pending;
+    /** Apps whose pending switch's slot this agent has confirmed on its own lease (once per process). */
+    private final Set<String> slotOnLease = ConcurrentHashMap.newKeySet();
     /** What this agent last published per app, with the lease it hangs on, to skip needless writes. */
     private final Map<String, Entry<Endpoint>> published = new ConcurrentHashMap<>();
 
@@ -70,6 +77,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.docker = new DockerRuntime(config.dockerHost(), host, address);
         this.lease = new AgentLease(store, leaseTtl);
         this.slots = new RolloutSlots(store, host, lease);
+        this.pending = new PendingSwitches(runit.stateDir());
     }
 
     @Override
@@ -117,6 +125,14 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
             return Result.waiting(version, rev, "waiting for install of " + app + " " + version + " at "
                     + layout.install(app, version));
         }
+        String wantSha = intent.versions().get(version).sha256();
+        if (!intent.isDocker() && wantSha != null && !wantSha.equals(marker.get().sha256())) {
+            // other bytes under the same name: never run them without a switch; the preparer refuses to replace an
+            // install in use, so this waits (leaving what runs alone) until the operator uses a new version name
+            return Result.waiting(version, rev, "the install of " + app + " " + version + " has sha256 "
+                    + marker.get().sha256() + ", the intent asks for sha256 " + wantSha + "; leaving what runs alone"
+                    + " (publish new bytes under a new version name)");
+        }
         AppRuntime rt = intent.isDocker() ? docker : runit;
         AppRuntime other = intent.isDocker() ? runit : docker;
         if (intent.isDocker() && marker.get().imageId() == null) {
@@ -133,6 +149,15 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         boolean otherHas = intent.isDocker() ? runit.apps().contains(app) : docker.mayHave(app);
         boolean sameSpec = now.isPresent() && wantPrint.equals(now.get().fingerprint())
                 && layout.currentVersion(app).filter(version::equals).isPresent();
+        Optional<PendingSwitch> inFlight = pending.get(app);
+        if (inFlight.isPresent()) {
+            Result r = awaitHealth(app, rev, version, wantPrint, intent, inFlight.get(), now, otherHas, probe,
+                    healthTimeout, rt);
+            if (r != null) {
+                return r;
+            }
+            // superseded (the operator moved on) or never started (an agent crash): switch again below
+        }
         if (sameSpec && now.get().up() && !otherHas) {
             return steady(app, rev, version, want, now.get(), probe, healthTimeout);
         }
@@ -159,10 +184,16 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                     + intent.maxUnavailableOrDefault() + ")")
                     .requeueAfter(SLOT_RETRY);
         }
-        Optional<LaunchSpec> previous = now.filter(i -> i.spec() != null && !sameSpec)
-                .map(AppRuntime.Instance::spec)
+        // what to go back to if this fails: the last healthy spec of a switch that was still in flight, else what ran
+        Optional<LaunchSpec> previous = (inFlight.isPresent()
+                ? Optional.ofNullable(inFlight.get().lastHealthy())
+                : now.filter(i -> i.spec() != null && !sameSpec).map(AppRuntime.Instance::spec))
                 .filter(p -> layout.completed(app, p.version()).isPresent());
-        String from = previous.map(LaunchSpec::version).orElse(null);
+        boolean slot = withdrawn || inFlight.map(PendingSwitch::slot).orElse(false);
+        // on disk before the stop: an agent killed from here on still knows what to roll back to
+        PendingSwitch p = PendingSwitch.begin(wantPrint, want, previous.orElse(null), slot, Instant.now());
+        pending.put(app, p);
+        slotOnLease.add(app);
         long t0 = System.nanoTime();
         if (withdrawn) {
             published.remove(app);
@@ -177,52 +208,130 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         CurrentLink.point(layout, app, version);
         rt.start(want, config.stopTimeout());
         long tStarted = System.nanoTime();
-        if (probe.await(healthTimeout)) {
-            long tHealthy = System.nanoTime();
-            failedSwitches.remove(app);
-            rt.retire(app, want);
-            publish(app, want);
-            slots.release(app);
-            String how = from == null ? "started " + version : from.equals(version) ? "restarted " + version
-                    + " with a new spec" : "switched " + from + " -> " + version;
-            long ms = (tHealthy - t0) / 1_000_000;
-            log.info("{}: {} in {} ms (checks {} ms, stop {} ms, swap+start {} ms, health {} ms); healthy ({})", app, how,
-                    ms, (t0 - entered) / 1_000_000,
-                    (tStopped - t0) / 1_000_000, (tStarted - tStopped) / 1_000_000, (tHealthy - tStarted) / 1_000_000,
-                    probe.describe());
-            return Result.ready(version, rev, how + "; live and healthy", details(rt, app, ms));
+        p = p.startedAt(Instant.now());
+        pending.put(app, p);
+        // a short look at once: most apps answer within milliseconds, and a bounded wait here holds no worker long
+        boolean healthy = probe.await(FIRST_LOOK);
+        log.info("{}: {} -> {} started (checks {} ms, stop {} ms, swap+start {} ms){}", app,
+                previous.map(LaunchSpec::version).orElse("nothing"), version, (t0 - entered) / 1_000_000,
+                (tStopped - t0) / 1_000_000, (tStarted - tStopped) / 1_000_000, healthy ? "" : "; waiting for health");
+        return decide(app, rev, version, p, healthy, probe, healthTimeout, rt);
+    }
+
+    /**
+     * Continues a switch waiting for health when what it started is still what is configured and what the operator
+     * wants; returns null when it is superseded or was never started, and the caller switches afresh.
+     */
+    private Result awaitHealth(String app, long rev, String version, String wantPrint, AppIntent intent,
+                               PendingSwitch p, Optional<AppRuntime.Instance> now, boolean otherHas, HealthProbe probe,
+                               Duration healthTimeout, AppRuntime rt) throws Exception {
+        // what the switch started is what is there; a started version that keeps crashing counts too (Docker then
+        // lists no running container, or none at all, or an older one): it is waited for until the timeout
+        boolean configured = !otherHas && p.startedAt() != null
+                && (now.isEmpty() || !now.get().up() || p.fingerprint().equals(now.get().fingerprint()))
+                && layout.currentVersion(app).filter(p.started().version()::equals).isPresent();
+        if (!configured || !p.wantedFingerprint().equals(wantPrint)) {
+            log.info("{}: the pending switch to {} is {}; switching afresh", app, p.started().version(),
+                    configured ? "superseded" : "not what runs (" + now.map(i -> (i.up() ? "up " : "down ")
+                            + i.fingerprint()).orElse("nothing") + ", current "
+                            + layout.currentVersion(app).orElse("none") + ")");
+            return null;
         }
+        if (p.slot() && slotOnLease.add(app)) {
+            // after an agent restart the slot hangs on the old lease: move it onto ours, or it expires under us
+            slots.acquire(app, p.started().version(), List.of());
+        }
+        return decide(app, rev, version, p, probe.healthy(), probe, healthTimeout, rt);
+    }
+
+    /** Acts on one health check of a pending switch: finish it, keep waiting (requeued), or give up on it. */
+    private Result decide(String app, long rev, String version, PendingSwitch p, boolean healthy, HealthProbe probe,
+                          Duration healthTimeout, AppRuntime rt) throws Exception {
+        Instant now = Instant.now();
+        switch (p.judge(healthy, now, healthTimeout)) {
+            case WAIT:
+                String msg = p.rollingBack()
+                        ? p.failure() + "; rolling back to " + p.started().version() + ", waiting for its health ("
+                        + probe.describe() + ")"
+                        : "started " + version + "; waiting for health (" + probe.describe() + ", up to "
+                        + healthTimeout.toSeconds() + " s)";
+                return Result.progressing(version, rev, msg, details(rt, app, -1)).requeueAfter(p.recheckAfter(now));
+            case HEALTHY:
+                return p.rollingBack() ? rolledBack(app, rev, version, p, rt) : switched(app, rev, version, p, probe, rt);
+            default:
+                return p.rollingBack() ? rollbackFailed(app, rev, version, p, rt)
+                        : switchFailed(app, rev, version, p, probe, healthTimeout, rt);
+        }
+    }
+
+    private Result switched(String app, long rev, String version, PendingSwitch p, HealthProbe probe, AppRuntime rt)
+            throws Exception {
+        failedSwitches.remove(app);
+        rt.retire(app, p.started());
+        publish(app, p.started());
+        slots.release(app);
+        forget(app);
+        String from = p.previous() == null ? null : p.previous().version();
+        String how = from == null ? "started " + version : from.equals(version) ? "restarted " + version
+                + " with a new spec" : "switched " + from + " -> " + version;
+        long ms = Duration.between(p.requestedAt(), Instant.now()).toMillis();
+        log.info("{}: {} in {} ms; healthy ({})", app, how, ms, probe.describe());
+        return Result.ready(version, rev, how + "; live and healthy", details(rt, app, ms));
+    }
+
+    /** The new spec timed out: stop it and put the last healthy spec back (itself waited for, between reconciles). */
+    private Result switchFailed(String app, long rev, String version, PendingSwitch p, HealthProbe probe,
+                                Duration healthTimeout, AppRuntime rt) throws Exception {
         String failure = version + " did not pass its health check (" + probe.describe() + ") within "
                 + healthTimeout.toSeconds() + " s";
         rt.stop(app, config.stopTimeout());
-        Result failed = rollback(app, rev, version, previous, probe, healthTimeout, rt, failure);
-        int attempts = failedBefore == null ? 1 : failedBefore.attempts() + 1;
+        FailedSwitch before = failedSwitches.get(app);
+        int attempts = before != null && before.fingerprint().equals(p.fingerprint()) ? before.attempts() + 1 : 1;
+        LaunchSpec back = p.previous();
+        if (back == null || layout.completed(app, back.version()).isEmpty()) {
+            forget(app);
+            return backOff(app, p.fingerprint(), attempts, Result.failed(version, rev, failure
+                    + "; stopped (no earlier version to go back to); retrying with backoff"));
+        }
+        CurrentLink.point(layout, app, back.version());
+        rt.start(back, config.stopTimeout());
+        PendingSwitch r = p.rollback(rt.fingerprint(back), failure, attempts, Instant.now());
+        pending.put(app, r);
+        return decide(app, rev, version, r, probe.await(FIRST_LOOK), probe, healthTimeout, rt);
+    }
+
+    private Result rolledBack(String app, long rev, String version, PendingSwitch p, AppRuntime rt) throws Exception {
+        LaunchSpec back = p.started();
+        publish(app, back);
+        slots.release(app);
+        forget(app);
+        log.warn("{}: {}; rolled back to {}", app, p.failure(), back.version());
+        return backOff(app, p.failedFingerprint(), p.attempts(), Result.failed(version, rev, p.failure()
+                + "; rolled back to " + back.version() + ", which serves; retrying " + version + " with backoff")
+                .withDetails(details(rt, app, -1)));
+    }
+
+    private Result rollbackFailed(String app, long rev, String version, PendingSwitch p, AppRuntime rt)
+            throws Exception {
+        rt.stop(app, config.stopTimeout());
+        forget(app);
+        // the slot stays held: this host is unavailable, so no other host may go down for this app meanwhile
+        log.warn("{}: {}; rollback to {} failed too", app, p.failure(), p.started().version());
+        return backOff(app, p.failedFingerprint(), p.attempts(), Result.failed(version, rev, p.failure()
+                + "; rollback to " + p.started().version() + " failed its health check too; nothing serves; retrying"
+                + " with backoff"));
+    }
+
+    /** Remembers a failed spec so resyncs do not retry it before the crash-loop backoff says so. */
+    private Result backOff(String app, String fingerprint, int attempts, Result failed) {
         Duration wait = Backoff.RECONCILE.delay(attempts);
-        failedSwitches.put(app, new FailedSwitch(wantPrint, attempts, System.nanoTime() + wait.toNanos(), failed));
+        failedSwitches.put(app, new FailedSwitch(fingerprint, attempts, System.nanoTime() + wait.toNanos(), failed));
         return failed.requeueAfter(wait);
     }
 
-    /** After a failed switch: puts the previous version back so the host keeps serving, when there is one. */
-    private Result rollback(String app, long rev, String version, Optional<LaunchSpec> previous, HealthProbe probe,
-                            Duration healthTimeout, AppRuntime rt, String failure) throws Exception {
-        if (previous.isEmpty()) {
-            return Result.failed(version, rev, failure + "; stopped (no earlier version to go back to); retrying"
-                    + " with backoff");
-        }
-        LaunchSpec back = previous.get();
-        CurrentLink.point(layout, app, back.version());
-        rt.start(back, config.stopTimeout());
-        if (probe.await(healthTimeout)) {
-            publish(app, back);
-            slots.release(app);
-            log.warn("{}: {}; rolled back to {}", app, failure, back.version());
-            return Result.failed(version, rev, failure + "; rolled back to " + back.version()
-                    + ", which serves; retrying " + version + " with backoff").withDetails(details(rt, app, -1));
-        }
-        rt.stop(app, config.stopTimeout());
-        log.warn("{}: {}; rollback to {} failed too", app, failure, back.version());
-        return Result.failed(version, rev, failure + "; rollback to " + back.version()
-                + " failed its health check too; nothing serves; retrying with backoff");
+    private void forget(String app) throws java.io.IOException {
+        pending.remove(app);
+        slotOnLease.remove(app);
     }
 
     /** Live with the wanted spec: nothing to restart; report health, keep the endpoint right. */
@@ -262,6 +371,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         }
         withdraw(app);
         failedSwitches.remove(app);
+        forget(app);
         runit.remove(app, config.stopTimeout());
         docker.remove(app, config.stopTimeout());
         CurrentLink.remove(layout, app);

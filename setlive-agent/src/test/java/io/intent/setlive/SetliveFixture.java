@@ -73,6 +73,20 @@ final class SetliveFixture implements AutoCloseable {
                 new HealthSpec("/healthz", "http", 8), null, null, null);
     }
 
+    /**
+     * The intent with each version's sha256 that of the bytes installed for it under {@code root}, as the preparer
+     * would have verified them: setlive refuses to run an install whose digest differs from the intent's.
+     */
+    static AppIntent asInstalled(Path root, String app, AppIntent intent) {
+        io.intent.store.InstallLayout layout = new io.intent.store.InstallLayout(root);
+        Map<String, VersionSpec> vs = new LinkedHashMap<>();
+        intent.versions().forEach((v, spec) -> vs.put(v, layout.completed(app, v)
+                .map(m -> new VersionSpec(spec.artifact(), m.sha256(), spec.image(), spec.format(), spec.imagePinned()))
+                .orElse(spec)));
+        return new AppIntent(vs, intent.active(), intent.run(), intent.ports(), intent.scale(), intent.resources(),
+                intent.constraints(), intent.health(), intent.runtime(), intent.stateful(), intent.maxUnavailable());
+    }
+
     long assign(String host, String app, AppIntent intent) {
         long rev = System.nanoTime() & 0xffffff;
         store.put(store.keys().assignment(host, app), new Assignment(app, host, rev, intent));

@@ -150,6 +150,7 @@ class SetliveRunitTest {
         AppIntent intent = fx.intent("1.0", port, Map.of(), "1.0", "2.0");
         intent = new AppIntent(intent.versions(), "1.0", intent.run(), intent.ports(), 1, null, null,
                 new io.intent.store.model.HealthSpec("/healthz", "http", 2), null, null, null);
+        intent = SetliveFixture.asInstalled(root, "flaky", intent);
         fx.assign(HOST, "flaky", intent);
         SetliveFixture.awaitAnswers(ADDR, port, "1.0");
 
