@@ -73,6 +73,10 @@ public final class LeaderMain implements Callable<Integer> {
             description = "full re-read of assignments and placements. Default: ${DEFAULT-VALUE}")
     int resyncSeconds;
 
+    @Option(names = "--channel-poll", paramLabel = "SECONDS", defaultValue = "30",
+            description = "how often the leader polls the HTTPS feeds of fed release channels. Default: ${DEFAULT-VALUE}")
+    double channelPollSeconds;
+
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
             description = "port of /healthz and /metrics on 127.0.0.1; 0 picks a free one, -1 disables. "
                     + "Default: ${DEFAULT-VALUE}")
@@ -122,7 +126,8 @@ public final class LeaderMain implements Callable<Integer> {
         EtcdStore store = EtcdStore.connect(etcd.toConfig());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         LeaderProcess process = LeaderProcess.start(store, me, Duration.ofSeconds(leaseTtlSeconds), settings,
-                registry, fenceOnly);
+                registry, fenceOnly, new io.intent.dispatcher.ChannelFollower.Settings(
+                        Duration.ofMillis((long) (Math.max(0.1, channelPollSeconds) * 1000))));
         AgentServer server = null;
         if (httpPort >= 0) {
             server = AgentServer.start("127.0.0.1", httpPort, registry, () -> {
