@@ -16,8 +16,9 @@
 #   readwrite  /intent/rollout/HOST/       (setlive's rollout slot requests, rollout/HOST/<app>)
 # and nothing else: not hosts/ (labels, capacity and drain are the operators' word), not other hosts' keys.
 # Permissions of earlier versions that reached other hosts' keys (endpoints/, rollout/, hosts/HOST) are revoked.
-# Plus users 'intent-leader' (read everything, write assign/ placement/ leader/ slots/ hosts/: it grants rollout
-# slots and copies registrations) and 'intent-api' (read everything, write apps/ hosts/ auth/tokens/
+# Plus users 'intent-leader' (read everything, write assign/ placement/ leader/ slots/ hosts/ apps/ channels/
+# channel-status/: it grants rollout slots, copies registrations, moves apps that follow a release channel and
+# the pointers of fed channels) and 'intent-api' (read everything, write apps/ hosts/ channels/ auth/tokens/
 # idempotency/: the API stores admin-made tokens and the answers to Idempotency-Key requests there), and
 # 'root'. Safe to run again: existing users and roles are kept, missing permissions are added. No password
 # ever appears on a command line.
@@ -103,13 +104,13 @@ done
 
 have_role intent-leader || ctl role add intent-leader >/dev/null
 grant intent-leader read "$key_root/" --prefix
-for p in assign placement leader slots hosts; do grant intent-leader readwrite "$key_root/$p/" --prefix; done
+for p in assign placement leader slots hosts apps channels channel-status; do grant intent-leader readwrite "$key_root/$p/" --prefix; done
 ensure_user intent-leader "$secrets/intent-leader.password"
 ctl user grant-role intent-leader intent-leader >/dev/null
 
 have_role intent-api || ctl role add intent-api >/dev/null
 grant intent-api read "$key_root/" --prefix
-for p in apps hosts auth/tokens idempotency; do grant intent-api readwrite "$key_root/$p/" --prefix; done
+for p in apps hosts channels auth/tokens idempotency; do grant intent-api readwrite "$key_root/$p/" --prefix; done
 ensure_user intent-api "$secrets/intent-api.password"
 ctl user grant-role intent-api intent-api >/dev/null
 

@@ -79,9 +79,24 @@ function scheduleRefresh() {
   state.refreshTimer = setTimeout(refresh, 150);
 }
 
+/** Which release channel an app follows, or when and why it stopped following (an operator must act). */
+function channelNote(app, ch) {
+  if (!ch) return "";
+  if (ch.stopped) {
+    return el("div", { class: "channel stopped", "data-channel": app },
+      "stopped following " + ch.follow + (ch.stoppedAt ? " at " + ch.stoppedAt : "") + ": " + ch.stopped);
+  }
+  return el("div", { class: "channel muted", "data-channel": app },
+    "follows " + ch.follow + (ch.version ? " (moved to " + ch.version + " by channel revision " + ch.revision + ")" : ""));
+}
+
 function renderApps(status, apps) {
   const versions = {};
-  for (const a of apps.apps) versions[a.name] = a.intent ? Object.keys(a.intent.versions).sort() : [];
+  const channels = {};
+  for (const a of apps.apps) {
+    versions[a.name] = a.intent ? Object.keys(a.intent.versions).sort() : [];
+    if (a.intent && a.intent.channel) channels[a.name] = a.intent.channel;
+  }
   const tbody = document.querySelector("#apps tbody");
   const rows = [];
   for (const a of status.apps) {
@@ -97,7 +112,7 @@ function renderApps(status, apps) {
       el("td", {}, stateBadge(a.state, { "data-state-app": a.app })),
       el("td", { "data-ready": a.app }, a.ready + "/" + a.wanted),
       el("td", { "data-active": a.app }, a.active || "-"),
-      el("td", {}, ""),
+      el("td", {}, channelNote(a.app, channels[a.app])),
       el("td", { class: "muted" }, a.message || (a.converged ? "converged" : "")),
       el("td", {},
         select, " ", el("button", { "data-deploy": a.app, onclick: () => deploy(a.app, select.value) }, "Set active"),

@@ -14,6 +14,8 @@ import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.StoreException;
 import io.intent.store.model.AppIntent;
+import io.intent.store.model.Channel;
+import io.intent.store.model.ChannelStatus;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
 import io.vertx.core.http.HttpMethod;
@@ -25,7 +27,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
-/** The writable resources: apps (with history and rollback), hosts, tokens, and the plan preview. */
+/** The writable resources: apps (with history and rollback), hosts, release channels, tokens, and the plan preview. */
 final class IntentRoutes {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
@@ -39,8 +41,19 @@ final class IntentRoutes {
     record HostDoc(String name, long revision, HostSpec spec, String error, String raw, Liveness live) {
     }
 
-    /** One earlier version of an app's intent, read from etcd's history. */
-    record HistoryItem(long revision, String active, int scale, List<String> versions) {
+    /**
+     * One earlier version of an app's intent, read from etcd's history; {@code channel} and
+     * {@code channelRevision} name the channel move that wrote it when the leader moved the app
+     * ({@code channelRevision} is the channel key's mod revision, see {@code GET /v1/channels/<name>}).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record HistoryItem(long revision, String active, int scale, List<String> versions, String channel,
+                       Long channelRevision, String stopped) {
+    }
+
+    /** A release channel: its value and ETag revision (or why it is unreadable), and the leader's status of it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record ChannelDoc(String name, long revision, Channel channel, String error, String raw, ChannelStatus status) {
     }
 
     /** {@code POST /v1/apps/{name}/rollback} body: the version to go back to; absent = the previous active one. */
@@ -88,6 +101,11 @@ final class IntentRoutes {
         api.route(r, HttpMethod.DELETE, "/v1/tokens/:name", Role.ADMIN,
                 c -> delete(c, "token", Tokens.prefix(keys) + c.name("name")));
         api.route(r, HttpMethod.POST, "/v1/plan", Role.VIEWER, this::plan);
+        api.route(r, HttpMethod.GET, "/v1/channels", Role.VIEWER, c -> Reply.ok(listChannels()));
+        api.route(r, HttpMethod.GET, "/v1/channels/:name", Role.VIEWER, this::getChannel);
+        api.route(r, HttpMethod.PUT, "/v1/channels/:name", Role.OPERATOR, this::putChannel);
+        api.route(r, HttpMethod.DELETE, "/v1/channels/:name", Role.OPERATOR,
+                c -> delete(c, "channel", keys.channel(c.name("name"))));
     }
 
     // ---- apps
@@ -222,7 +240,9 @@ final class IntentRoutes {
     }
 
     private static HistoryItem item(long rev, AppIntent a) {
-        return new HistoryItem(rev, a.active(), a.scaleOrDefault(), new ArrayList<>(new TreeMap<>(a.versions()).keySet()));
+        var ch = a.channel();
+        return new HistoryItem(rev, a.active(), a.scaleOrDefault(), new ArrayList<>(new TreeMap<>(a.versions()).keySet()),
+                ch == null ? null : ch.follow(), ch == null ? null : ch.revision(), ch == null ? null : ch.stopped());
     }
 
     private Reply rollback(Call c) {
@@ -314,6 +334,37 @@ final class IntentRoutes {
         }
         return write(c, "token " + name, Tokens.prefix(keys) + name, t, errors,
                 rev -> new TokenDoc(name, Role.parse(t.role()).toString()));
+    }
+
+    // ---- channels
+
+    private Map<String, Object> listChannels() {
+        var snap = store.list(keys.channelsPrefix(), Channel.class);
+        var statuses = store.list(keys.channelStatusPrefix(), ChannelStatus.class, snap.revision()).byKey();
+        List<ChannelDoc> out = new ArrayList<>();
+        for (var e : snap.entries()) {
+            String name = KeyLayout.childName(keys.channelsPrefix(), e.key());
+            if (name != null && io.intent.store.codec.Names.valid(name)) {
+                var st = statuses.get(keys.channelStatus(name));
+                out.add(new ChannelDoc(name, e.modRevision(), e.value(), e.error(), e.raw(),
+                        st == null ? null : st.value()));
+            }
+        }
+        return Map.of("revision", snap.revision(), "channels", out);
+    }
+
+    private Reply getChannel(Call c) {
+        String name = c.name("name");
+        var e = store.get(keys.channel(name), Channel.class).orElseThrow(() -> ApiError.notFound("channel " + name));
+        var st = store.get(keys.channelStatus(name), ChannelStatus.class).map(Entry::value).orElse(null);
+        return Reply.ok(new ChannelDoc(name, e.modRevision(), e.value(), e.error(), e.raw(), st), e.modRevision());
+    }
+
+    private Reply putChannel(Call c) {
+        String name = c.name("name");
+        Channel channel = c.body(Channel.class);
+        return write(c, "channel " + name, keys.channel(name), channel, Validation.check(name, channel),
+                rev -> new ChannelDoc(name, rev, channel, null, null, null));
     }
 
     // ---- plan

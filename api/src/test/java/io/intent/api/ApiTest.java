@@ -245,6 +245,30 @@ class ApiTest {
     }
 
     @Test
+    void theHistoryOfAnAppFollowingAChannelNamesTheChannelMoveBehindEachChange() throws Exception {
+        var keys = f.store.keys();
+        var a1 = Json.read(Fixtures.app("1.0", 1), io.intent.store.model.AppIntent.class);
+        f.store.put(keys.app("ch-hist"), a1.withChannel(io.intent.store.model.ChannelFollow.of("stable")));
+        var moved = a1.withChannel(new io.intent.store.model.ChannelFollow("stable", "1.0", 41L, 40L, Instant.now(),
+                null, null, List.of()));
+        f.store.put(keys.app("ch-hist"), moved);
+        f.store.put(keys.app("ch-hist"), moved.withChannel(moved.channel().stop("rollout of 1.0 failed", Instant.now())));
+        var history = json(f.get("/v1/apps/ch-hist/history", VIEWER)).get("history");
+        assertEquals(3, history.size(), history.toString());
+        assertEquals("rollout of 1.0 failed", history.get(0).get("stopped").asText());
+        assertEquals(41, history.get(1).get("channelRevision").asLong());
+        assertEquals("stable", history.get(1).get("channel").asText());
+        assertTrue(history.get(2).get("channelRevision") == null, "the operator's own write names no move");
+        var bad = f.put("/v1/channels/Stable_1", OPERATOR, "{\"version\":\"1.0\"}");
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertTrue(bad.body().contains("invalid_name"), bad.body());
+        var noSha = f.put("/v1/channels/stable", OPERATOR, "{\"version\":\"1.0\",\"artifact\":\"https://r/a.tgz\"}");
+        assertEquals(400, noSha.statusCode(), noSha.body());
+        assertTrue(noSha.body().contains("sha256: required with artifact"), noSha.body());
+        assertEquals(0, f.store.count(keys.channelsPrefix()));
+    }
+
+    @Test
     void hostsCanBeRegisteredReadAndDrained() throws Exception {
         var put = f.put("/v1/hosts/h-drain", OPERATOR, "{\"labels\":{\"zone\":\"a\"},\"address\":\"127.0.0.2\"}");
         assertEquals(201, put.statusCode(), put.body());

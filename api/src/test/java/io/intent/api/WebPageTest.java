@@ -97,6 +97,18 @@ class WebPageTest {
             browser.screenshot(shot);
             assertTrue(Files.size(shot) > 5_000, "screenshot is an image");
 
+            // the app follows a release channel, then a failed rollout stops it: the page says which and why
+            var following = f.store.get(keys.app("web"), AppIntent.class).orElseThrow().value()
+                    .withChannel(new io.intent.store.model.ChannelFollow("stable", "2.0", 12L, 11L, Instant.now(),
+                            null, null, List.of()));
+            f.store.put(keys.app("web"), following);
+            browser.waitFor("document.querySelector('[data-channel=\"web\"]')?.textContent"
+                    + ".startsWith('follows stable (moved to 2.0 by channel revision 12)')", PAGE);
+            f.store.put(keys.app("web"), following.withChannel(following.channel().stop(
+                    "rollout of 2.0 from channel stable failed on h1", Instant.parse("2026-01-02T03:04:05Z"))));
+            browser.waitFor("document.querySelector('[data-channel=\"web\"]')?.textContent === 'stopped following"
+                    + " stable at 2026-01-02T03:04:05Z: rollout of 2.0 from channel stable failed on h1'", PAGE);
+
             // scale and drain through the UI
             browser.retype("[data-scale-for=\"web\"]", "2");
             browser.click("[data-scale=\"web\"]");

@@ -11,6 +11,9 @@ import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
+import io.intent.store.model.Channel;
+import io.intent.store.model.ChannelFollow;
+import io.intent.store.model.ChannelStatus;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
@@ -288,5 +291,54 @@ class IntentCtlTest {
             assertEquals(0, p.exitCode(), p.output());
             assertTrue(p.output().contains("env-web"), p.output());
         }
+    }
+
+    // ---- release channels (intentctl channel set|get|list|follow and the API's channel routes)
+
+    @Test
+    void channelSetWritesTheChannelAndGetAndListShowItWithTheLeadersStatus() {
+        Run set = ok("channel", "set", "ch-stable", "2.0", "--artifact", "https://repo.example/web-2.0.tar.gz",
+                "--sha256", SHA_A);
+        assertTrue(set.out().startsWith("channel/ch-stable -> 2.0 (revision "), set.out());
+        Channel stored = store.get(store.keys().channel("ch-stable"), Channel.class).orElseThrow().require();
+        assertEquals(new Channel("2.0", "https://repo.example/web-2.0.tar.gz", SHA_A, null, null, null, null, null),
+                stored);
+        store.put(store.keys().channelStatus("ch-stable"), new ChannelStatus(Phase.READY, "2.0", 1, "points at 2.0",
+                null, List.of("web"), Instant.now()));
+        Run get = ok("channel", "get", "ch-stable");
+        assertTrue(get.out().contains("\"phase\" : \"READY\"") && get.out().contains("\"sha256\" : \"" + SHA_A),
+                get.out());
+        Run list = ok("channel", "list");
+        assertTrue(list.out().lines().anyMatch(l -> l.matches("ch-stable\\s+2\\.0\\s+READY\\s+web / points at 2\\.0")),
+                list.out());
+    }
+
+    @Test
+    void aChannelWithoutSha256OrWithABadNameIsRefusedNamingTheProblemAndWritesNothing() {
+        Run noSha = ctl(OPERATOR, "channel", "set", "ch-nosha", "2.0", "--artifact", "https://r/web.tgz");
+        assertEquals(1, noSha.code(), noSha.out() + noSha.err());
+        assertTrue(noSha.err().contains("sha256: required with artifact"), noSha.err());
+        Run badName = ctl(OPERATOR, "channel", "set", "Stable_1", "2.0", "--artifact", "https://r/web.tgz",
+                "--sha256", SHA_A);
+        assertEquals(1, badName.code(), badName.out() + badName.err());
+        assertTrue(badName.err().contains("is not a DNS label"), badName.err());
+        Run httpFeed = ctl(OPERATOR, "channel", "set", "ch-feed", "--feed", "http://feeds.example/s.json");
+        assertTrue(httpFeed.err().contains("feed: must be an https:// URL"), httpFeed.err());
+        assertEquals(0, store.count(store.keys().channel("ch-nosha")) + store.count(store.keys().channel("ch-feed")));
+        Run viewer = ctl(VIEWER, "channel", "set", "ch-viewer", "2.0", "--artifact", "https://r/web.tgz",
+                "--sha256", SHA_A);
+        assertEquals(1, viewer.code(), "a viewer cannot move a channel: " + viewer.out());
+    }
+
+    @Test
+    void channelFollowWritesAFreshBlockSoAStoppedAppFollowsAgain() throws Exception {
+        ok("apply", "-f", file("cf.yaml", app("cf-web", "1.0", 1, 8101)).toString());
+        AppIntent stopped = stored("cf-web").withChannel(new ChannelFollow("stable", "1.0", 5L, 6L, Instant.now(),
+                "rollout of 1.0 failed", Instant.now(), List.of()));
+        store.put(store.keys().app("cf-web"), stopped);
+        Run r = ok("channel", "follow", "cf-web", "stable");
+        assertTrue(r.out().startsWith("app/cf-web follows channel stable"), r.out());
+        assertEquals(ChannelFollow.of("stable"), stored("cf-web").channel());
+        assertEquals("1.0", stored("cf-web").active(), "nothing else changed");
     }
 }

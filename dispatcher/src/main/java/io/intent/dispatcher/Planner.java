@@ -155,6 +155,10 @@ public final class Planner {
             if (!errs.isEmpty()) {
                 return "invalid intent: " + errs.stream().map(FieldError::toString).collect(Collectors.joining("; "));
             }
+            if (app.intent().active() == null) {
+                // valid only while following a channel: the leader's channel follower names the version
+                return "waiting for channel " + app.intent().channel().follow() + " to name a version";
+            }
             int size = Json.write(app.intent()).length + ENVELOPE_BYTES;
             if (size > Json.MAX_VALUE_BYTES) {
                 return "invalid intent: its assignment would be about " + size + " bytes, over the store's limit of "
@@ -180,7 +184,8 @@ public final class Planner {
                     : on.size();
             String why = problem + (on.isEmpty() ? "" : "; its " + on.size()
                     + " current instance(s) are left unchanged until the intent is fixed");
-            placements.put(app, new Placement(on, wanted, entry.revision(), why));
+            placements.put(app, new Placement(on, wanted, entry.revision(), why,
+                    entry.intent() == null ? null : entry.intent().channel()));
         }
 
         /**
@@ -345,7 +350,8 @@ public final class Planner {
             }
             TreeSet<String> all = new TreeSet<>(on);
             all.addAll(stay);
-            placements.put(app.name(), new Placement(List.copyOf(all), scale, app.revision(), reason));
+            placements.put(app.name(), new Placement(List.copyOf(all), scale, app.revision(), reason,
+                    app.intent().channel()));
         }
 
         private String unreachable(String host) {

@@ -145,6 +145,24 @@ public final class KeyLayout {
         return slotSlice(host) + Names.require("app", app);
     }
 
+    /** Release channels: {@code /intent/channels/<name>}, written by operators (and by the leader for fed ones). */
+    public String channelsPrefix() {
+        return root + "/channels/";
+    }
+
+    public String channel(String name) {
+        return channelsPrefix() + Names.require("channel", name);
+    }
+
+    /** What the leader reports about each channel: {@code /intent/channel-status/<name>}. */
+    public String channelStatusPrefix() {
+        return root + "/channel-status/";
+    }
+
+    public String channelStatus(String name) {
+        return channelStatusPrefix() + Names.require("channel", name);
+    }
+
     /** The host and app of a key {@code <prefix><host>/<app>}, or null when the key is not of that form. */
     public static String[] hostAndApp(String prefix, String key) {
         if (!key.startsWith(prefix)) {

@@ -78,6 +78,10 @@ public final class LeaderMain implements Callable<Integer> {
                     + "Prometheus). Default: ${DEFAULT-VALUE}")
     String httpAddress;
 
+    @Option(names = "--channel-poll", paramLabel = "SECONDS", defaultValue = "30",
+            description = "how often the leader polls the HTTPS feeds of fed release channels. Default: ${DEFAULT-VALUE}")
+    double channelPollSeconds;
+
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
             description = "port of /healthz, /readyz and /metrics; 0 picks a free one, -1 disables. "
                     + "Default: ${DEFAULT-VALUE}")
@@ -127,7 +131,8 @@ public final class LeaderMain implements Callable<Integer> {
         PrometheusMeterRegistry registry = ProcessMetrics.registry();
         EtcdStore store = EtcdStore.connect(etcd.toConfig()).withMetrics(registry);
         LeaderProcess process = LeaderProcess.start(store, me, Duration.ofSeconds(leaseTtlSeconds), settings,
-                registry, fenceOnly);
+                registry, fenceOnly, new io.intent.dispatcher.ChannelFollower.Settings(
+                        Duration.ofMillis((long) (Math.max(0.1, channelPollSeconds) * 1000))));
         AgentServer server = null;
         if (httpPort >= 0) {
             server = AgentServer.start(httpAddress, httpPort, registry, () -> health(me, process),

@@ -1,6 +1,8 @@
 package io.intent.store.codec;
 
 import io.intent.store.model.AppIntent;
+import io.intent.store.model.Channel;
+import io.intent.store.model.ChannelManifest;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.PortSpec;
 import io.intent.store.model.VersionSpec;
@@ -50,6 +52,18 @@ public final class Validation {
             errs.add(new FieldError("runtime", "'" + app.runtime() + "' is not one of process, docker"));
         }
         checkVersions(app, docker, errs);
+        if (app.channel() != null) {
+            String follow = app.channel().follow();
+            String p = follow == null ? null : Names.problem(follow);
+            if (p != null) {
+                errs.add(new FieldError("channel.follow", p));
+            } else if (follow == null && app.channel().stopped() == null) {
+                errs.add(new FieldError("channel.follow", "required in a channel block: the channel to follow"));
+            }
+            if (app.channel().stopped() != null && app.channel().stopped().length() > MAX_STRING) {
+                errs.add(new FieldError("channel.stopped", "longer than " + MAX_STRING + " characters"));
+            }
+        }
         if (app.scale() != null && (app.scale() < 0 || app.scale() > MAX_SCALE)) {
             errs.add(new FieldError("scale", app.scale() + " is out of range 0-" + MAX_SCALE));
         }
@@ -90,72 +104,135 @@ public final class Validation {
     }
 
     private static void checkVersions(AppIntent app, boolean docker, List<FieldError> errs) {
-        if (app.versions().isEmpty()) {
+        if (app.versions().isEmpty() && !(app.channel() != null && app.channel().follow() != null)) {
             errs.add(new FieldError("versions", "must list at least one version"));
         }
         if (app.versions().size() > MAX_VERSIONS) {
             errs.add(new FieldError("versions", "more than " + MAX_VERSIONS + " versions"));
         }
         for (Map.Entry<String, VersionSpec> e : app.versions().entrySet()) {
-            String f = "versions." + e.getKey();
-            if (!VERSION.matcher(e.getKey()).matches() || e.getKey().contains("..")) {
-                errs.add(new FieldError(f, "version '" + Names.printable(e.getKey())
-                        + "' must be letters, digits, '.', '_', '+' or '-', at most 64, and never '..'"));
-            }
-            VersionSpec v = e.getValue();
-            if (v == null) {
-                errs.add(new FieldError(f, "must not be null"));
-                continue;
-            }
-            if (v.format() != null && !FORMATS.contains(v.format())) {
-                errs.add(new FieldError(f + ".format", "'" + v.format() + "' is not one of " + FORMATS));
-            }
-            if (v.image() != null) {
-                if (!docker) {
-                    errs.add(new FieldError(f + ".image", "only for runtime: docker"));
-                }
-                if (!IMAGE.matcher(v.image()).matches()) {
-                    errs.add(new FieldError(f + ".image", "'" + Names.printable(v.image())
-                            + "' is not an image reference"));
-                } else if (v.imagePinnedOrDefault() && !PINNED_IMAGE.matcher(v.image()).matches()) {
-                    // a tag can be moved to other bytes; a digest cannot, like an artifact's sha256
-                    errs.add(new FieldError(f + ".image", "'" + Names.printable(v.image())
-                            + "' is not pinned by digest: write name@sha256:<64 lowercase hex>, or set "
-                            + f + ".imagePinned: false to run whatever the tag points to"));
-                }
-                if (v.artifact() != null) {
-                    errs.add(new FieldError(f, "give either image or artifact, not both"));
-                }
-                continue;
-            }
-            if (v.imagePinned() != null) {
-                errs.add(new FieldError(f + ".imagePinned", "only with image (an artifact is pinned by its sha256)"));
-            }
-            if (v.artifact() == null) {
-                errs.add(new FieldError(f + ".artifact", docker ? "required (or image)" : "required"));
-            } else {
-                String schemeProblem = urlProblem(v.artifact());
-                if (schemeProblem != null) {
-                    errs.add(new FieldError(f + ".artifact", schemeProblem));
-                }
-            }
-            if (v.sha256() == null) {
-                errs.add(new FieldError(f + ".sha256", "required with artifact"));
-            } else if (!SHA256.matcher(v.sha256()).matches()) {
-                errs.add(new FieldError(f + ".sha256", "must be 64 lowercase hex characters"));
-            }
-            if (docker && v.format() != null && !VersionSpec.DOCKER_ARCHIVE.equals(v.format())) {
-                errs.add(new FieldError(f + ".format", "runtime docker needs docker-archive or an image"));
-            }
-            if (!docker && VersionSpec.DOCKER_ARCHIVE.equals(v.format())) {
-                errs.add(new FieldError(f + ".format", "docker-archive needs runtime: docker"));
-            }
+            checkVersion("versions." + e.getKey(), e.getKey(), e.getValue(), docker, errs);
         }
+        boolean following = app.channel() != null && app.channel().follow() != null;
         if (app.active() == null) {
-            errs.add(new FieldError("active", "required"));
+            if (!following) {
+                errs.add(new FieldError("active", "required (or channel.follow)"));
+            }
         } else if (!app.versions().containsKey(app.active())) {
             errs.add(new FieldError("active", "'" + Names.printable(app.active()) + "' is not one of versions "
                     + app.versions().keySet().stream().sorted().toList()));
+        }
+    }
+
+    /** The rules of one version {@code version} with spec {@code v}, reported under field {@code f}. */
+    private static void checkVersion(String f, String version, VersionSpec v, boolean docker, List<FieldError> errs) {
+        if (!VERSION.matcher(version).matches() || version.contains("..")) {
+            errs.add(new FieldError(f, "version '" + Names.printable(version)
+                    + "' must be letters, digits, '.', '_', '+' or '-', at most 64, and never '..'"));
+        }
+        if (v == null) {
+            errs.add(new FieldError(f, "must not be null"));
+            return;
+        }
+        if (v.format() != null && !FORMATS.contains(v.format())) {
+            errs.add(new FieldError(f + ".format", "'" + v.format() + "' is not one of " + FORMATS));
+        }
+        if (v.image() != null) {
+            if (!docker) {
+                errs.add(new FieldError(f + ".image", "only for runtime: docker"));
+            }
+            if (!IMAGE.matcher(v.image()).matches()) {
+                errs.add(new FieldError(f + ".image", "'" + Names.printable(v.image())
+                        + "' is not an image reference"));
+            } else if (v.imagePinnedOrDefault() && !PINNED_IMAGE.matcher(v.image()).matches()) {
+                // a tag can be moved to other bytes; a digest cannot, like an artifact's sha256
+                errs.add(new FieldError(f + ".image", "'" + Names.printable(v.image())
+                        + "' is not pinned by digest: write name@sha256:<64 lowercase hex>, or set "
+                        + f + ".imagePinned: false to run whatever the tag points to"));
+            }
+            if (v.artifact() != null) {
+                errs.add(new FieldError(f, "give either image or artifact, not both"));
+            }
+            return;
+        }
+        if (v.imagePinned() != null) {
+            errs.add(new FieldError(f + ".imagePinned", "only with image (an artifact is pinned by its sha256)"));
+        }
+        if (v.artifact() == null) {
+            errs.add(new FieldError(f + ".artifact", docker ? "required (or image)" : "required"));
+        } else {
+            String schemeProblem = urlProblem(v.artifact());
+            if (schemeProblem != null) {
+                errs.add(new FieldError(f + ".artifact", schemeProblem));
+            }
+        }
+        if (v.sha256() == null) {
+            errs.add(new FieldError(f + ".sha256", "required with artifact"));
+        } else if (!SHA256.matcher(v.sha256()).matches()) {
+            errs.add(new FieldError(f + ".sha256", "must be 64 lowercase hex characters"));
+        }
+        if (docker && v.format() != null && !VersionSpec.DOCKER_ARCHIVE.equals(v.format())) {
+            errs.add(new FieldError(f + ".format", "runtime docker needs docker-archive or an image"));
+        }
+        if (!docker && VersionSpec.DOCKER_ARCHIVE.equals(v.format())) {
+            errs.add(new FieldError(f + ".format", "docker-archive needs runtime: docker"));
+        }
+    }
+
+    /** Every problem with channel {@code name}; empty when valid. */
+    public static List<FieldError> check(String name, Channel c) {
+        List<FieldError> errs = new ArrayList<>();
+        String nameProblem = Names.problem(name);
+        if (nameProblem != null) {
+            errs.add(new FieldError("name", nameProblem));
+        }
+        if (c.feed() != null) {
+            String p = feedProblem(c.feed());
+            if (p != null) {
+                errs.add(new FieldError("feed", p));
+            }
+        } else if (c.ca() != null) {
+            errs.add(new FieldError("ca", "only with feed"));
+        }
+        if (c.ca() != null && (!c.ca().startsWith("/") || c.ca().contains("\0") || c.ca().length() > MAX_STRING)) {
+            errs.add(new FieldError("ca", "must be an absolute path to a PEM file"));
+        }
+        if (c.version() == null) {
+            if (c.feed() == null) {
+                errs.add(new FieldError("version", "required (or feed)"));
+            }
+            if (c.artifact() != null || c.sha256() != null || c.image() != null) {
+                errs.add(new FieldError("version", "required with artifact, sha256 or image"));
+            }
+            return errs;
+        }
+        checkVersion("", c.version(), c.versionSpec(), c.image() != null
+                || VersionSpec.DOCKER_ARCHIVE.equals(c.format()), errs);
+        return errs.stream().map(e -> e.field().startsWith(".") ? new FieldError(e.field().substring(1), e.reason())
+                : e.field().isEmpty() ? new FieldError("version", e.reason()) : e).toList();
+    }
+
+    /** Every problem with a manifest served by a channel's feed; empty when valid. */
+    public static List<FieldError> check(ChannelManifest m) {
+        if (m.version() == null) {
+            return List.of(new FieldError("version", "required"));
+        }
+        return check("manifest", new Channel(m.version(), m.artifact(), m.sha256(), m.image(), m.format(),
+                m.imagePinned(), null, null));
+    }
+
+    private static String feedProblem(String feed) {
+        if (feed.length() > MAX_STRING) {
+            return "longer than " + MAX_STRING + " characters";
+        }
+        try {
+            URI u = new URI(feed);
+            if (!"https".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getHost().isEmpty()) {
+                return "must be an https:// URL with a host: '" + Names.printable(feed) + "'";
+            }
+            return null;
+        } catch (URISyntaxException e) {
+            return "not a URL: " + e.getReason();
         }
     }
 

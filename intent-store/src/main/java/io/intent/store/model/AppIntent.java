@@ -23,10 +23,19 @@ public record AppIntent(
         HealthSpec health,
         String runtime,
         Boolean stateful,
-        Integer maxUnavailable) {
+        Integer maxUnavailable,
+        ChannelFollow channel) {
 
     public static final String RUNTIME_PROCESS = "process";
     public static final String RUNTIME_DOCKER = "docker";
+
+    /** An intent that follows no channel. */
+    public AppIntent(Map<String, VersionSpec> versions, String active, RunSpec run, List<PortSpec> ports,
+                     Integer scale, Resources resources, Constraints constraints, HealthSpec health,
+                     String runtime, Boolean stateful, Integer maxUnavailable) {
+        this(versions, active, run, ports, scale, resources, constraints, health, runtime, stateful,
+                maxUnavailable, null);
+    }
 
     public AppIntent {
         versions = versions == null ? Map.of() : Map.copyOf(versions);
@@ -66,7 +75,23 @@ public record AppIntent(
 
     public AppIntent withActive(String newActive) {
         return new AppIntent(versions, newActive, run, ports, scale, resources, constraints, health, runtime,
-                stateful, maxUnavailable);
+                stateful, maxUnavailable, channel);
+    }
+
+    public AppIntent withVersions(Map<String, VersionSpec> newVersions) {
+        return new AppIntent(newVersions, active, run, ports, scale, resources, constraints, health, runtime,
+                stateful, maxUnavailable, channel);
+    }
+
+    public AppIntent withChannel(ChannelFollow newChannel) {
+        return new AppIntent(versions, active, run, ports, scale, resources, constraints, health, runtime,
+                stateful, maxUnavailable, newChannel);
+    }
+
+    /** True while the app follows a channel: it names one and has not stopped following it. */
+    @JsonIgnore
+    public boolean following() {
+        return channel != null && channel.following();
     }
 
 }
