@@ -202,9 +202,11 @@ final class GetCommand implements Callable<Integer> {
     }
 
     private Listing apps(ApiClient api, boolean wide) {
-        JsonNode body = name == null ? api.get("/v1/apps").body() : api.get("/v1/apps/" + ApiClient.enc(name)).body();
+        JsonNode body = name == null ? api.get("/v1/apps").body() : one(api, "/v1/apps/" + ApiClient.enc(name));
         List<JsonNode> apps = new ArrayList<>();
-        if (name == null) {
+        if (body.isEmpty()) {
+            // a watched app that was deleted: no rows
+        } else if (name == null) {
             body.path("apps").forEach(apps::add);
         } else {
             apps.add(body);
@@ -237,9 +239,11 @@ final class GetCommand implements Callable<Integer> {
     }
 
     private Listing hosts(ApiClient api, boolean wide) {
-        JsonNode body = name == null ? api.get("/v1/hosts").body() : api.get("/v1/hosts/" + ApiClient.enc(name)).body();
+        JsonNode body = name == null ? api.get("/v1/hosts").body() : one(api, "/v1/hosts/" + ApiClient.enc(name));
         List<JsonNode> hosts = new ArrayList<>();
-        if (name == null) {
+        if (body.isEmpty()) {
+            // a watched host that was deleted: no rows
+        } else if (name == null) {
             body.path("hosts").forEach(hosts::add);
         } else {
             hosts.add(body);
@@ -296,6 +300,15 @@ final class GetCommand implements Callable<Integer> {
                 e.path("candidates").size()});
         }
         return new Listing(body, header, rows);
+    }
+
+    /** One app or host; while watching, one that is gone (404) is an empty object, so the watch goes on. */
+    private JsonNode one(ApiClient api, String path) {
+        if (!watch) {
+            return api.get(path).body();
+        }
+        ApiClient.Response r = api.find(path);
+        return r == null ? io.intent.store.codec.Json.mapper().createObjectNode() : r.body();
     }
 
     private static Object[] row(Object... cells) {
