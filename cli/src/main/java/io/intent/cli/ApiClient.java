@@ -212,4 +212,50 @@ final class ApiClient {
     static String enc(String s) {
         return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
+
+    /** Fails with exit code 2 unless {@code url} is an absolute http(s) URL. */
+    static void checkUrl(String url) {
+        try {
+            URI u = URI.create(url);
+            if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+                    || u.getHost() == null) {
+                throw new IllegalArgumentException("expected http://HOST:PORT or https://HOST:PORT");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CtlException(2, "'" + url + "' is not an API URL: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Follows {@code GET /v1/events[?prefix=P]}: returns once the API has subscribed this client (so no change after
+     * this call is missed), then delivers events until closed or the stream ends.
+     */
+    EventFeed events(String prefix) {
+        String path = "/v1/events" + (prefix == null || prefix.isEmpty() ? "" : "?prefix=" + enc(prefix));
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
+                .header("Accept", "text/event-stream");
+        if (token != null && !token.isBlank()) {
+            b.header("Authorization", "Bearer " + token.strip());
+        }
+        try {
+            HttpResponse<java.io.InputStream> r = http.send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() != 200) {
+                byte[] body;
+                try (var in = r.body()) {
+                    body = in.readAllBytes();
+                }
+                check(new Response(r.statusCode(), body.length == 0 ? null : Json.tree(body), null));
+                throw new CtlException(1, "GET " + path + ": HTTP " + r.statusCode());
+            }
+            return new EventFeed(r.body());
+        } catch (ConnectException e) {
+            throw new CtlException(1, "cannot reach the API at " + base + " (" + e.getClass().getSimpleName()
+                    + "); set --api or INTENT_API");
+        } catch (IOException e) {
+            throw new CtlException(1, "GET " + base.resolve(path) + " failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CtlException(1, "interrupted");
+        }
+    }
 }

@@ -1,121 +1,317 @@
 package io.intent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code intentctl get apps|hosts|status|assignments|leader [NAME]}. */
+/** {@code intentctl get apps|hosts|status|assignments|leader [NAME] [-o wide|name|json|yaml] [--watch]}. */
 @Command(name = "get", mixinStandardHelpOptions = true,
-        description = {"List apps, hosts, status, assignments or the leader; with NAME, one app or host."})
+        description = {"List apps, hosts, status, assignments or the leader; with NAME, one app or host.",
+            "-o yaml/json of apps and hosts is accepted back by `apply -f` (get, edit, apply).",
+            "--watch prints the table, then the rows that change as the API's events arrive (/v1/events);",
+            "with -o json or yaml it prints each change event, one per line (json) or document (yaml)."})
 final class GetCommand implements Callable<Integer> {
+    /** The kinds, for the help text and shell completion. */
+    static final class Kinds implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return List.of("apps", "hosts", "status", "assignments", "leader").iterator();
+        }
+    }
+
+    /** What one read shows: the API's answer, the header, and one row per name. */
+    record Listing(JsonNode body, String[] header, Map<String, Object[]> rows) {
+        Listing {
+            // rows are built with every column; a narrow table keeps the first ones
+            Map<String, Object[]> trimmed = new LinkedHashMap<>();
+            rows.forEach((n, r) -> trimmed.put(n, Arrays.copyOf(r, header.length)));
+            rows = trimmed;
+        }
+    }
+
     @ParentCommand
     IntentCtl root;
 
-    @Parameters(index = "0", paramLabel = "KIND", description = "apps, hosts, status, assignments or leader")
+    @Parameters(index = "0", paramLabel = "KIND", completionCandidates = Kinds.class,
+            description = "apps, hosts, status, assignments or leader")
     String kind;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "NAME", description = "one app or host")
     String name;
 
+    @Option(names = {"-w", "--watch"}, description = "after listing, follow the changes")
+    boolean watch;
+
+    @Option(names = "--watch-timeout", paramLabel = "DURATION", converter = Durations.class,
+            description = "stop watching after DURATION (exit 0). Default: never")
+    Duration watchTimeout;
+
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
+        String k = canonical(kind);
         ApiClient api = root.client();
-        switch (kind) {
-            case "apps", "app" -> apps(api);
-            case "hosts", "host" -> hosts(api);
-            case "status" -> StatusCommand.show(root, api, name);
-            case "assignments", "assignment" -> assignments(api);
-            case "leader" -> leader(api);
-            default -> throw new CtlException(2, "unknown kind '" + kind
-                    + "': use apps, hosts, status, assignments or leader");
+        if (!watch) {
+            Listing l = read(api, k);
+            print(l, true);
+            return 0;
         }
-        return 0;
+        return watch(api, k);
     }
 
-    private void apps(ApiClient api) {
-        JsonNode body = name == null ? api.get("/v1/apps").body() : api.get("/v1/apps/" + ApiClient.enc(name)).body();
-        if (Output.structured(root.out(), root.output, body)) {
+    static String canonical(String kind) {
+        return switch (kind) {
+            case "apps", "app" -> "apps";
+            case "hosts", "host" -> "hosts";
+            case "status" -> "status";
+            case "assignments", "assignment" -> "assignments";
+            case "leader" -> "leader";
+            default -> throw new CtlException(2, "unknown kind '" + kind
+                    + "': use apps, hosts, status, assignments or leader");
+        };
+    }
+
+    private void print(Listing l, boolean header) {
+        if (Output.structured(root.out(), root.output == Output.Format.name ? Output.Format.table : root.output,
+                l.body())) {
             return;
         }
+        if (root.output == Output.Format.name) {
+            // status also has a row per host of an app ("app/web h1"): names are the apps
+            l.rows().keySet().stream().filter(n -> !n.contains(" ")).forEach(root.out()::println);
+            root.out().flush();
+            return;
+        }
+        if (header && l.body().hasNonNull("disruption")) {
+            root.out().println("DISRUPTION: " + l.body().path("disruption").asText());
+        }
+        Output.Table t = new Output.Table(l.header());
+        l.rows().values().forEach(t::row);
+        t.print(root.out(), header);
+        if (header && kind.equals("leader") && l.rows().isEmpty()) {
+            root.out().println("no leader: no candidate holds the election");
+            root.out().flush();
+        }
+    }
+
+    /** Lists, then re-reads and prints the changed rows on every burst of events, until the timeout. */
+    private int watch(ApiClient api, String k) throws InterruptedException {
+        long deadline = watchTimeout == null ? Long.MAX_VALUE : System.nanoTime() + watchTimeout.toNanos();
+        boolean structured = root.output == Output.Format.json || root.output == Output.Format.yaml;
+        Map<String, Object[]> last = null;
+        String[] header = null;
+        while (true) {
+            // subscribe first, then read: a change between the two is seen twice rather than never
+            try (EventFeed feed = api.events(prefix(k))) {
+                Listing l = read(api, k);
+                if (last == null) {
+                    print(l, true);
+                } else if (!structured) {
+                    printChanges(last, l);
+                }
+                last = l.rows();
+                header = l.header();
+                while (true) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return 0;
+                    }
+                    EventFeed.Event e = feed.next(Duration.ofNanos(Math.min(left, Duration.ofSeconds(60).toNanos())));
+                    if (e == null) {
+                        continue;
+                    }
+                    if (structured) {
+                        if (root.output == Output.Format.json) {
+                            root.out().println(io.intent.store.codec.Json.writeString(e.data()));
+                        } else {
+                            root.out().print("---\n" + Output.yaml(e.data()));
+                        }
+                        root.out().flush();
+                        continue;
+                    }
+                    Thread.sleep(50); // let a burst (one write touches several keys) arrive, then read once
+                    feed.drain();
+                    Listing now = read(api, k);
+                    printChanges(last, now);
+                    last = now.rows();
+                }
+            } catch (EventFeed.Ended ended) {
+                root.err().println("(event stream ended; reconnecting)");
+                root.err().flush();
+                Thread.sleep(1000);
+            }
+            if (header == null) {
+                return 1;
+            }
+        }
+    }
+
+    private void printChanges(Map<String, Object[]> before, Listing now) {
+        Output.Table t = new Output.Table(now.header());
+        List<String> names = new ArrayList<>();
+        now.rows().forEach((n, row) -> {
+            if (!Arrays.equals(row, before.get(n))) {
+                t.row(row);
+                names.add(n);
+            }
+        });
+        List<String> gone = new ArrayList<>();
+        before.keySet().forEach(n -> {
+            if (!now.rows().containsKey(n)) {
+                gone.add(n);
+            }
+        });
+        if (root.output == Output.Format.name) {
+            names.stream().filter(n -> !n.contains(" ")).forEach(root.out()::println);
+        } else if (!names.isEmpty()) {
+            t.print(root.out(), false);
+        }
+        gone.forEach(n -> root.out().println(n + " deleted"));
+        root.out().flush();
+    }
+
+    /** The /v1/events prefix whose keys can change what {@code kind} shows. */
+    private String prefix(String k) {
+        return switch (k) {
+            case "apps" -> name == null ? "apps/" : "apps/" + name;
+            case "hosts" -> ""; // hosts/ and live/
+            case "assignments" -> name == null ? "assign/" : "assign/" + name + "/";
+            case "leader" -> "leader/";
+            default -> ""; // status is a function of every prefix
+        };
+    }
+
+    Listing read(ApiClient api, String k) {
+        boolean wide = root.output == Output.Format.wide;
+        return switch (k) {
+            case "apps" -> apps(api, wide);
+            case "hosts" -> hosts(api, wide);
+            case "status" -> StatusCommand.listing(StatusCommand.fetch(api, name), wide);
+            case "assignments" -> assignments(api, wide);
+            default -> leader(api);
+        };
+    }
+
+    private Listing apps(ApiClient api, boolean wide) {
+        JsonNode body = name == null ? api.get("/v1/apps").body() : one(api, "/v1/apps/" + ApiClient.enc(name));
         List<JsonNode> apps = new ArrayList<>();
-        if (name == null) {
+        if (body.isEmpty()) {
+            // a watched app that was deleted: no rows
+        } else if (name == null) {
             body.path("apps").forEach(apps::add);
         } else {
             apps.add(body);
         }
-        Output.Table t = new Output.Table("NAME", "ACTIVE", "VERSIONS", "SCALE", "REVISION");
+        String[] header = wide ? new String[] {"NAME", "ACTIVE", "VERSIONS", "SCALE", "REVISION", "RUNTIME", "PORTS",
+            "HEALTH"} : new String[] {"NAME", "ACTIVE", "VERSIONS", "SCALE", "REVISION"};
+        Map<String, Object[]> rows = new LinkedHashMap<>();
         for (JsonNode a : apps) {
             JsonNode i = a.path("intent");
+            String n = a.path("name").asText();
             if (a.hasNonNull("error")) {
-                t.row(a.path("name").asText(), "INVALID: " + a.path("error").asText(), "", "", a.path("revision").asLong());
+                rows.put("app/" + n, row(n, "INVALID: " + a.path("error").asText(), "", "",
+                        a.path("revision").asLong(), "", "", ""));
                 continue;
             }
             List<String> versions = new ArrayList<>();
             i.path("versions").fieldNames().forEachRemaining(versions::add);
             versions.sort(null);
-            t.row(a.path("name").asText(), i.path("active").asText(), String.join(",", versions),
-                    i.path("scale").asInt(1), a.path("revision").asLong());
+            List<String> ports = new ArrayList<>();
+            i.path("ports").forEach(p -> ports.add(p.path("name").asText() + ":" + p.path("port").asInt() + "/"
+                    + p.path("protocol").asText("tcp")));
+            JsonNode h = i.path("health");
+            String health = h.hasNonNull("http") ? "http " + h.path("http").asText()
+                    : h.hasNonNull("tcp") ? "tcp" : h.hasNonNull("command") ? "command" : "-";
+            rows.put("app/" + n, row(n, i.path("active").asText(), String.join(",", versions),
+                    i.path("scale").asInt(1), a.path("revision").asLong(), i.path("runtime").asText("process"),
+                    ports.isEmpty() ? "-" : String.join(",", ports), health));
         }
-        t.print(root.out());
+        return new Listing(body, header, rows);
     }
 
-    private void hosts(ApiClient api) {
-        JsonNode body = name == null ? api.get("/v1/hosts").body() : api.get("/v1/hosts/" + ApiClient.enc(name)).body();
-        if (Output.structured(root.out(), root.output, body)) {
-            return;
-        }
+    private Listing hosts(ApiClient api, boolean wide) {
+        JsonNode body = name == null ? api.get("/v1/hosts").body() : one(api, "/v1/hosts/" + ApiClient.enc(name));
         List<JsonNode> hosts = new ArrayList<>();
-        if (name == null) {
+        if (body.isEmpty()) {
+            // a watched host that was deleted: no rows
+        } else if (name == null) {
             body.path("hosts").forEach(hosts::add);
         } else {
             hosts.add(body);
         }
-        Output.Table t = new Output.Table("NAME", "LIVE", "DRAIN", "ADDRESS", "LABELS");
+        String[] header = wide ? new String[] {"NAME", "LIVE", "DRAIN", "ADDRESS", "LABELS", "CAPACITY", "AGENT",
+            "LIVE-SINCE"} : new String[] {"NAME", "LIVE", "DRAIN", "ADDRESS", "LABELS"};
+        Map<String, Object[]> rows = new LinkedHashMap<>();
         for (JsonNode h : hosts) {
             JsonNode s = h.path("spec");
             StringBuilder labels = new StringBuilder();
             s.path("labels").fields().forEachRemaining(e -> labels.append(labels.isEmpty() ? "" : ",")
                     .append(e.getKey()).append('=').append(e.getValue().asText()));
-            t.row(h.path("name").asText(), h.hasNonNull("live") ? "yes" : "no",
-                    s.path("drain").asBoolean() ? "yes" : "no", s.path("address").asText("-"), labels);
+            StringBuilder cap = new StringBuilder();
+            s.path("capacity").fields().forEachRemaining(e -> cap.append(cap.isEmpty() ? "" : ",")
+                    .append(e.getKey()).append('=').append(e.getValue().asText()));
+            JsonNode live = h.path("live");
+            rows.put("host/" + h.path("name").asText(), row(h.path("name").asText(),
+                    h.hasNonNull("live") ? "yes" : "no", s.path("drain").asBoolean() ? "yes" : "no",
+                    s.path("address").asText("-"), labels.isEmpty() ? "-" : labels.toString(),
+                    cap.isEmpty() ? "-" : cap.toString(),
+                    live.hasNonNull("agent") ? live.path("agent").asText() + " pid " + live.path("pid").asLong() : "-",
+                    live.path("since").asText("-")));
         }
-        t.print(root.out());
+        return new Listing(body, header, rows);
     }
 
-    private void assignments(ApiClient api) {
+    private Listing assignments(ApiClient api, boolean wide) {
         String q = name == null ? "" : "?host=" + ApiClient.enc(name);
         JsonNode body = api.get("/v1/assignments" + q).body();
-        if (Output.structured(root.out(), root.output, body)) {
-            return;
-        }
-        Output.Table t = new Output.Table("HOST", "APP", "APP-REVISION", "ACTIVE");
+        String[] header = wide ? new String[] {"HOST", "APP", "APP-REVISION", "ACTIVE", "VERSIONS", "REVISION"}
+                : new String[] {"HOST", "APP", "APP-REVISION", "ACTIVE"};
+        Map<String, Object[]> rows = new LinkedHashMap<>();
         for (JsonNode a : body.path("assignments")) {
             JsonNode v = a.path("value");
-            t.row(v.path("host").asText(), v.path("app").asText(), v.path("appRevision").asLong(),
-                    v.path("intent").path("active").asText());
+            List<String> versions = new ArrayList<>();
+            v.path("intent").path("versions").fieldNames().forEachRemaining(versions::add);
+            versions.sort(null);
+            rows.put("assignment/" + v.path("host").asText() + "/" + v.path("app").asText(), row(
+                    v.path("host").asText(), v.path("app").asText(), v.path("appRevision").asLong(),
+                    v.path("intent").path("active").asText(), String.join(",", versions),
+                    a.path("revision").asLong()));
         }
-        t.print(root.out());
+        return new Listing(body, header, rows);
     }
 
-    private void leader(ApiClient api) {
+    private Listing leader(ApiClient api) {
         JsonNode body = api.get("/v1/leader").body();
-        if (Output.structured(root.out(), root.output, body)) {
-            return;
-        }
-        Output.Table t = new Output.Table("ELECTION", "LEADER", "SINCE-REVISION", "SEEN-SINCE", "CANDIDATES");
+        String[] header = {"ELECTION", "LEADER", "SINCE-REVISION", "SEEN-SINCE", "CANDIDATES"};
+        Map<String, Object[]> rows = new LinkedHashMap<>();
         for (JsonNode e : body.path("elections")) {
             JsonNode l = e.path("leader");
-            t.row(e.path("name").asText(), l.path("id").asText(), l.path("createRevision").asLong(),
-                    l.path("observedSince").asText(), e.path("candidates").size());
+            rows.put("leader/" + e.path("name").asText(), new Object[] {e.path("name").asText(),
+                l.path("id").asText(), l.path("createRevision").asLong(), l.path("observedSince").asText("-"),
+                e.path("candidates").size()});
         }
-        t.print(root.out());
-        if (body.path("elections").isEmpty()) {
-            root.out().println("no leader: no candidate holds the election");
-            root.out().flush();
+        return new Listing(body, header, rows);
+    }
+
+    /** One app or host; while watching, one that is gone (404) is an empty object, so the watch goes on. */
+    private JsonNode one(ApiClient api, String path) {
+        if (!watch) {
+            return api.get(path).body();
         }
+        ApiClient.Response r = api.find(path);
+        return r == null ? io.intent.store.codec.Json.mapper().createObjectNode() : r.body();
+    }
+
+    private static Object[] row(Object... cells) {
+        return cells;
     }
 }

@@ -1,39 +1,50 @@
 package io.intent.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /** {@code intentctl}: the command-line client of the intent API. */
-@Command(name = "intentctl", mixinStandardHelpOptions = true, version = "intentctl 0.1",
+@Command(name = "intentctl", mixinStandardHelpOptions = true, versionProvider = IntentCtl.Version.class,
         description = {"Operate intent through its HTTP API: apply and plan intents, read status, roll back.", "",
-            "Exit codes: 0 done (status --wait: converged), 1 error (the API's message is printed),",
-            "2 bad usage, 3 status --wait timed out before converging."},
+            "Exit codes: 0 done (status --wait: converged), 1 error (the API's message is printed; the API",
+            "unreachable; a bad file), 2 bad usage (unknown option, command or kind; a malformed duration or URL),",
+            "3 status --wait timed out before converging."},
         subcommands = {ApplyCommand.class, PlanCommand.class, GetCommand.class, DescribeCommand.class,
             StatusCommand.class, DeleteCommand.class, RollbackCommand.class, DeployCommand.class,
-            ScaleCommand.class, DrainCommand.class, ChannelCommand.class, TokenCommand.class, CommandLine.HelpCommand.class},
+            ScaleCommand.class, DrainCommand.class, ChannelCommand.class, TokenCommand.class, ConfigCommand.class,
+            CompletionCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  export INTENT_API=https://api.example.org:8080 INTENT_CACERT=/etc/intent/tls/ca.pem INTENT_TOKEN=...",
+            "  intentctl config set-context prod --server https://api.example.org:8080 --token-path ~/.intent-token"
+                    + " --ca-file /etc/intent/tls/ca.pem",
             "  intentctl apply -f apps.yaml", "  intentctl status --wait web --timeout 5m",
-            "  intentctl rollback app web", "  intentctl get hosts -o yaml"})
+            "  intentctl get app web -o yaml > web.yaml; $EDITOR web.yaml; intentctl apply -f web.yaml",
+            "  intentctl get status --watch", "  intentctl rollback app web", "  intentctl get hosts -o wide",
+            "  source <(intentctl completion bash)"})
 public final class IntentCtl {
+    static final String DEFAULT_API = "http://127.0.0.1:8080";
+
     @Spec
     CommandSpec spec;
 
     @Option(names = "--api", scope = ScopeType.INHERIT, paramLabel = "URL",
-            defaultValue = "${env:INTENT_API:-http://127.0.0.1:8080}",
-            description = "the API's base URL (env INTENT_API). Default: ${DEFAULT-VALUE}")
+            description = "the API's base URL. Default: env INTENT_API, else the context's, else " + DEFAULT_API)
     String api;
 
-    @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN", defaultValue = "${env:INTENT_TOKEN}",
-            description = "bearer token (env INTENT_TOKEN; --token-file keeps it out of ps and shell history)")
+    @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN",
+            description = "bearer token. Default: env INTENT_TOKEN, else the context's token file "
+                    + "(--token-file keeps it out of ps and shell history)")
     String token;
 
     @Option(names = "--token-file", scope = ScopeType.INHERIT, paramLabel = "FILE",
@@ -45,13 +56,25 @@ public final class IntentCtl {
                     + "(env INTENT_CACERT); without it the JDK's default CAs")
     Path cacert;
 
+    @Option(names = "--context", scope = ScopeType.INHERIT, paramLabel = "NAME",
+            description = "the config file's context to use instead of its current one")
+    String context;
+
+    @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
+            description = "intentctl's config file. Default: env INTENTCTL_CONFIG, else ~/.config/intent/config.yaml")
+    Path configFile;
+
     @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, defaultValue = "table", paramLabel = "FORMAT",
-            description = "table, json or yaml. Default: ${DEFAULT-VALUE}")
+            description = "table, wide (more columns), name (kind/name per line), json or yaml "
+                    + "(get's json and yaml are accepted back by apply -f). Default: ${DEFAULT-VALUE}")
     Output.Format output;
 
-    @Option(names = "--request-timeout", scope = ScopeType.INHERIT, defaultValue = "30", paramLabel = "SECONDS",
-            description = "timeout of one API request. Default: ${DEFAULT-VALUE}")
-    int requestTimeout;
+    @Option(names = "--request-timeout", scope = ScopeType.INHERIT, defaultValue = "30s", paramLabel = "DURATION",
+            converter = Durations.class,
+            description = "timeout of one API request (30s, 2m, ...). Default: ${DEFAULT-VALUE}")
+    Duration requestTimeout;
+
+    private CtlConfig config;
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -72,17 +95,49 @@ public final class IntentCtl {
         return cl;
     }
 
+    Path configPath() {
+        return configFile != null ? configFile : CtlConfig.defaultPath();
+    }
+
+    /** The config file, read on first use only. */
+    CtlConfig config() {
+        if (config == null) {
+            config = CtlConfig.load(configPath());
+        }
+        return config;
+    }
+
+    /**
+     * The API client: each of URL and token from the flag, else the environment, else the context (the
+     * {@code --context} one, else the config's current one), else the default URL and no token.
+     */
     ApiClient client() {
-        String t = token;
-        if (tokenFile != null) {
+        String envApi = blankToNull(System.getenv("INTENT_API"));
+        String envToken = blankToNull(System.getenv("INTENT_TOKEN"));
+        boolean apiGiven = api != null || envApi != null;
+        boolean tokenGiven = token != null || tokenFile != null || envToken != null;
+        // the config file is read only when a context is named or something is left to take from it
+        CtlConfig.Context ctx = context != null || !apiGiven || !tokenGiven ? config().context(context) : null;
+        String url = api != null ? api : envApi != null ? envApi
+                : ctx != null && ctx.api() != null ? ctx.api() : DEFAULT_API;
+        ApiClient.checkUrl(url);
+        String t = token != null ? token : envToken;
+        Path file = tokenFile != null ? tokenFile
+                : t == null && ctx != null && ctx.tokenFile() != null ? CtlConfig.expand(ctx.tokenFile()) : null;
+        if (file != null) {
             try {
-                t = Files.readString(tokenFile).strip();
+                t = Files.readString(file).strip();
             } catch (IOException e) {
-                throw new CtlException(1, "cannot read --token-file " + tokenFile + ": " + e.getMessage());
+                throw new CtlException(1, "cannot read token file " + file + ": " + e.getMessage());
             }
         }
-        return new ApiClient(api, t, Duration.ofSeconds(requestTimeout),
-                cacert == null ? null : ApiClient.trusting(cacert));
+        Path ca = cacert != null ? cacert
+                : ctx != null && ctx.cacert() != null ? CtlConfig.expand(ctx.cacert()) : null;
+        return new ApiClient(url, t, requestTimeout, ca == null ? null : ApiClient.trusting(ca));
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 
     PrintWriter out() {
@@ -91,5 +146,25 @@ public final class IntentCtl {
 
     PrintWriter err() {
         return spec.commandLine().getErr();
+    }
+
+    /** {@code intentctl --version}: the version the build wrote into version.properties. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"intentctl " + version(), "Java " + Runtime.version()};
+        }
+
+        static String version() {
+            Properties p = new Properties();
+            try (InputStream in = IntentCtl.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (IOException e) {
+                return "unknown (" + e.getMessage() + ")";
+            }
+            return p.getProperty("version", "unknown (built without version.properties)");
+        }
     }
 }

@@ -10,32 +10,50 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** How results are printed: {@code table} for people, {@code json} and {@code yaml} for scripts. */
+/**
+ * How results are printed: {@code table} (and {@code wide}, with more columns) for people, {@code name}
+ * ({@code app/web}) for shell loops, {@code json} and {@code yaml} for scripts and for {@code apply -f}.
+ */
 final class Output {
-    enum Format { table, json, yaml }
+    enum Format { table, wide, name, json, yaml }
 
-    private static final YAMLMapper YAML = (YAMLMapper) new YAMLMapper()
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    /** Built on first use only: a table never pays for the YAML writer. */
+    private static final class Yaml {
+        static final YAMLMapper MAPPER = (YAMLMapper) new YAMLMapper()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    }
 
     private Output() {
     }
 
-    /** Prints {@code value} as JSON or YAML; false for the table format (the caller prints its table). */
+    /** True for the human formats, which print a table. */
+    static boolean tabular(Format f) {
+        return f == Format.table || f == Format.wide;
+    }
+
+    static String yaml(Object value) {
+        try {
+            return Yaml.MAPPER.writeValueAsString(Json.mapper().valueToTree(value));
+        } catch (JsonProcessingException e) {
+            throw new CtlException(1, "cannot render YAML: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Prints {@code value} as JSON or YAML; false for the table formats (the caller prints its table). Commands
+     * without names to list print {@code -o name} as YAML.
+     */
     static boolean structured(PrintWriter out, Format format, Object value) {
-        if (format == Format.table) {
+        if (tabular(format)) {
             return false;
         }
         JsonNode tree = Json.mapper().valueToTree(value);
         if (format == Format.json) {
             out.println(Json.writePretty(tree));
         } else {
-            try {
-                out.print(YAML.writeValueAsString(tree));
-            } catch (JsonProcessingException e) {
-                throw new CtlException(1, "cannot render YAML: " + e.getMessage());
-            }
+            out.print(yaml(tree));
         }
         out.flush();
         return true;
@@ -59,6 +77,11 @@ final class Output {
         }
 
         void print(PrintWriter out) {
+            print(out, true);
+        }
+
+        /** Prints the rows, with or without the header line (a watch prints its changed rows only). */
+        void print(PrintWriter out, boolean header) {
             int cols = rows.get(0).length;
             int[] w = new int[cols];
             for (String[] r : rows) {
@@ -66,7 +89,7 @@ final class Output {
                     w[i] = Math.max(w[i], r[i].length());
                 }
             }
-            for (String[] r : rows) {
+            for (String[] r : header ? rows : rows.subList(1, rows.size())) {
                 StringBuilder sb = new StringBuilder();
                 for (int i = 0; i < cols && i < r.length; i++) {
                     sb.append(i == cols - 1 ? r[i] : String.format("%-" + w[i] + "s   ", r[i]));

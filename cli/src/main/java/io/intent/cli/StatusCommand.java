@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,8 +16,8 @@ import picocli.CommandLine.ParentCommand;
 /** {@code intentctl status [APP] [--wait]}: desired vs observed, per app and host; waits for convergence. */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Show every app's state (OK, PENDING, PREPARING, VERSION_MISMATCH, FAILED) per host.",
-            "With --wait, print each change until APP (or every app) has converged, then exit 0;",
-            "exit 3 when --timeout passes first."})
+            "With --wait, follow the API's events (/v1/events) and print each change until APP (or every app)",
+            "has converged, then exit 0; exit 3 when --timeout passes first."})
 final class StatusCommand implements Callable<Integer> {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
@@ -29,13 +30,14 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = {"-w", "--wait"}, description = "wait until converged")
     boolean await;
 
-    @Option(names = "--timeout", defaultValue = "300", paramLabel = "SECONDS",
-            description = "how long --wait waits. Default: ${DEFAULT-VALUE}")
-    long timeoutSeconds;
+    @Option(names = "--timeout", defaultValue = "5m", paramLabel = "DURATION", converter = Durations.class,
+            description = "how long --wait waits (90s, 5m, 1h; a bare number is seconds). Default: ${DEFAULT-VALUE}")
+    Duration timeout;
 
-    @Option(names = "--interval", defaultValue = "1000", paramLabel = "MS",
-            description = "how often --wait polls. Default: ${DEFAULT-VALUE}")
-    long intervalMs;
+    @Option(names = "--interval", defaultValue = "30s", paramLabel = "DURATION", converter = Durations.class,
+            description = "--wait also re-reads the status this often when no event arrives (a safety net; "
+                    + "changes are followed through /v1/events). Default: ${DEFAULT-VALUE}")
+    Duration interval;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -44,45 +46,59 @@ final class StatusCommand implements Callable<Integer> {
             show(root, api, app);
             return 0;
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
+        long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, String> last = new LinkedHashMap<>();
-        JsonNode body = null;
         boolean first = true;
+        boolean table = Output.tabular(root.output);
         while (true) {
-            body = fetch(api, app);
-            Map<String, String> now = lines(body);
-            if (first && root.output == Output.Format.table) {
-                table(root, body);
-                first = false;
-            } else if (root.output == Output.Format.table) {
-                now.forEach((k, v) -> {
-                    if (!v.equals(last.get(k))) {
-                        root.out().println(LocalTime.now().format(CLOCK) + "  " + k + "  " + v);
+            // subscribe first, then read: a change between the two is seen (twice) rather than missed
+            try (EventFeed feed = api.events("")) {
+                while (true) {
+                    JsonNode body = fetch(api, app);
+                    Map<String, String> now = lines(body);
+                    if (first && table) {
+                        table(root, body, root.output == Output.Format.wide);
+                        first = false;
+                    } else if (table) {
+                        now.forEach((k, v) -> {
+                            if (!v.equals(last.get(k))) {
+                                root.out().println(LocalTime.now().format(CLOCK) + "  " + k + "  " + v);
+                            }
+                        });
+                        root.out().flush();
                     }
-                });
-                root.out().flush();
-            }
-            last.clear();
-            last.putAll(now);
-            if (body.path("converged").asBoolean()) {
-                if (!Output.structured(root.out(), root.output, body)) {
-                    root.out().println("converged" + (app == null ? "" : ": " + app));
-                    root.out().flush();
+                    last.clear();
+                    last.putAll(now);
+                    if (body.path("converged").asBoolean()) {
+                        if (!Output.structured(root.out(), root.output == Output.Format.name ? Output.Format.table
+                                : root.output, body)) {
+                            root.out().println("converged" + (app == null ? "" : ": " + app));
+                            root.out().flush();
+                        }
+                        return 0;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        Output.structured(root.out(), root.output == Output.Format.name ? Output.Format.table
+                                : root.output, body);
+                        root.err().println("timed out after " + Durations.format(timeout) + " before converging:");
+                        last.forEach((k, v) -> {
+                            if (!v.startsWith("OK")) {
+                                root.err().println("  " + k + "  " + v);
+                            }
+                        });
+                        root.err().flush();
+                        return 3;
+                    }
+                    EventFeed.Event e = feed.next(Duration.ofNanos(Math.min(left, interval.toNanos())));
+                    if (e != null) {
+                        Thread.sleep(50); // one write touches several keys: read once per burst
+                        feed.drain();
+                    }
                 }
-                return 0;
+            } catch (EventFeed.Ended ended) {
+                Thread.sleep(500); // the API restarted or the connection dropped: subscribe again, re-read
             }
-            if (System.nanoTime() > deadline) {
-                Output.structured(root.out(), root.output, body);
-                root.err().println("timed out after " + timeoutSeconds + " s before converging:");
-                last.forEach((k, v) -> {
-                    if (!v.startsWith("OK")) {
-                        root.err().println("  " + k + "  " + v);
-                    }
-                });
-                root.err().flush();
-                return 3;
-            }
-            Thread.sleep(intervalMs);
         }
     }
 
@@ -92,8 +108,11 @@ final class StatusCommand implements Callable<Integer> {
 
     static void show(IntentCtl root, ApiClient api, String app) {
         JsonNode body = fetch(api, app);
-        if (!Output.structured(root.out(), root.output, body)) {
-            table(root, body);
+        if (root.output == Output.Format.name) {
+            listing(body, false).rows().keySet().stream().filter(n -> !n.contains(" ")).forEach(root.out()::println);
+            root.out().flush();
+        } else if (!Output.structured(root.out(), root.output, body)) {
+            table(root, body, root.output == Output.Format.wide);
         }
     }
 
@@ -130,27 +149,43 @@ final class StatusCommand implements Callable<Integer> {
         if (body.has("apps")) {
             return body.path("apps");
         }
-        return java.util.List.of(body);
+        return List.of(body);
     }
 
-    static void table(IntentCtl root, JsonNode body) {
-        if (body.hasNonNull("disruption")) {
-            root.out().println("DISRUPTION: " + body.path("disruption").asText());
-        }
-        Output.Table t = new Output.Table("APP", "HOST", "STATE", "READY", "ACTIVE", "RUNNING", "MESSAGE");
+    /** The status table's rows: "app/web" for an app, "app/web h1" for each of its hosts. */
+    static GetCommand.Listing listing(JsonNode body, boolean wide) {
+        String[] header = wide ? new String[] {"APP", "HOST", "STATE", "READY", "ACTIVE", "RUNNING", "MESSAGE",
+            "AGENTS"} : new String[] {"APP", "HOST", "STATE", "READY", "ACTIVE", "RUNNING", "MESSAGE"};
+        Map<String, Object[]> rows = new LinkedHashMap<>();
         for (JsonNode a : apps(body)) {
-            t.row(a.path("app").asText(), "", a.path("state").asText(),
-                    a.path("ready").asInt() + "/" + a.path("wanted").asInt(), a.path("active").asText("-"), "",
-                    a.path("message").asText(""));
+            String name = a.path("app").asText();
+            rows.put("app/" + name, new Object[] {name, "", a.path("state").asText(),
+                a.path("ready").asInt() + "/" + a.path("wanted").asInt(), a.path("active").asText("-"), "",
+                a.path("message").asText(""), ""});
             for (JsonNode h : a.path("hosts")) {
                 String msg = h.path("message").asText("");
                 if (h.path("progress").hasNonNull("percent")) {
                     msg += " (" + h.path("progress").path("percent").asInt() + "%)";
                 }
-                t.row("", h.path("host").asText() + (h.path("placed").asBoolean(true) ? "" : " (leaving)"),
-                        h.path("state").asText(), "", "", h.path("version").asText("-"), msg);
+                StringBuilder agents = new StringBuilder();
+                h.path("agents").forEach(x -> agents.append(agents.isEmpty() ? "" : ",")
+                        .append(x.path("agent").asText()).append('=').append(x.path("state").asText()));
+                rows.put("app/" + name + " " + h.path("host").asText(), new Object[] {"",
+                    h.path("host").asText() + (h.path("placed").asBoolean(true) ? "" : " (leaving)"),
+                    h.path("state").asText(), "", "", h.path("version").asText("-"), msg,
+                    agents.isEmpty() ? "-" : agents.toString()});
             }
         }
+        return new GetCommand.Listing(body, header, rows);
+    }
+
+    static void table(IntentCtl root, JsonNode body, boolean wide) {
+        if (body.hasNonNull("disruption")) {
+            root.out().println("DISRUPTION: " + body.path("disruption").asText());
+        }
+        var l = listing(body, wide);
+        Output.Table t = new Output.Table(l.header());
+        l.rows().values().forEach(t::row);
         t.print(root.out());
     }
 }

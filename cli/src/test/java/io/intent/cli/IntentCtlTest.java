@@ -25,6 +25,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,6 +94,17 @@ class IntentCtlTest {
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(all.toArray(String[]::new));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** Runs intentctl with exactly these arguments (no --api or --token added). */
+    static Run raw(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = IntentCtl.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -231,8 +243,11 @@ class IntentCtlTest {
             }
         });
         agentSide.start();
-        Run r = ok("status", "wait-web", "--wait", "--timeout", "60", "--interval", "200");
+        // the fallback re-read is 30 s away: finishing well before it proves /v1/events woke the wait up
+        long start = System.nanoTime();
+        Run r = ok("status", "wait-web", "--wait", "--timeout", "1m");
         agentSide.join();
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 20, "took too long: " + r.out());
         assertTrue(r.out().contains("PENDING"), r.out());
         assertTrue(r.out().contains("wait-web/w-h1  OK"), r.out());
         assertTrue(r.out().contains("converged: wait-web"), r.out());
@@ -241,7 +256,7 @@ class IntentCtlTest {
     @Test
     void statusWaitExitsNonZeroWhenItTimesOut() throws Exception {
         ok("apply", "-f", file("t.yaml", app("never-web", "1.0", 1, 8008)).toString());
-        Run r = ctl(VIEWER, "status", "never-web", "--wait", "--timeout", "2", "--interval", "200");
+        Run r = ctl(VIEWER, "status", "never-web", "--wait", "--timeout", "2s");
         assertEquals(3, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("timed out"), r.err());
         assertTrue(r.err().contains("PENDING"), r.err());
@@ -340,5 +355,129 @@ class IntentCtlTest {
         assertTrue(r.out().startsWith("app/cf-web follows channel stable"), r.out());
         assertEquals(ChannelFollow.of("stable"), stored("cf-web").channel());
         assertEquals("1.0", stored("cf-web").active(), "nothing else changed");
+    }
+
+    @Test
+    void getAppAsYamlIsAcceptedBackByApplyAfterAnEdit() throws Exception {
+        ok("apply", "-f", file("rt.yaml", app("rt-web", "1.0", 1, 8011)).toString());
+        String yaml = ok("get", "app", "rt-web", "-o", "yaml").out();
+        ok("apply", "-f", file("rt-same.yaml", yaml).toString());
+        assertTrue(ok("apply", "-f", file("rt-same2.yaml", yaml).toString()).out().contains("app/rt-web unchanged"));
+        Run edited = ok("apply", "-f", file("rt-edit.yaml", yaml.replace("scale: 1", "scale: 4")).toString());
+        assertTrue(edited.out().contains("app/rt-web configured"), edited.out());
+        assertEquals(4, stored("rt-web").scale());
+        String all = ok("get", "apps", "-o", "json").out();
+        assertTrue(ok("apply", "-f", file("rt-all.json", all).toString()).out().contains("app/rt-web unchanged"));
+        store.put(store.keys().host("rt-h1"), new HostSpec(Map.of("zone", "c"), null, null, false));
+        String host = ok("get", "host", "rt-h1", "-o", "yaml").out();
+        ok("apply", "-f", file("rt-host.yaml", host.replace("zone: c", "zone: d")).toString());
+        assertEquals("d", store.get(store.keys().host("rt-h1"), HostSpec.class).orElseThrow().value().labels().get("zone"));
+    }
+
+    @Test
+    void wideAddsColumnsAndNamePrintsKindSlashName() throws Exception {
+        ok("apply", "-f", file("wn.yaml", app("wn-web", "1.0", 1, 8012)).toString());
+        store.put(store.keys().host("wn-h1"), new HostSpec(Map.of(), null, null, false));
+        assertTrue(ok("get", "apps", "-o", "name").out().lines().anyMatch(l -> l.equals("app/wn-web")));
+        assertTrue(ok("get", "hosts", "-o", "name").out().lines().anyMatch(l -> l.equals("host/wn-h1")));
+        assertTrue(ok("get", "status", "-o", "name").out().lines().anyMatch(l -> l.equals("app/wn-web")));
+        Run wide = ok("get", "apps", "-o", "wide");
+        assertTrue(wide.out().contains("RUNTIME") && wide.out().contains("http:8012/tcp"), wide.out());
+        assertTrue(ok("get", "hosts", "-o", "wide").out().contains("CAPACITY"));
+        assertTrue(ok("get", "status", "-o", "wide").out().contains("AGENTS"));
+    }
+
+    @Test
+    void getWatchPrintsTheRowsThatChange() throws Exception {
+        ok("apply", "-f", file("gw.yaml", app("gw-web", "1.0", 1, 8013)).toString());
+        StringWriter out = new StringWriter();
+        var cl = IntentCtl.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        int[] code = {-1};
+        Thread watcher = new Thread(() -> code[0] = cl.execute("get", "apps", "gw-web", "--watch", "--watch-timeout",
+                "12s", "--api=" + api.url(), "--token=" + VIEWER));
+        watcher.start();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().contains("gw-web"));
+        ok("scale", "gw-web", "5");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().lines()
+                .anyMatch(l -> l.startsWith("gw-web") && l.matches(".*\\s5\\s.*")));
+        ok("delete", "app", "gw-web");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15))
+                .until(() -> out.toString().contains("app/gw-web deleted"));
+        watcher.join(30_000);
+        assertEquals(0, code[0], out.toString());
+        assertEquals(1, out.toString().lines().filter(l -> l.startsWith("NAME")).count(), "one header:\n" + out);
+    }
+
+    @Test
+    void contextsInTheConfigFileChooseTheApiAndToken() throws Exception {
+        Path config = dir.resolve("ctx/config.yaml");
+        Path token = file("viewer.token", VIEWER + "\n");
+        Run set = raw("config", "set-context", "local", "--server", api.url(), "--token-path", token.toString(),
+                "--config", config.toString());
+        assertEquals(0, set.code(), set.err());
+        assertEquals(0, raw("config", "set-context", "elsewhere", "--server", "http://127.0.0.1:1",
+                "--config", config.toString()).code());
+        assertEquals("local", raw("config", "current-context", "--config", config.toString()).out().strip());
+        assertEquals(0, raw("get", "apps", "--config", config.toString()).code(), "the current context's API");
+        Run other = raw("get", "apps", "--config", config.toString(), "--context", "elsewhere",
+                "--request-timeout", "2s");
+        assertEquals(1, other.code());
+        assertTrue(other.err().contains("127.0.0.1:1"), other.err());
+        assertEquals(0, raw("config", "use-context", "elsewhere", "--config", config.toString()).code());
+        Run list = raw("config", "get-contexts", "--config", config.toString());
+        assertTrue(list.out().lines().anyMatch(l -> l.startsWith("*") && l.contains("elsewhere")), list.out());
+        Run flagWins = raw("get", "apps", "--config", config.toString(), "--api", api.url(), "--token", VIEWER);
+        assertEquals(0, flagWins.code(), flagWins.err());
+        Run unknown = raw("config", "use-context", "nope", "--config", config.toString());
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("known: elsewhere, local"), unknown.err());
+        Files.writeString(config, "current-context: local\ncontexts:\n  local: {api: \"" + api.url()
+                + "\", tokn-file: x}\n");
+        Run typo = raw("get", "apps", "--config", config.toString());
+        assertEquals(1, typo.code());
+        assertTrue(typo.err().contains("tokn-file"), typo.err());
+    }
+
+    @Test
+    void exitCodesAreTheDocumentedOnes() {
+        assertEquals(2, ctl(VIEWER, "get", "apps", "--no-such-option").code(), "unknown option");
+        assertEquals(2, ctl(VIEWER, "frobnicate").code(), "unknown command");
+        assertEquals(2, ctl(VIEWER, "get", "pods").code(), "unknown kind");
+        Run badDuration = ctl(VIEWER, "status", "--wait", "--timeout", "5 minutes");
+        assertEquals(2, badDuration.code());
+        assertTrue(badDuration.err().contains("'5 minutes' is not a duration"), badDuration.err());
+        Run badUrl = raw("get", "apps", "--api", "127.0.0.1:8080");
+        assertEquals(2, badUrl.code());
+        assertTrue(badUrl.err().contains("not an API URL"), badUrl.err());
+        assertEquals(1, ctl(VIEWER, "get", "app", "no-such-app").code(), "the API's 404");
+    }
+
+    @Test
+    void theVersionComesFromTheBuild() {
+        Run r = raw("--version");
+        assertEquals(0, r.code());
+        assertTrue(r.out().lines().findFirst().orElse("").matches("intentctl \\d+\\.\\d+\\.\\d+.*"), r.out());
+    }
+
+    @Test
+    void bashCompletionCompletesCommandsKindsAndFormats() throws Exception {
+        Run r = raw("completion", "bash");
+        assertEquals(0, r.code());
+        Path script = file("intentctl-completion.sh", r.out());
+        assertEquals(r.out(), raw("completion", "zsh").out(), "one script serves bash and zsh");
+        String probe = "source " + script + " 2>/dev/null\n"
+                + "c() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_LINE=\"$*\"; COMP_POINT=${#COMP_LINE};"
+                + " _complete_intentctl 2>/dev/null; echo \"${COMPREPLY[*]}\"; }\n"
+                + "c intentctl ge\nc intentctl get ''\nc intentctl get apps -o ''\nc intentctl config use-''\n";
+        Process p = new ProcessBuilder("bash", "-c", probe).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        List<String> lines = out.lines().toList();
+        assertEquals("get", lines.get(0), out);
+        assertEquals("apps hosts status assignments leader", lines.get(1), out);
+        assertEquals("table wide name json yaml", lines.get(2), out);
+        assertEquals("use-context", lines.get(3), out);
     }
 }

@@ -44,4 +44,29 @@ class ManifestTest {
         assertThrows(CtlException.class, () -> Manifest.parse("name: [\n"));
         assertThrows(CtlException.class, () -> Manifest.parse("kind: pod\nname: x\n"));
     }
+
+    @Test
+    void whatGetPrintsIsAcceptedBackWithItsReadOnlyFieldsDropped() {
+        var one = Manifest.parse("name: web\nrevision: 42\nintent:\n  active: \"1.0\"\n  scale: 3\nerror: null\n");
+        assertEquals(3, one.apps().get("web").scale());
+        var list = Manifest.parse("revision: 50\napps:\n- name: web\n  revision: 42\n  intent: {active: \"1.0\"}\n"
+                + "- name: api\n  revision: 43\n  intent: {active: \"2.0\"}\n");
+        assertEquals(java.util.Set.of("web", "api"), list.apps().keySet());
+        var hosts = Manifest.parse("revision: 9\nhosts:\n- name: h1\n  revision: 3\n  spec: {drain: true}\n"
+                + "  live: {host: h1, pid: 7}\n");
+        assertTrue(hosts.hosts().get("h1").drainOrDefault());
+        var host = Manifest.parse("{\"name\": \"h2\", \"revision\": 3, \"spec\": {\"labels\": {\"zone\": \"a\"}}}");
+        assertEquals("a", host.hosts().get("h2").labels().get("zone"));
+    }
+
+    @Test
+    void aGetDocumentWithAnInvalidStoredValueOrAStrayFieldIsRefused() {
+        var invalid = assertThrows(CtlException.class, () -> Manifest.parse("name: web\nrevision: 4\nintent: null\n"
+                + "error: \"unknown field sclae\"\nraw: \"{}\"\n"));
+        assertTrue(invalid.getMessage().contains("invalid") && invalid.getMessage().contains("sclae"),
+                invalid.getMessage());
+        var stray = assertThrows(CtlException.class, () -> Manifest.parse("name: web\nintent: {active: \"1.0\"}\n"
+                + "scale: 2\n"));
+        assertTrue(stray.getMessage().contains("'scale'"), stray.getMessage());
+    }
 }

@@ -1,0 +1,155 @@
+package io.intent.bench;
+
+import io.intent.api.ApiServer;
+import io.intent.api.Role;
+import io.intent.api.Tokens;
+import io.intent.store.codec.Json;
+import io.intent.store.etcd.EtcdConfig;
+import io.intent.store.etcd.EtcdStore;
+import io.intent.store.model.AgentStatus;
+import io.intent.store.model.AppIntent;
+import io.intent.store.model.Assignment;
+import io.intent.store.model.HostSpec;
+import io.intent.store.model.Liveness;
+import io.intent.store.model.Phase;
+import io.intent.store.model.Placement;
+import io.intent.testkit.EtcdCluster;
+import io.intent.testkit.Prerequisites;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How fast intentctl answers: the wall time of {@code intentctl get status} (a fresh JVM per call, launched like
+ * the installed {@code intentctl}: its own jars, the class-data sharing archive made by the training run) against a
+ * running API on a real etcd, next to {@code etcdctl get --prefix /intent/status/} reading the same keys in the same
+ * run (a Go binary: the floor for a command-line read).
+ */
+public final class CliBench implements Benchmark {
+    /** The JVM flags of the installed launcher (./intent's CTL_JAVA_OPTS); keep the two in step. */
+    static final List<String> CTL_JAVA_OPTS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            "-XX:-UsePerfData", "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    static final String TOKEN = "bench-cli-viewer";
+    static final int APPS = 5;
+    static final int HOSTS = 3;
+
+    @Override
+    public String describe() {
+        return "intentctl get status wall time (fresh JVM, CDS archive) vs etcdctl get --prefix of the same keys";
+    }
+
+    @Override
+    public void run(Report r, String[] args) throws Exception {
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 9;
+        Path etcdctl = Prerequisites.require("etcdctl", "etcd-client");
+        Path jar = Path.of("cli/target/cli-0.1.0-SNAPSHOT.jar").toAbsolutePath();
+        Path cpFile = Path.of("cli/target/classpath.txt").toAbsolutePath();
+        if (!Files.isRegularFile(jar) || !Files.isRegularFile(cpFile)) {
+            throw new IllegalStateException("intentctl is not built: run ./intent build (needs " + jar + ")");
+        }
+        String cp = jar + ":" + Files.readString(cpFile).strip();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path tmp = Files.createTempDirectory("intent-cli-bench");
+        try (EtcdCluster etcd = EtcdCluster.single();
+             EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
+            seed(store);
+            Tokens tokens = new Tokens(Map.of(Tokens.hash(TOKEN), new Tokens.Token("bench", Role.VIEWER, "bench")));
+            try (ApiServer api = ApiServer.start(store, tokens, ApiServer.Options.defaults().withPort(0)
+                    .withExpectedAgents(List.of("setlive")))) {
+                Path tokenFile = Files.writeString(tmp.resolve("token"), TOKEN);
+                Path jsa = tmp.resolve("intentctl.jsa");
+                List<String> train = new ArrayList<>(List.of(java));
+                train.addAll(CTL_JAVA_OPTS);
+                train.addAll(List.of("-XX:ArchiveClassesAtExit=" + jsa, "-cp", cp, "io.intent.cli.CdsTraining"));
+                long trainMs = wallMs(train, null);
+                if (!Files.isRegularFile(jsa)) {
+                    throw new IllegalStateException("the training run made no archive: " + String.join(" ", train));
+                }
+                List<String> get = List.of("io.intent.cli.IntentCtl", "get", "status", "--api", api.url(),
+                        "--token-file", tokenFile.toString());
+                List<String> fast = new ArrayList<>(List.of(java));
+                fast.addAll(CTL_JAVA_OPTS);
+                fast.addAll(List.of("-XX:SharedArchiveFile=" + jsa, "-cp", cp));
+                fast.addAll(get);
+                List<String> plain = new ArrayList<>(List.of(java, "-Xshare:off", "-cp", cp));
+                plain.addAll(get);
+                List<String> etcdRead = List.of(etcdctl.toString(), "--endpoints=" + String.join(",", etcd.endpoints()),
+                        "get", "--prefix", "/intent/status/");
+                r.header(runs + " calls each, interleaved, median wall time; " + APPS + " apps on " + HOSTS
+                        + " hosts (" + APPS * HOSTS + " status keys)");
+                long[] cds = new long[runs];
+                long[] noCds = new long[runs];
+                long[] etcdMs = new long[runs];
+                wallMs(fast, "app-0"); // warm the page cache for every jar once
+                wallMs(etcdRead, "/intent/status/");
+                for (int i = 0; i < runs; i++) {
+                    cds[i] = wallMs(fast, "app-0");
+                    etcdMs[i] = wallMs(etcdRead, "/intent/status/");
+                    noCds[i] = wallMs(plain, "app-0");
+                }
+                double cdsMs = median(cds);
+                double etcdMedian = median(etcdMs);
+                r.row("intentctl get status (launcher flags + CDS archive)", cdsMs, "ms", "median of " + runs);
+                r.row("intentctl get status (plain java -cp, no archive)", median(noCds), "ms", "median of " + runs);
+                r.row("etcdctl get --prefix /intent/status/ (limit)", etcdMedian, "ms", "median of " + runs);
+                r.row("training run that makes the archive (once, at install)", trainMs, "ms", "");
+                r.result("cli.get_status_ms", cdsMs, "ms", etcdMedian);
+                r.result("cli.get_status_no_archive_ms", median(noCds), "ms", etcdMedian);
+            }
+        } finally {
+            try (var files = Files.walk(tmp)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        r.finish();
+    }
+
+    private static void seed(EtcdStore store) {
+        String sha = "a".repeat(64);
+        for (int h = 0; h < HOSTS; h++) {
+            String host = "h" + h;
+            store.put(store.keys().host(host), new HostSpec(Map.of("zone", "a"), null, null, false));
+            store.put(store.keys().live(host), new Liveness(host, null, "bench", 1, Instant.now()));
+        }
+        for (int a = 0; a < APPS; a++) {
+            String app = "app-" + a;
+            AppIntent intent = Json.read("{\"versions\":{\"1.0\":{\"artifact\":\"file:///srv/a.tgz\",\"sha256\":\"" + sha
+                    + "\"}},\"active\":\"1.0\",\"run\":{\"command\":[\"bin/run\"]},\"scale\":" + HOSTS + "}",
+                    AppIntent.class);
+            long rev = store.put(store.keys().app(app), intent);
+            List<String> hosts = new ArrayList<>();
+            for (int h = 0; h < HOSTS; h++) {
+                hosts.add("h" + h);
+                store.put(store.keys().assignment("h" + h, app), new Assignment(app, "h" + h, rev, intent));
+                store.put(store.keys().status("h" + h, app, "setlive"), new AgentStatus("setlive", Phase.READY, "1.0",
+                        rev, null, 0, Instant.now(), null, Map.of()));
+            }
+            store.put(store.keys().placement(app), new Placement(hosts, HOSTS, rev, null));
+        }
+    }
+
+    /** Runs one command to completion; its wall time in ms. Fails unless it exits 0 printing {@code expect}. */
+    private static long wallMs(List<String> command, String expect) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        int code = p.waitFor();
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        if (code != 0 || expect != null && !out.contains(expect)) {
+            throw new IllegalStateException(String.join(" ", command) + " exited " + code + ":\n" + out);
+        }
+        return ms;
+    }
+
+    private static double median(long[] v) {
+        long[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    }
+}
