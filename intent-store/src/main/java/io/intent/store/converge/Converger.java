@@ -198,18 +198,25 @@ public final class Converger<T> implements AutoCloseable {
             if (name == null) {
                 continue;
             }
+            boolean news;
             if (c.kind() == SliceWatch.Kind.PUT) {
-                desired.put(name, c.entry());
+                Entry<T> before = desired.put(name, c.entry());
                 long rev = c.entry().modRevision();
+                news = before == null || before.modRevision() != rev;
                 seen.compute(name, (k, old) -> old != null && old[0] == rev ? old : new long[] {rev, now});
             } else {
-                desired.remove(name);
+                news = desired.remove(name) != null;
                 seen.remove(name);
             }
             if (first) {
                 firstPass.add(name);
             }
-            queue.add(name);
+            if (news) {
+                queue.add(name);
+            } else {
+                // a relist repeating what was known: no reason to cut a backoff short
+                queue.resync(name);
+            }
         }
         firstPassListed = true;
         synced = true;
@@ -228,7 +235,8 @@ public final class Converger<T> implements AutoCloseable {
             log.warn("{}: listing actual state failed: {}", reconciler.agent(), Failures.describe(e));
         }
         names.addAll(written.keySet());
-        names.forEach(queue::add);
+        // a name waiting out its backoff (or a requeue) is left to its timer: it will be reconciled anyway
+        names.forEach(queue::resync);
     }
 
     /** Queues one name now (e.g. after a local event the watch cannot see). */

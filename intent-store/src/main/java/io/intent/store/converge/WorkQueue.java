@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A de-duplicating work queue of names, in the style of client-go's workqueue: a name is queued at most
  * once, handed to at most one worker at a time, and a name added while it is being worked on runs again
- * after. Delayed adds replace each other; an immediate add cancels a pending delay.
+ * after. Delayed adds replace each other; an immediate add (news: the name changed) cancels a pending delay,
+ * while a {@link #resync} add leaves it alone, so the periodic safety net never cuts a backoff short.
  */
 final class WorkQueue {
     private final Set<String> queued = new LinkedHashSet<>();
@@ -33,6 +34,13 @@ final class WorkQueue {
             d.cancel(false);
         }
         enqueue(name);
+    }
+
+    /** Queues a name for the periodic resync: unless a delayed retry is already pending for it. */
+    synchronized void resync(String name) {
+        if (!delayed.containsKey(name)) {
+            enqueue(name);
+        }
     }
 
     private void enqueue(String name) {

@@ -214,6 +214,29 @@ class ConvergerTest {
     }
 
     @Test
+    void aResyncNeverCutsAFailingNamesBackoffShort() {
+        reconciler.failuresLeft.put("stuck", 1000);
+        assign("stuck", "1.0");
+        // a resync every 100 ms, backoff from 200 ms to 1.6 s: the resync must not retry the failing name early
+        start(fast().withResync(Duration.ofMillis(100)).withBackoff(new Backoff(Duration.ofMillis(200),
+                Duration.ofMillis(1600))));
+        await().atMost(WAIT).until(() -> reconciler.calls.getOrDefault("stuck", List.of()).size() >= 5);
+        List<Long> t = reconciler.calls.get("stuck");
+        for (int n = 1; n < 5; n++) {
+            long gapMs = (t.get(n) - t.get(n - 1)) / 1_000_000;
+            long low = Math.min(1600, 200L << (n - 1)) / 2;
+            assertTrue(gapMs >= low - 20, "retry " + n + " came after " + gapMs + " ms, inside its backoff of at least "
+                    + low + " ms: the resync cut it short");
+        }
+        // a change to the name is news, and is tried at once, backoff or not
+        reconciler.failuresLeft.put("stuck", 0);
+        long before = System.nanoTime();
+        assign("stuck", "2.0");
+        await().atMost(WAIT).until(() -> "2.0".equals(file("stuck")));
+        assertTrue((System.nanoTime() - before) / 1_000_000 < 1000, "a change waited for the backoff");
+    }
+
+    @Test
     void theResyncRepairsChangesMadeBehindItsBack() throws Exception {
         assign("web", "1.0");
         start(fast());
