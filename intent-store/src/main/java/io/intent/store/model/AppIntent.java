@@ -23,7 +23,9 @@ public record AppIntent(
         HealthSpec health,
         String runtime,
         Boolean stateful,
-        Integer maxUnavailable) {
+        Integer maxUnavailable,
+        RescheduleSpec reschedule,
+        RestartSpec restart) {
 
     public static final String RUNTIME_PROCESS = "process";
     public static final String RUNTIME_DOCKER = "docker";
@@ -31,6 +33,14 @@ public record AppIntent(
     public AppIntent {
         versions = versions == null ? Map.of() : Map.copyOf(versions);
         ports = ports == null ? List.of() : List.copyOf(ports);
+    }
+
+    /** An intent without rescheduling settings or force restarts. */
+    public AppIntent(Map<String, VersionSpec> versions, String active, RunSpec run, List<PortSpec> ports,
+                     Integer scale, Resources resources, Constraints constraints, HealthSpec health, String runtime,
+                     Boolean stateful, Integer maxUnavailable) {
+        this(versions, active, run, ports, scale, resources, constraints, health, runtime, stateful, maxUnavailable,
+                null, null);
     }
 
     /** Number of distinct hosts that should run this app; defaults to 1. */
@@ -66,7 +76,29 @@ public record AppIntent(
 
     public AppIntent withActive(String newActive) {
         return new AppIntent(versions, newActive, run, ports, scale, resources, constraints, health, runtime,
-                stateful, maxUnavailable);
+                stateful, maxUnavailable, reschedule, restart);
+    }
+
+    public RescheduleSpec rescheduleOrDefault() {
+        return reschedule == null ? RescheduleSpec.DEFAULT : reschedule;
+    }
+
+    /** The restart generation of the instance on {@code host} (0 until {@code intentctl restart}). */
+    public long restartGenerationFor(String host) {
+        return restart == null ? 0 : restart.generationFor(host);
+    }
+
+    /** The same intent with a force restart of every instance ({@code host} null) or of one host's. */
+    public AppIntent withRestart(String host, String at) {
+        RestartSpec r = (restart == null ? new RestartSpec(null, null, null) : restart).next(host, at);
+        return new AppIntent(versions, active, run, ports, scale, resources, constraints, health, runtime,
+                stateful, maxUnavailable, reschedule, r);
+    }
+
+    /** The same intent with another runtime. */
+    public AppIntent withRuntime(String newRuntime) {
+        return new AppIntent(versions, active, run, ports, scale, resources, constraints, health, newRuntime,
+                stateful, maxUnavailable, reschedule, restart);
     }
 
 }
