@@ -21,6 +21,9 @@ final class GetCommand implements Callable<Integer> {
     @Parameters(index = "1", arity = "0..1", paramLabel = "NAME", description = "one app or host")
     String name;
 
+    @picocli.CommandLine.Option(names = "--watch", description = "endpoints: print again whenever they change")
+    boolean watch;
+
     @Override
     public Integer call() {
         ApiClient api = root.client();
@@ -30,8 +33,9 @@ final class GetCommand implements Callable<Integer> {
             case "status" -> StatusCommand.show(root, api, name);
             case "assignments", "assignment" -> assignments(api);
             case "leader" -> leader(api);
+            case "endpoints", "endpoint" -> EndpointsView.show(root, api, name, watch);
             default -> throw new CtlException(2, "unknown kind '" + kind
-                    + "': use apps, hosts, status, assignments or leader");
+                    + "': use apps, hosts, status, assignments, leader or endpoints");
         }
         return 0;
     }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
             "Exit codes: 0 done (status --wait: converged), 1 error (the API's message is printed),",
             "2 bad usage, 3 status --wait timed out before converging."},
         subcommands = {ApplyCommand.class, PlanCommand.class, GetCommand.class, DescribeCommand.class,
-            StatusCommand.class, DeleteCommand.class, RollbackCommand.class, DeployCommand.class,
+            StatusCommand.class, DeleteCommand.class, RollbackCommand.class, RestartCommand.class, DeployCommand.class,
             ScaleCommand.class, DrainCommand.class, TokenCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  export INTENT_API=https://api.example.org:8080 INTENT_CACERT=/etc/intent/tls/ca.pem INTENT_TOKEN=...",
             "  intentctl apply -f apps.yaml", "  intentctl status --wait web --timeout 5m",
