@@ -116,7 +116,8 @@ function renderApps(status, apps) {
       el("td", { class: "muted" }, a.message || (a.converged ? "converged" : "")),
       el("td", {},
         select, " ", el("button", { "data-deploy": a.app, onclick: () => deploy(a.app, select.value) }, "Set active"),
-        " ", scale, " ", el("button", { "data-scale": a.app, onclick: () => scaleApp(a.app, scale.value) }, "Scale"))));
+        " ", scale, " ", el("button", { "data-scale": a.app, onclick: () => scaleApp(a.app, scale.value) }, "Scale"),
+        " ", el("button", { "data-restart": a.app, onclick: () => restartApp(a.app) }, "Restart"))));
     for (const h of a.hosts) {
       rows.push(el("tr", { class: "host", "data-host-row": a.app + "/" + h.host },
         el("td", {}, h.host, h.placed ? "" : el("span", { class: "muted" }, " (leaving)")),
@@ -124,7 +125,8 @@ function renderApps(status, apps) {
         el("td", {}, ""),
         el("td", { class: "muted" }, a.active || "-"),
         el("td", { "data-running": a.app + "/" + h.host }, h.version || "-"),
-        el("td", { class: "muted" }, progressOf(h), " ", h.message || (h.live ? "" : "host not live")),
+        el("td", { class: "muted" }, progressOf(h), " ", h.message || (h.live ? "" : "host not live"),
+          el("div", { class: "muted", "data-instance": a.app + "/" + h.host }, instanceOf(h))),
         el("td", {}, "")));
     }
   }
@@ -184,6 +186,35 @@ function deploy(app, version) {
 function scaleApp(app, n) {
   return edit("/v1/apps/" + encodeURIComponent(app), "intent", i => { i.scale = parseInt(n, 10); },
     "app " + app + ": scale set to " + n, "scale:" + app);
+}
+
+// An instance's state as setlive reports it: pid or container, start, restarts, last exit, health.
+function instanceOf(h) {
+  const s = (h.agents || []).find(x => x.agent === "setlive");
+  const d = s && s.details ? s.details : {};
+  const parts = [];
+  if (d.pid) parts.push("pid " + d.pid);
+  if (d.containerId) parts.push("container " + d.containerId);
+  if (d.startedAt) parts.push("up since " + d.startedAt);
+  if (d.restarts !== undefined) parts.push("restarts " + d.restarts);
+  if (d.lastExitCode !== undefined) parts.push("last exit " + d.lastExitCode + (d.lastSignal ? " (signal " + d.lastSignal + ")" : ""));
+  if (d.oomKilled) parts.push("OOM-killed");
+  if (d.health) parts.push("health " + d.health);
+  if (d.sick) parts.push("sick: " + d.recentFailures + " failures in " + d.failureWindowSeconds + " s");
+  return parts.join(", ");
+}
+
+async function restartApp(app) {
+  state.busy = true;
+  try {
+    await api("POST", "/v1/apps/" + encodeURIComponent(app) + "/restart", {}, { "Idempotency-Key": requestKey() });
+    banner("app " + app + ": restart requested", true);
+    scheduleRefresh();
+  } catch (e) {
+    banner("app " + app + ": restart failed: " + e.message);
+  } finally {
+    state.busy = false;
+  }
 }
 
 function drain(host, on) {

@@ -91,6 +91,7 @@ final class IntentRoutes {
         api.route(r, HttpMethod.DELETE, "/v1/apps/:name", Role.OPERATOR, c -> delete(c, "app", keys.app(c.name("name"))));
         api.route(r, HttpMethod.GET, "/v1/apps/:name/history", Role.VIEWER, this::history);
         api.route(r, HttpMethod.POST, "/v1/apps/:name/rollback", Role.OPERATOR, this::rollback);
+        api.route(r, HttpMethod.POST, "/v1/apps/:name/restart", Role.OPERATOR, this::restart);
         api.route(r, HttpMethod.GET, "/v1/hosts", Role.VIEWER, c -> Reply.ok(listHosts()));
         api.route(r, HttpMethod.GET, "/v1/hosts/:name", Role.VIEWER, this::getHost);
         api.route(r, HttpMethod.PUT, "/v1/hosts/:name", Role.OPERATOR, this::putHost);
@@ -274,6 +275,40 @@ final class IntentRoutes {
             throw new ApiError(409, "conflict", "app " + name + " changed while rolling back; retry");
         }
         return Reply.of(200, new RollbackDoc(name, out.revision(), now.active(), to, next), out.revision());
+    }
+
+    /** What {@code POST /v1/apps/NAME/restart} takes: the one host to restart, or null for every instance. */
+    record RestartRequest(String host) {
+    }
+
+    /**
+     * Force redeploy: raises the intent's restart generation (all instances, or one host's), so every setlive
+     * concerned restarts its instance through the normal rollout path. Level-triggered: it is in the intent.
+     */
+    private Reply restart(Call c) {
+        String name = c.name("name");
+        String key = keys.app(name);
+        RestartRequest req = c.body().length == 0 ? new RestartRequest(null) : c.body(RestartRequest.class);
+        if (req.host() != null && io.intent.store.codec.Names.problem(req.host()) != null) {
+            throw new ApiError(400, "invalid_intent", "host '" + req.host() + "': "
+                    + io.intent.store.codec.Names.problem(req.host()), List.of(new FieldError("host", "not a name")));
+        }
+        var e = store.get(key, AppIntent.class).orElseThrow(() -> ApiError.notFound("app " + name));
+        if (!e.valid()) {
+            throw new ApiError(409, "conflict", "app " + name + " is unreadable in etcd (" + e.error()
+                    + "); PUT a valid intent instead");
+        }
+        AppIntent next = e.value().withRestart(req.host(), java.time.Instant.now().toString());
+        var out = writes.put(key, Json.write(next), e.modRevision());
+        if (!out.applied()) {
+            throw new ApiError(409, "conflict", "app " + name + " changed while restarting; retry");
+        }
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("app", name);
+        body.put("revision", out.revision());
+        body.put("host", req.host());
+        body.put("restart", next.restart());
+        return Reply.of(200, body, out.revision());
     }
 
     // ---- hosts

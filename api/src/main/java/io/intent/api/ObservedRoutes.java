@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -105,6 +106,42 @@ final class ObservedRoutes {
             return Reply.ok(doc(e), e.modRevision());
         });
         api.route(r, HttpMethod.GET, "/v1/leader", Role.VIEWER, c -> Reply.ok(leader()));
+        api.route(r, HttpMethod.GET, "/v1/endpoints/:app", Role.VIEWER, c -> Reply.ok(endpoints(
+                checked("app", c.name("app")))));
+    }
+
+    /**
+     * The live, healthy instances of {@code app}: the endpoints setlive published, each kept only when its host's
+     * live key exists and its setlive status is READY for the endpoint's version, all read at one etcd revision.
+     */
+    private Map<String, Object> endpoints(String app) {
+        var eps = store.list(keys.endpointsPrefix(), io.intent.store.model.Endpoint.class);
+        long rev = eps.revision();
+        var live = store.list(keys.livePrefix(), io.intent.store.model.Liveness.class, rev);
+        Set<String> liveHosts = new java.util.TreeSet<>();
+        live.entries().forEach(e -> liveHosts.add(e.key().substring(keys.livePrefix().length())));
+        List<Object> out = new ArrayList<>();
+        for (var e : eps.entries()) {
+            String[] p = e.key().substring(keys.endpointsPrefix().length()).split("/");
+            if (p.length != 2 || !p[1].equals(app) || !e.valid() || !liveHosts.contains(p[0])) {
+                continue;
+            }
+            var st = store.list(keys.status(p[0], app, "setlive"), io.intent.store.model.AgentStatus.class, rev)
+                    .entries().stream().filter(x -> x.key().equals(keys.status(p[0], app, "setlive"))).findFirst();
+            if (st.isEmpty() || !st.get().valid() || st.get().value().phase() != io.intent.store.model.Phase.READY
+                    || !e.value().version().equals(st.get().value().version())) {
+                continue;
+            }
+            var ep = e.value();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("host", ep.host());
+            m.put("address", ep.address());
+            m.put("version", ep.version());
+            m.put("ports", ep.ports());
+            m.put("since", ep.since());
+            out.add(m);
+        }
+        return Map.of("app", app, "revision", rev, "endpoints", out);
     }
 
     private Map<String, Object> assignments(Call c) {

@@ -70,6 +70,11 @@ final class DescribeCommand implements Callable<Integer> {
                 out.println("    " + a.path("agent").asText() + ": " + a.path("state").asText()
                         + (a.hasNonNull("phase") ? " (" + a.path("phase").asText() + ")" : "")
                         + (a.hasNonNull("message") ? " " + a.path("message").asText() : ""));
+                String instance = "setlive".equals(a.path("agent").asText()) ? InstanceLine.of(a.path("details"))
+                        : null;
+                if (instance != null) {
+                    out.println("      instance: " + instance);
+                }
             }
         }
         out.println("History (newest first):");

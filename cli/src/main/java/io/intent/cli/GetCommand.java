@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code intentctl get apps|hosts|status|assignments|leader [NAME] [-o wide|name|json|yaml] [--watch]}. */
+/** {@code intentctl get apps|hosts|status|assignments|leader|endpoints [NAME] [-o wide|name|json|yaml] [--watch]}. */
 @Command(name = "get", mixinStandardHelpOptions = true,
         description = {"List apps, hosts, status, assignments or the leader; with NAME, one app or host.",
             "-o yaml/json of apps and hosts is accepted back by `apply -f` (get, edit, apply).",
@@ -25,7 +25,7 @@ final class GetCommand implements Callable<Integer> {
     static final class Kinds implements Iterable<String> {
         @Override
         public Iterator<String> iterator() {
-            return List.of("apps", "hosts", "status", "assignments", "leader").iterator();
+            return List.of("apps", "hosts", "status", "assignments", "leader", "endpoints").iterator();
         }
     }
 
@@ -43,7 +43,7 @@ final class GetCommand implements Callable<Integer> {
     IntentCtl root;
 
     @Parameters(index = "0", paramLabel = "KIND", completionCandidates = Kinds.class,
-            description = "apps, hosts, status, assignments or leader")
+            description = "apps, hosts, status, assignments, leader or endpoints")
     String kind;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "NAME", description = "one app or host")
@@ -58,6 +58,11 @@ final class GetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (kind.equals("endpoints") || kind.equals("endpoint")) {
+            // endpoints have a view of their own: live, healthy instances only (--watch prints them as they change)
+            EndpointsView.show(root, root.client(), name, watch);
+            return 0;
+        }
         String k = canonical(kind);
         ApiClient api = root.client();
         if (!watch) {
@@ -76,7 +81,7 @@ final class GetCommand implements Callable<Integer> {
             case "assignments", "assignment" -> "assignments";
             case "leader" -> "leader";
             default -> throw new CtlException(2, "unknown kind '" + kind
-                    + "': use apps, hosts, status, assignments or leader");
+                    + "': use apps, hosts, status, assignments, leader or endpoints");
         };
     }
 

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
             "unreachable; a bad file), 2 bad usage (unknown option, command or kind; a malformed duration or URL),",
             "3 status --wait timed out before converging."},
         subcommands = {ApplyCommand.class, PlanCommand.class, GetCommand.class, DescribeCommand.class,
-            StatusCommand.class, DeleteCommand.class, RollbackCommand.class, DeployCommand.class,
+            StatusCommand.class, DeleteCommand.class, RollbackCommand.class, RestartCommand.class, DeployCommand.class,
             ScaleCommand.class, DrainCommand.class, ChannelCommand.class, TokenCommand.class, ConfigCommand.class,
             CompletionCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  export INTENT_API=https://api.example.org:8080 INTENT_CACERT=/etc/intent/tls/ca.pem INTENT_TOKEN=...",

@@ -106,6 +106,8 @@ public final class Dispatcher implements AutoCloseable {
     private final Evacuation evacuation;
     /** Per instance, the app revision setlive last reported live and healthy (status READY) for. */
     private final Map<Slot, Long> readyAt = new HashMap<>();
+    /** Instances setlive reports sick (too many failures within the app's window), with what it said. */
+    private final Map<Slot, String> sick = new TreeMap<>();
     private final TreeMap<Slot, Assignment> current = new TreeMap<>();
     private final Map<String, Placement> placements = new HashMap<>();
     private boolean appsIn;
@@ -397,6 +399,7 @@ public final class Dispatcher implements AutoCloseable {
      */
     private void onStatus(List<SliceWatch.Change<AgentStatus>> changes) {
         boolean changed = false;
+        boolean sickChanged = false;
         for (var c : changes) {
             String[] parts = c.key().startsWith(keys.statusPrefix())
                     ? c.key().substring(keys.statusPrefix().length()).split("/", -1) : new String[0];
@@ -410,10 +413,22 @@ public final class Dispatcher implements AutoCloseable {
                     : readyAt.remove(slot);
             Long after = readyAt.get(slot);
             changed |= !java.util.Objects.equals(before, after);
+            String sickNow = st == null ? null : sickness(st);
+            String sickBefore = sickNow == null ? sick.remove(slot) : sick.put(slot, sickNow);
+            sickChanged |= (sickBefore == null) != (sickNow == null);
         }
-        if (changed && writer != null && !liveness.live().containsAll(hostsWithInstances())) {
+        if (writer != null && (sickChanged || changed && !liveness.live().containsAll(hostsWithInstances()))) {
             requestPlan(coalesce());
         }
+    }
+
+    /** What a setlive status says when it reports its instance sick (viking's {@code /counter}), else null. */
+    static String sickness(AgentStatus st) {
+        if (!Boolean.TRUE.equals(st.details().get("sick"))) {
+            return null;
+        }
+        return st.details().get("recentFailures") + " failures within " + st.details().get("failureWindowSeconds")
+                + " s";
     }
 
     private Set<String> hostsWithInstances() {
@@ -481,8 +496,18 @@ public final class Dispatcher implements AutoCloseable {
         current.keySet().forEach(s -> known.add(s.host()));
         Set<String> graced = liveness.graced(known, t0);
         Evacuation.Verdict verdict = evacuate(known, graced, t0);
+        Map<String, Placement.Rescheduled> lastMoves = new TreeMap<>();
+        placements.forEach((app, p) -> {
+            if (p != null && p.rescheduled() != null) {
+                lastMoves.put(app, p.rescheduled());
+            }
+        });
+        Reschedule.Decision moves = Reschedule.decide(apps, current, sick, lastMoves, java.time.Instant.now());
+        moves.moves().forEach((slot, m) -> log.warn("moving sick instance of {} off {} ({})", slot.app(),
+                slot.host(), m.reason()));
         PlanInput in = new PlanInput(new TreeMap<>(apps), new TreeMap<>(hosts), liveness.live(), graced, current,
-                healthy(), verdict.held(), missingSeconds(known, t0), unreadable);
+                healthy(), verdict.held(), missingSeconds(known, t0), unreadable)
+                .withMoves(moves.moves(), lastMoves);
         Plan plan = Planner.plan(in);
         Changes changes = Changes.between(current, placements, plan);
         long t1 = System.nanoTime();
@@ -529,6 +554,11 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
         long wake = Math.min(liveness.nextDeath(known, System.nanoTime()), verdict.nextTurn());
+        if (moves.nextTurn() != null) {
+            // a sick instance held back by its app's window: look again when the window is over
+            long untilDue = java.time.Duration.between(java.time.Instant.now(), moves.nextTurn()).toNanos();
+            wake = Math.min(wake, System.nanoTime() + Math.max(0, untilDue));
+        }
         if (wake != Long.MAX_VALUE) {
             // wake up when a host's grace period ends or a held host's turn comes, even if nothing else changes
             requestPlan(Math.max(0, wake - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(1));

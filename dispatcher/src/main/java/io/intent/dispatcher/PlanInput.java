@@ -28,10 +28,15 @@ import java.util.TreeSet;
  * @param missing how many seconds each host whose live key is missing has been missing, for reasons
  * @param unreadable hosts whose spec exists but cannot be read or fails validation: their instances stay
  *                exactly where they are, and they get nothing new
+ * @param moves   sick instances to move to another host now ({@link Reschedule}): their host is avoided for the
+ *                app if another host fits
+ * @param lastMoves each app's last move of a sick instance, carried into its placement
  */
 public record PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec> hosts, Set<String> live,
                         Set<String> graced, SortedMap<Slot, Assignment> current, Set<Slot> healthy,
-                        SortedMap<String, String> held, SortedMap<String, Long> missing, Set<String> unreadable) {
+                        SortedMap<String, String> held, SortedMap<String, Long> missing, Set<String> unreadable,
+                        SortedMap<Slot, Reschedule.Move> moves,
+                        SortedMap<String, io.intent.store.model.Placement.Rescheduled> lastMoves) {
 
     /**
      * One app as read from {@code /intent/apps/<name>}.
@@ -60,6 +65,15 @@ public record PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec>
         held = Collections.unmodifiableSortedMap(new TreeMap<>(held));
         missing = Collections.unmodifiableSortedMap(new TreeMap<>(missing));
         unreadable = Collections.unmodifiableSet(new TreeSet<>(unreadable));
+        moves = Collections.unmodifiableSortedMap(new TreeMap<>(moves == null ? Map.of() : moves));
+        lastMoves = Collections.unmodifiableSortedMap(new TreeMap<>(lastMoves == null ? Map.of() : lastMoves));
+    }
+
+    /** An input without sick instances to move. */
+    public PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec> hosts, Set<String> live,
+                     Set<String> graced, SortedMap<Slot, Assignment> current, Set<Slot> healthy,
+                     SortedMap<String, String> held, SortedMap<String, Long> missing, Set<String> unreadable) {
+        this(apps, hosts, live, graced, current, healthy, held, missing, unreadable, null, null);
     }
 
     /** An input without health, holds, missing times or unreadable hosts: the planner's basic view. */
@@ -78,26 +92,36 @@ public record PlanInput(SortedMap<String, App> apps, SortedMap<String, HostSpec>
 
     /** The same input with {@code next} as the current assignments: what the store holds after a plan is applied. */
     public PlanInput withCurrent(Map<Slot, Assignment> next) {
-        return new PlanInput(apps, hosts, live, graced, new TreeMap<>(next), healthy, held, missing, unreadable);
+        return new PlanInput(apps, hosts, live, graced, new TreeMap<>(next), healthy, held, missing, unreadable,
+                moves, lastMoves);
     }
 
     /** The same input with these instances reported healthy. */
     public PlanInput withHealthy(Set<Slot> slots) {
-        return new PlanInput(apps, hosts, live, graced, current, slots, held, missing, unreadable);
+        return new PlanInput(apps, hosts, live, graced, current, slots, held, missing, unreadable, moves, lastMoves);
     }
 
     /** The same input with these dead hosts held (they keep their instances), each with its reason. */
     public PlanInput withHeld(Map<String, String> holds) {
-        return new PlanInput(apps, hosts, live, graced, current, healthy, new TreeMap<>(holds), missing, unreadable);
+        return new PlanInput(apps, hosts, live, graced, current, healthy, new TreeMap<>(holds), missing, unreadable,
+                moves, lastMoves);
     }
 
     /** The same input with how long each missing host has been missing, in seconds. */
     public PlanInput withMissing(Map<String, Long> seconds) {
-        return new PlanInput(apps, hosts, live, graced, current, healthy, held, new TreeMap<>(seconds), unreadable);
+        return new PlanInput(apps, hosts, live, graced, current, healthy, held, new TreeMap<>(seconds), unreadable,
+                moves, lastMoves);
     }
 
     /** The same input with these hosts' specs unreadable. */
     public PlanInput withUnreadable(Set<String> names) {
-        return new PlanInput(apps, hosts, live, graced, current, healthy, held, missing, names);
+        return new PlanInput(apps, hosts, live, graced, current, healthy, held, missing, names, moves, lastMoves);
+    }
+
+    /** The same input with these sick instances to move, and these last moves per app. */
+    public PlanInput withMoves(Map<Slot, Reschedule.Move> now,
+                               Map<String, io.intent.store.model.Placement.Rescheduled> last) {
+        return new PlanInput(apps, hosts, live, graced, current, healthy, held, missing, unreadable,
+                new TreeMap<>(now), new TreeMap<>(last));
     }
 }

@@ -53,6 +53,10 @@ import java.util.stream.Collectors;
  *       has the most matching soft {@code prefer} labels, then the lowest load (highest of cpu and memory used as
  *       a fraction of capacity), then the fewest instances, then the smallest name: instances spread onto the
  *       least-loaded hosts and ties never depend on map order.</li>
+ *   <li><b>Move a sick instance</b> ({@link PlanInput#moves()}, decided by {@link Reschedule}): its host is
+ *       not kept and not chosen for the app, so the instance is placed on another host that fits; the placement
+ *       records the move ({@link Placement#rescheduled()}). When no other host fits it stays where it is, and the
+ *       placement says so.</li>
  *   <li><b>Capacity is never exceeded</b> by a plan: a host without a {@code capacity} is unlimited; with one,
  *       the sum of the resources of its instances stays within it (only frozen instances, which the planner
  *       cannot move, may already exceed it, and then nothing is added there).</li>
@@ -83,11 +87,20 @@ public final class Planner {
         private final SortedMap<Slot, Assignment> next = new TreeMap<>();
         private final SortedMap<String, Placement> placements = new TreeMap<>();
         /** Hosts that can take new instances, least loaded first; a host is re-inserted whenever its load changes. */
+        /** Per app, the host a sick instance is being moved off, and the moves this plan made. */
+        private final Map<String, String> avoid = new HashMap<>();
+        private final Map<String, Placement.Rescheduled> moved = new HashMap<>();
+        private final Map<String, String> stuck = new HashMap<>();
         private final TreeSet<HostLoad> byLoad = new TreeSet<>(Comparator.comparingDouble((HostLoad h) -> h.load)
                 .thenComparingInt(h -> h.count).thenComparing(h -> h.name));
 
         Run(PlanInput in) {
             this.in = in;
+            in.moves().forEach((slot, move) -> {
+                if (in.current().containsKey(slot)) {
+                    avoid.putIfAbsent(slot.app(), slot.host());
+                }
+            });
             in.hosts().forEach((name, spec) -> hosts.put(name, new HostLoad(name, spec, in.live().contains(name),
                     in.graced().contains(name), in.held().get(name))));
             for (String name : in.unreadable()) {
@@ -185,7 +198,7 @@ public final class Planner {
             String why = problem + (on.isEmpty() ? "" : "; its " + on.size()
                     + " current instance(s) are left unchanged until the intent is fixed");
             placements.put(app, new Placement(on, wanted, entry.revision(), why,
-                    entry.intent() == null ? null : entry.intent().channel()));
+                    entry.intent() == null ? null : entry.intent().channel(), in.lastMoves().get(app)));
         }
 
         /**
@@ -198,7 +211,7 @@ public final class Planner {
             List<HostLoad> candidates = new ArrayList<>();
             for (Slot s : currentByApp.getOrDefault(app.name(), List.of())) {
                 HostLoad h = hosts.get(s.host());
-                if (h == null || h.draining() || !h.hasLabels(intent)) {
+                if (h == null || h.draining() || !h.hasLabels(intent) || h.name.equals(avoid.get(app.name()))) {
                     continue;
                 }
                 if (h.live || h.graced || h.held != null || h.spec == null || intent.statefulOrDefault()) {
@@ -239,7 +252,15 @@ public final class Planner {
             AppIntent intent = app.intent();
             int need = intent.scaleOrDefault() - kept.size();
             TreeSet<String> on = new TreeSet<>(kept);
+            String away = avoid.get(app.name());
+            if (away != null) {
+                // the host it kept failing on is no candidate, unless nothing else fits (below)
+                on.add(away);
+            }
             if (need <= 0) {
+                if (away != null) {
+                    on.remove(away);
+                }
                 return on;
             }
             List<HostLoad> chosen = new ArrayList<>(need);
@@ -269,6 +290,22 @@ public final class Planner {
                 byLoad.add(h);
                 on.add(h.name);
                 next.put(new Slot(h.name, app.name()), new Assignment(app.name(), h.name, app.revision(), intent));
+            }
+            if (away != null) {
+                on.remove(away);
+                Reschedule.Move move = in.moves().get(new Slot(away, app.name()));
+                String to = chosen.stream().map(h -> h.name).sorted().findFirst().orElse(null);
+                HostLoad back = hosts.get(away);
+                if (to != null) {
+                    moved.put(app.name(), new Placement.Rescheduled(away, to, move.at(), move.reason()));
+                } else if (back != null && back.fits(intent) && back.portTakenBy(app.name(), intent) == null) {
+                    // nowhere else to go: it stays where it is, sick or not
+                    back.add(app.name(), intent);
+                    on.add(away);
+                    next.put(new Slot(away, app.name()), new Assignment(app.name(), away, app.revision(), intent));
+                    stuck.put(app.name(), "instance on " + away + " is sick (" + move.reason()
+                            + "); no other host fits, so it stays");
+                }
             }
             return on;
         }
@@ -348,10 +385,15 @@ public final class Planner {
                 String note = String.join("; ", notes);
                 reason = reason == null ? note : note + " (" + reason + ")";
             }
+            String note = stuck.get(app.name());
+            if (note != null) {
+                reason = reason == null ? note : reason + "; " + note;
+            }
             TreeSet<String> all = new TreeSet<>(on);
             all.addAll(stay);
+            Placement.Rescheduled last = moved.getOrDefault(app.name(), in.lastMoves().get(app.name()));
             placements.put(app.name(), new Placement(List.copyOf(all), scale, app.revision(), reason,
-                    app.intent().channel()));
+                    app.intent().channel(), last));
         }
 
         private String unreachable(String host) {

@@ -15,6 +15,22 @@ public interface AppRuntime {
     record Instance(LaunchSpec spec, String fingerprint, boolean up, long pid, Instant since) {
     }
 
+    /**
+     * What the runtime knows of an instance beyond up or down, for the status.
+     *
+     * @param id           the pid (runit) or container id (Docker), null when nothing runs
+     * @param startedAt    when the running process or container started, null when nothing runs
+     * @param restarts     how often it exited without being asked to and was brought back (since its spec was
+     *                     started)
+     * @param lastExitCode the last such exit's code, null when none ({@code -1}: a signal ended it)
+     * @param lastSignal   the signal that ended it, null when none
+     * @param oomKilled    Docker only: whether the kernel's OOM killer ended the last run
+     */
+    record Facts(String id, Instant startedAt, int restarts, Integer lastExitCode, Integer lastSignal,
+                 Boolean oomKilled) {
+        static final Facts NONE = new Facts(null, null, 0, null, null, null);
+    }
+
     /** {@code process} or {@code docker}, as in the intent's {@code runtime}. */
     String kind();
 
@@ -35,6 +51,18 @@ public interface AppRuntime {
 
     /** Stops the app and removes everything this runtime has for it. No-op when absent. */
     void remove(String app, Duration timeout) throws Exception;
+
+    /** What the runtime knows of the app's instance; {@link Facts#NONE} when it has nothing. */
+    Facts facts(String app) throws Exception;
+
+    /**
+     * Restarts the running instance with the spec it runs (a liveness restart): stopped gracefully, killed after
+     * {@code timeout}, and started again.
+     */
+    void restart(String app, Duration timeout) throws Exception;
+
+    /** Whether {@link #restart} shows up in {@link Facts#restarts()} (runit counts it; Docker does not). */
+    boolean countsOwnRestarts();
 
     /** Apps this runtime has anything for on this host. */
     Set<String> apps() throws Exception;

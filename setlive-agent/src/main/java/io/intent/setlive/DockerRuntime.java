@@ -148,6 +148,50 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     }
 
     @Override
+    public Facts facts(String app) {
+        List<Container> all = containers(app);
+        Container c = all.stream().filter(x -> "running".equals(x.getState())).findFirst()
+                .orElse(all.isEmpty() ? null : all.get(0));
+        if (c == null) {
+            return Facts.NONE;
+        }
+        try {
+            InspectContainerResponse r = client().inspectContainerCmd(c.getId()).exec();
+            var st = r.getState();
+            boolean running = Boolean.TRUE.equals(st.getRunning());
+            Instant started = null;
+            try {
+                started = running ? Instant.parse(st.getStartedAt()) : null;
+            } catch (java.time.format.DateTimeParseException e) {
+                // odd timestamp: left out
+            }
+            Long code = st.getExitCodeLong();
+            Integer restarts = r.getRestartCount();
+            boolean exited = code != null && (code != 0 || !running) && st.getFinishedAt() != null
+                    && !st.getFinishedAt().startsWith("0001-");
+            return new Facts(c.getId().substring(0, Math.min(12, c.getId().length())), started,
+                    restarts == null ? 0 : restarts, exited ? code.intValue() : null,
+                    exited && code > 128 ? (int) (code - 128) : null, Boolean.TRUE.equals(st.getOOMKilled()));
+        } catch (NotFoundException e) {
+            return Facts.NONE;
+        }
+    }
+
+    @Override
+    public void restart(String app, Duration timeout) {
+        for (Container c : containers(app)) {
+            if ("running".equals(c.getState())) {
+                client().restartContainerCmd(c.getId()).withTimeout((int) Math.max(1, timeout.toSeconds())).exec();
+            }
+        }
+    }
+
+    @Override
+    public boolean countsOwnRestarts() {
+        return false;
+    }
+
+    @Override
     public void stop(String app, Duration timeout) {
         for (Container c : containers(app)) {
             if ("running".equals(c.getState()) || "restarting".equals(c.getState())) {

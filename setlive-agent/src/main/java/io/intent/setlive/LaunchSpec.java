@@ -1,5 +1,6 @@
 package io.intent.setlive;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.PortSpec;
@@ -17,10 +18,20 @@ import java.util.TreeMap;
  *
  * @param installDir absolute path of the complete install the version runs from
  * @param imageId    for Docker, the local image id the install marker names; null for runit
+ * @param restartGeneration the intent's force-restart generation for this host; null while it is 0, so specs
+ *                   of apps never force-restarted render (and hash) exactly as before the field existed
  */
 public record LaunchSpec(String app, String host, String version, String runtime, String hostAddress,
                          String installDir, List<String> command, Map<String, String> env, String workdir,
-                         List<PortSpec> ports, String imageId) {
+                         List<PortSpec> ports, String imageId,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Long restartGeneration) {
+
+    /** A spec never force-restarted. */
+    public LaunchSpec(String app, String host, String version, String runtime, String hostAddress,
+                      String installDir, List<String> command, Map<String, String> env, String workdir,
+                      List<PortSpec> ports, String imageId) {
+        this(app, host, version, runtime, hostAddress, installDir, command, env, workdir, ports, imageId, null);
+    }
 
     public LaunchSpec {
         command = command == null ? List.of() : List.copyOf(command);
@@ -36,7 +47,8 @@ public record LaunchSpec(String app, String host, String version, String runtime
         var run = intent.run();
         return new LaunchSpec(a.app(), host, intent.active(), runtime, hostAddress, installDir,
                 run == null ? List.of() : run.command(), run == null ? Map.of() : run.env(),
-                run == null ? null : run.workdir(), intent.ports(), imageId);
+                run == null ? null : run.workdir(), intent.ports(), imageId,
+                intent.restartGenerationFor(host) == 0 ? null : intent.restartGenerationFor(host));
     }
 
     /**

@@ -29,6 +29,10 @@ import java.util.stream.Stream;
  */
 public final class RunitRuntime implements AppRuntime {
     static final String SPEC_FILE = "intent-spec.json";
+    /** Written by the {@code finish} script: how often the app exited unasked since its spec was started. */
+    static final String RESTARTS_FILE = "restarts";
+    /** Written by the {@code finish} script: {@code <epoch seconds> <exit code> <signal>} of the last such exit. */
+    static final String LAST_EXIT_FILE = "last-exit";
     private static final Duration SUPERVISE_WAIT = Duration.ofSeconds(15);
 
     /** The spec file's content. */
@@ -118,7 +122,15 @@ public final class RunitRuntime implements AppRuntime {
         String script = script(spec);
         byte[] specJson = Json.write(new SpecFile(sha256(script), spec));
         Path dir = layout.service(spec.app());
+        byte[] finish = RunScript.finish().getBytes(StandardCharsets.UTF_8);
         if (Files.isDirectory(dir)) {
+            if (!sha256(script).equals(inspect(spec.app()).map(Instance::fingerprint).orElse(""))) {
+                // a new spec starts with no restarts counted (the spec file is written last: a crash before it
+                // only resets again)
+                Files.deleteIfExists(dir.resolve(RESTARTS_FILE));
+                Files.deleteIfExists(dir.resolve(LAST_EXIT_FILE));
+            }
+            writeAtomically(dir.resolve("finish"), finish, true);
             writeAtomically(dir.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
             writeAtomically(dir.resolve(SPEC_FILE), specJson, false);
         } else {
@@ -127,6 +139,7 @@ public final class RunitRuntime implements AppRuntime {
             Files.createDirectories(tmp);
             writeAtomically(tmp.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
             writeAtomically(tmp.resolve(SPEC_FILE), specJson, false);
+            writeAtomically(tmp.resolve("finish"), finish, true);
             Files.createFile(tmp.resolve("down"));
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         }
@@ -136,6 +149,59 @@ public final class RunitRuntime implements AppRuntime {
         Sv.up(dir);
         // from now on runit alone brings the app back (e.g. after a reboot), agent or not
         Files.deleteIfExists(dir.resolve("down"));
+    }
+
+    @Override
+    public Facts facts(String app) throws IOException {
+        Path dir = layout.service(app);
+        if (!Files.isDirectory(dir)) {
+            return Facts.NONE;
+        }
+        Optional<Instance> i = inspect(app);
+        boolean up = i.isPresent() && i.get().up();
+        int restarts = 0;
+        Integer code = null;
+        Integer signal = null;
+        try {
+            restarts = Integer.parseInt(Files.readString(dir.resolve(RESTARTS_FILE)).trim());
+        } catch (IOException | NumberFormatException e) {
+            // none yet, or being replaced: 0 until the next look
+        }
+        try {
+            String[] f = Files.readString(dir.resolve(LAST_EXIT_FILE)).trim().split(" ");
+            if (f.length == 3) {
+                code = Integer.parseInt(f[1]);
+                int sig = Integer.parseInt(f[2]);
+                // runsv passes the low byte of the wait status: the signal when code is -1
+                signal = code == -1 ? sig & 0x7f : null;
+            }
+        } catch (IOException | NumberFormatException e) {
+            // no exit recorded
+        }
+        return new Facts(up ? Long.toString(i.get().pid()) : null, up ? i.get().since() : null, restarts, code,
+                signal, null);
+    }
+
+    @Override
+    public void restart(String app, Duration timeout) throws IOException, InterruptedException {
+        Path dir = layout.service(app);
+        Sv.Status before = Sv.status(dir);
+        // TERM without changing what runsv wants: it restarts the app, and the finish script counts the restart
+        Sv.control(dir, "t");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Sv.Status now = Sv.status(dir);
+            if (now.pid() != before.pid() || !now.up()) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        Sv.control(dir, "k");
+    }
+
+    @Override
+    public boolean countsOwnRestarts() {
+        return true;
     }
 
     @Override

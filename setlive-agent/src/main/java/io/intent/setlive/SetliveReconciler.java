@@ -13,6 +13,7 @@ import io.intent.store.etcd.Op;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Endpoint;
+import io.intent.store.model.HealthSpec;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,6 +63,13 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     private final PendingSwitches pending;
     /** Apps whose pending switch's slot this agent has confirmed on its own lease (once per process). */
     private final Set<String> slotOnLease = ConcurrentHashMap.newKeySet();
+    /** Per app: restarts, backoff and recent failures, on disk so they survive an agent restart. */
+    private final RestartBook book;
+    /** Per app: health checks failed in a row by the running instance (liveness), and the last check's result. */
+    private final Map<String, Integer> healthFailures = new ConcurrentHashMap<>();
+    private final Map<String, String> lastHealth = new ConcurrentHashMap<>();
+    /** Per app: the intent of the last reconcile, for the reschedule window in the status details. */
+    private final Map<String, AppIntent> intents = new ConcurrentHashMap<>();
     /** What this agent last published per app, with the lease it hangs on, to skip needless writes. */
     private final Map<String, Entry<Endpoint>> published = new ConcurrentHashMap<>();
 
@@ -78,6 +86,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.lease = new AgentLease(store, leaseTtl);
         this.slots = new RolloutSlots(store, host, lease);
         this.pending = new PendingSwitches(runit.stateDir());
+        this.book = new RestartBook(runit.stateDir());
     }
 
     @Override
@@ -111,9 +120,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                     + a.host() + ", or has no intent; leaving whatever runs alone");
         }
         String kind = intent.runtime() != null ? intent.runtime() : config.runtimeDefault();
-        intent = new AppIntent(intent.versions(), intent.active(), intent.run(), intent.ports(), intent.scale(),
-                intent.resources(), intent.constraints(), intent.health(), kind, intent.stateful(),
-                intent.maxUnavailable());
+        intent = intent.withRuntime(kind);
+        intents.put(app, intent);
         List<FieldError> errors = Validation.check(app, intent);
         if (!errors.isEmpty()) {
             return Result.failed(intent.active(), rev, "invalid intent, leaving whatever runs alone: "
@@ -159,11 +167,12 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
             // superseded (the operator moved on) or never started (an agent crash): switch again below
         }
         if (sameSpec && now.get().up() && !otherHas) {
-            return steady(app, rev, version, want, now.get(), probe, healthTimeout);
+            return steady(app, rev, version, want, intent, now.get(), probe, healthTimeout);
         }
+        healthFailures.remove(app);
 
         // a switch (or a first start, or a restart after a crash)
-        FailedSwitch failedBefore = failedSwitches.get(app);
+        FailedSwitch failedBefore = failedSwitches.computeIfAbsent(app, name -> fromBook(name, version, rev));
         if (failedBefore != null && !failedBefore.fingerprint().equals(wantPrint)) {
             failedSwitches.remove(app);
             failedBefore = null;
@@ -267,6 +276,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     private Result switched(String app, long rev, String version, PendingSwitch p, HealthProbe probe, AppRuntime rt)
             throws Exception {
         failedSwitches.remove(app);
+        book.put(app, book.get(app).switched());
+        lastHealth.put(app, "passing");
         rt.retire(app, p.started());
         publish(app, p.started());
         slots.release(app);
@@ -285,8 +296,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         String failure = version + " did not pass its health check (" + probe.describe() + ") within "
                 + healthTimeout.toSeconds() + " s";
         rt.stop(app, config.stopTimeout());
-        FailedSwitch before = failedSwitches.get(app);
-        int attempts = before != null && before.fingerprint().equals(p.fingerprint()) ? before.attempts() + 1 : 1;
+        // counted from the record on disk, so a restarted agent keeps growing the backoff
+        int attempts = book.get(app).failedAttemptsOf(p.fingerprint()) + 1;
         LaunchSpec back = p.previous();
         if (back == null || layout.completed(app, back.version()).isEmpty()) {
             forget(app);
@@ -322,11 +333,38 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                 + " with backoff"));
     }
 
-    /** Remembers a failed spec so resyncs do not retry it before the crash-loop backoff says so. */
-    private Result backOff(String app, String fingerprint, int attempts, Result failed) {
+    /**
+     * Remembers a failed spec so resyncs do not retry it before the crash-loop backoff says so; on disk too, so an
+     * agent restart does not defeat it either.
+     */
+    private Result backOff(String app, String fingerprint, int attempts, Result failed) throws Exception {
         Duration wait = Backoff.RECONCILE.delay(attempts);
+        RestartRecord r = book.get(app).switchFailed(fingerprint, Instant.now(), wait, failed.message());
+        if (r.failedAttempts() != attempts) {
+            // the attempt count is the caller's (a rollback carries it); keep the record in step with it
+            r = new RestartRecord(r.livenessRestarts(), r.restartAttempts(), r.lastRestartAt(), r.notBefore(),
+                    r.failures(), r.seenRestarts(), fingerprint, attempts, r.failedNotBefore(), r.failedMessage());
+        }
+        book.put(app, r);
+        lastHealth.put(app, "failing");
+        if (failed.details() == null || failed.details().isEmpty()) {
+            failed = failed.withDetails(details(intents.get(app) != null && intents.get(app).isDocker() ? docker
+                    : runit, app, -1));
+        }
         failedSwitches.put(app, new FailedSwitch(fingerprint, attempts, System.nanoTime() + wait.toNanos(), failed));
         return failed.requeueAfter(wait);
+    }
+
+    /** The backoff of a failed switch as an earlier agent left it on disk, or null when none is in force. */
+    private FailedSwitch fromBook(String app, String version, long rev) {
+        RestartRecord r = book.get(app);
+        Instant now = Instant.now();
+        if (r.failedFingerprint() == null || !r.backingOffSwitch(now)) {
+            return null;
+        }
+        Duration left = Duration.between(now, r.failedNotBefore());
+        return new FailedSwitch(r.failedFingerprint(), r.failedAttempts(), System.nanoTime() + left.toNanos(),
+                Result.failed(version, rev, r.failedMessage() + " (backing off until " + r.failedNotBefore() + ")"));
     }
 
     private void forget(String app) throws java.io.IOException {
@@ -334,30 +372,122 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         slotOnLease.remove(app);
     }
 
-    /** Live with the wanted spec: nothing to restart; report health, keep the endpoint right. */
-    private Result steady(String app, long rev, String version, LaunchSpec want, AppRuntime.Instance now,
-                          HealthProbe probe, Duration healthTimeout) throws Exception {
+    /**
+     * Live with the wanted spec: nothing to switch; report health, keep the endpoint right. With {@code health}
+     * set, the running instance keeps being probed every {@code health.intervalSeconds}; after
+     * {@code health.failureThreshold} failed probes in a row it is restarted in place, with exponential backoff
+     * across restarts ({@link RestartRecord}, on disk).
+     */
+    private Result steady(String app, long rev, String version, LaunchSpec want, AppIntent intent,
+                          AppRuntime.Instance now, HealthProbe probe, Duration healthTimeout) throws Exception {
         AppRuntime rt = "docker".equals(want.runtime()) ? docker : runit;
+        HealthSpec h = intent.health();
+        Duration interval = h == null ? null : Duration.ofSeconds(h.intervalSecondsOrDefault());
+        Instant at = Instant.now();
         if (probe.healthy()) {
+            healthFailures.remove(app);
+            lastHealth.put(app, "passing");
+            book.put(app, book.get(app).healthy(at));
             rt.retire(app, want);
             publish(app, want);
             slots.release(app);
-            return Result.ready(version, rev, "live and healthy", details(rt, app, -1));
+            Result ready = Result.ready(version, rev, "live and healthy", details(rt, app, -1));
+            return interval == null ? ready : ready.requeueAfter(interval);
         }
+        lastHealth.put(app, "failing");
         withdraw(app);
-        Duration up = Duration.between(now.since(), Instant.now());
+        Duration up = Duration.between(now.since(), at);
         if (up.compareTo(healthTimeout) < 0) {
+            // a (re)started instance gets the health timeout to come up before its failures count
             return Result.progressing(version, rev, "running for " + up.toSeconds() + " s; waiting for health ("
                     + probe.describe() + ")", details(rt, app, -1)).requeueAfter(Duration.ofMillis(500));
         }
-        return Result.failed(version, rev, "running but failing its health check (" + probe.describe()
-                + "); left to its supervisor, not restarted");
+        if (h == null) {
+            return Result.failed(version, rev, "running but failing its health check (" + probe.describe()
+                    + "); left to its supervisor, not restarted (set health to have it restarted)")
+                    .withDetails(details(rt, app, -1));
+        }
+        int failed = healthFailures.merge(app, 1, Integer::sum);
+        int threshold = h.failureThresholdOrDefault();
+        if (failed < threshold) {
+            return Result.failed(version, rev, "running but failing its health check (" + probe.describe() + "), "
+                    + failed + " of " + threshold + " in a row before a restart")
+                    .withDetails(details(rt, app, -1)).requeueAfter(interval);
+        }
+        RestartRecord rec = book.get(app);
+        if (!rec.mayRestart(at)) {
+            return Result.failed(version, rev, "running but failing its health check (" + probe.describe() + ") "
+                    + failed + " times in a row; next restart backed off until " + rec.notBefore())
+                    .withDetails(details(rt, app, -1))
+                    .requeueAfter(Duration.between(at, rec.notBefore()).plusMillis(10));
+        }
+        // on disk before the restart: an agent killed right after it still backs the next one off
+        book.put(app, rec.restarted(at, rt.countsOwnRestarts()));
+        healthFailures.remove(app);
+        rt.restart(app, config.stopTimeout());
+        log.warn("{}: failed its health check {} times in a row ({}); restarted it (liveness restart {})", app,
+                failed, probe.describe(), rec.livenessRestarts() + 1);
+        return Result.progressing(version, rev, "restarted after " + failed + " failed health checks in a row ("
+                + probe.describe() + "); liveness restart " + (rec.livenessRestarts() + 1),
+                details(rt, app, -1)).requeueAfter(interval);
     }
 
+    /**
+     * The instance's state for the status: runtime, pid or container id, start time, restarts, last exit, OOM
+     * kill, the last health result, and failures within the reschedule window ({@code sick} past its limit).
+     */
     private Map<String, Object> details(AppRuntime rt, String app, long switchMs) throws Exception {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("runtime", rt.kind());
-        rt.inspect(app).ifPresent(i -> d.put("pid", i.pid()));
+        AppRuntime.Facts f;
+        try {
+            f = rt.facts(app);
+        } catch (Exception e) {
+            log.debug("{}: no facts from {}: {}", app, rt.kind(), e.toString());
+            f = AppRuntime.Facts.NONE;
+        }
+        Instant at = Instant.now();
+        RestartRecord rec = book.get(app).observed(f.restarts(), at);
+        book.put(app, rec);
+        if (f.id() != null) {
+            d.put("docker".equals(rt.kind()) ? "containerId" : "pid", "docker".equals(rt.kind()) ? f.id()
+                    : (Object) Long.parseLong(f.id()));
+        }
+        if (f.startedAt() != null) {
+            d.put("startedAt", f.startedAt().toString());
+        }
+        d.put("restarts", f.restarts() + (rt.countsOwnRestarts() ? 0 : rec.livenessRestarts()));
+        if (rec.livenessRestarts() > 0) {
+            d.put("livenessRestarts", rec.livenessRestarts());
+        }
+        if (f.lastExitCode() != null) {
+            d.put("lastExitCode", f.lastExitCode());
+        }
+        if (f.lastSignal() != null) {
+            d.put("lastSignal", f.lastSignal());
+        }
+        if (f.oomKilled() != null) {
+            d.put("oomKilled", f.oomKilled());
+        }
+        String health = lastHealth.get(app);
+        if (health != null) {
+            d.put("health", health);
+        }
+        Integer failing = healthFailures.get(app);
+        if (failing != null) {
+            d.put("healthFailures", failing);
+        }
+        AppIntent intent = intents.get(app);
+        var rs = intent == null ? io.intent.store.model.RescheduleSpec.DEFAULT : intent.rescheduleOrDefault();
+        int recent = rec.failuresWithin(Duration.ofSeconds(rs.windowSecondsOrDefault()), at);
+        if (recent > 0) {
+            d.put("recentFailures", recent);
+            d.put("failureWindowSeconds", rs.windowSecondsOrDefault());
+        }
+        if (recent >= rs.afterFailuresOrDefault()) {
+            // the dispatcher reads this to move the instance (viking's /counter)
+            d.put("sick", true);
+        }
         if (switchMs >= 0) {
             d.put("switchMs", switchMs);
         }
@@ -371,6 +501,10 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         }
         withdraw(app);
         failedSwitches.remove(app);
+        healthFailures.remove(app);
+        lastHealth.remove(app);
+        intents.remove(app);
+        book.remove(app);
         forget(app);
         runit.remove(app, config.stopTimeout());
         docker.remove(app, config.stopTimeout());

@@ -87,6 +87,40 @@ public final class Validation {
             if (h.timeoutSeconds() != null && (h.timeoutSeconds() < 1 || h.timeoutSeconds() > 3600)) {
                 errs.add(new FieldError("health.timeoutSeconds", "out of range 1-3600"));
             }
+            if (h.intervalSeconds() != null && (h.intervalSeconds() < 1 || h.intervalSeconds() > 3600)) {
+                errs.add(new FieldError("health.intervalSeconds", h.intervalSeconds() + " is out of range 1-3600"));
+            }
+            if (h.failureThreshold() != null && (h.failureThreshold() < 1 || h.failureThreshold() > 100)) {
+                errs.add(new FieldError("health.failureThreshold", h.failureThreshold() + " is out of range 1-100"));
+            }
+        }
+        if (app.reschedule() != null) {
+            var r = app.reschedule();
+            if (r.afterFailures() != null && (r.afterFailures() < 1 || r.afterFailures() > 1000)) {
+                errs.add(new FieldError("reschedule.afterFailures", r.afterFailures() + " is out of range 1-1000"));
+            }
+            if (r.windowSeconds() != null && (r.windowSeconds() < 10 || r.windowSeconds() > 86400)) {
+                errs.add(new FieldError("reschedule.windowSeconds", r.windowSeconds() + " is out of range 10-86400"));
+            }
+        }
+        if (app.restart() != null) {
+            var r = app.restart();
+            if (r.generation() != null && r.generation() < 0) {
+                errs.add(new FieldError("restart.generation", r.generation() + " is negative"));
+            }
+            if (r.hosts() != null) {
+                r.hosts().forEach((h, g) -> {
+                    String problem = Names.problem(h);
+                    if (problem != null) {
+                        errs.add(new FieldError("restart.hosts", "'" + h + "': " + problem));
+                    } else if (g == null || g < 0) {
+                        errs.add(new FieldError("restart.hosts." + h, g + " is not a generation (0 or more)"));
+                    }
+                });
+            }
+            if (r.requestedAt() != null && r.requestedAt().length() > 64) {
+                errs.add(new FieldError("restart.requestedAt", "longer than 64 characters"));
+            }
         }
         if (app.resources() != null) {
             if (app.resources().cpu() < 0 || app.resources().cpu() > 1024) {

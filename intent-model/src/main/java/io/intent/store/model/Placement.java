@@ -6,18 +6,27 @@ import java.util.List;
 /**
  * The dispatcher's answer for one app, at {@code /intent/placement/<app>}: the hosts it runs on, and, when
  * fewer than {@code scale} instances could be placed or the intent is invalid, the reason; for an app with a
- * {@code channel} block, a copy of it, so the placement says which channel the app follows or why it stopped.
+ * {@code channel} block, a copy of it, so the placement says which channel the app follows or why it stopped;
+ * and the last move of a sick instance.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Placement(List<String> hosts, int wanted, long appRevision, String pendingReason,
-                        ChannelFollow channel) {
-    /** A placement of an app that follows no channel. */
-    public Placement(List<String> hosts, int wanted, long appRevision, String pendingReason) {
-        this(hosts, wanted, appRevision, pendingReason, null);
+                        ChannelFollow channel, Rescheduled rescheduled) {
+    /**
+     * The last time the dispatcher moved a sick instance of the app: from which host to which, when, and why.
+     * Kept in the placement (so it survives a leader change) until the next move replaces it.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Rescheduled(String from, String to, java.time.Instant at, String reason) {
     }
 
     public Placement {
         hosts = hosts == null ? List.of() : List.copyOf(hosts);
+    }
+
+    /** A placement of an app that follows no channel and never had a sick instance moved. */
+    public Placement(List<String> hosts, int wanted, long appRevision, String pendingReason) {
+        this(hosts, wanted, appRevision, pendingReason, null, null);
     }
 
     public boolean complete() {
