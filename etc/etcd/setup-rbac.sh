@@ -44,6 +44,8 @@ for h in "${hosts[@]}"; do
 done
 mkdir -p "$secrets"; chmod 700 "$secrets"
 export ETCDCTL_API=3
+# a loaded machine (or a bcrypt check per call with auth on) can take seconds: etcdctl's own 5 s is too short
+export ETCDCTL_COMMAND_TIMEOUT="${ETCDCTL_COMMAND_TIMEOUT:-30s}" ETCDCTL_DIAL_TIMEOUT="${ETCDCTL_DIAL_TIMEOUT:-10s}"
 root_pw="$(cat "$root_pw_file")"
 # etcdctl reads a password from stdin up to the first blank
 [ -n "$root_pw" ] && [[ ! "$root_pw" =~ [[:space:]] ]] || { echo "setup-rbac: the root password in $root_pw_file must be one word: no blanks" >&2; exit 2; }
