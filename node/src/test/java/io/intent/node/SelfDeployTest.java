@@ -139,7 +139,8 @@ class SelfDeployTest {
                             .isPresent());
                     assertTrue(runningBuild(roots.get(h)).endsWith("/A"), h + " runs " + runningBuild(roots.get(h)));
                     assertEquals("A", currentBuild(roots.get(h)));
-                    assertTrue(ready(h, nodePort), h + ": node A is ready again");
+                    // node A writes that status in its first reconcile of the app; it is ready once that pass ends
+                    await().atMost(Duration.ofSeconds(30)).until(() -> ready(h, nodePort));
                 }
                 // the operator goes back to A: converged again, no restart needed
                 deployNode(store, builds, "A", nodePort, revision.getAndIncrement());
