@@ -57,6 +57,10 @@ public final class IptablesMain implements Callable<Integer> {
             return 2;
         }
         // the converger closes the reconciler when the runtime stops
+        if (options.once) {
+            return AgentRuntime.runOnce(options, IptablesReconciler.AGENT, List.of(factory(iptables.settings())),
+                    rt -> { }, System.out);
+        }
         AgentRuntime.runUntilSignalled(options, IptablesReconciler.AGENT, List.of(factory(iptables.settings())),
                 rt -> { });
         return 0;

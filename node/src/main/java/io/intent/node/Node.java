@@ -47,6 +47,17 @@ public final class Node implements AutoCloseable {
                 prepare::close);
     }
 
+    /**
+     * {@code intent-node --once}: the three agents converge this host's slice once and exit (0 converged, 1 not,
+     * {@link io.intent.store.converge.AgentLock#HELD_EXIT_CODE} when a daemon runs them on this root).
+     */
+    public static int runOnce(AgentOptions agent, PreparerOptions preparer, IptablesOptions iptables,
+                              SetliveOptions setlive) throws InterruptedException {
+        PreparerAgent prepare = PreparerAgent.factory(preparer.settings(agent.rootDir()));
+        return AgentRuntime.runOnce(agent, NAME, factories(prepare, iptables, setlive), prepare::attach, System.out,
+                prepare::close);
+    }
+
     private static List<Function<AgentRuntime.Context, Reconciler<Assignment>>> factories(
             PreparerAgent prepare, IptablesOptions iptables, SetliveOptions setlive) {
         return List.of(prepare, IptablesReconciler.factory(iptables.settings()), Setlive.agent(setlive.config()));

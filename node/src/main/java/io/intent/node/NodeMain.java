@@ -36,6 +36,9 @@ public final class NodeMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (agent.once) {
+            return Node.runOnce(agent, preparer, iptables, setlive);
+        }
         Node.runUntilSignalled(agent, preparer, iptables, setlive);
         return 0;
     }

@@ -74,15 +74,28 @@ final class NodeFixture implements AutoCloseable {
     }
 
     /** Starts an intent-node JVM for the host, behind {@code prefix} (e.g. a command joining a cgroup). */
-    JvmProcess startNode(List<String> prefix, String runsvdirMode) {
+    JvmProcess startNode(List<String> prefix, String runsvdirMode, String... more) {
         starts++;
-        JvmProcess node = JvmProcess.start(prefix, NodeMain.class.getName(), List.of("--etcd", etcd.endpoint(0),
+        List<String> args = new ArrayList<>(List.of("--etcd", etcd.endpoint(0),
                 "--host", HOST, "--address", ADDR, "--root", root.toString(), "--backend", "file",
                 "--artifact-file-roots", tarball.getParent().toString(),
                 "--runsvdir", runsvdirMode, "--resync", "2", "--liveness-ttl", "5", "--http-port", "-1",
-                "--stop-timeout", "3"), Map.of(), work.resolve("node-" + starts + ".log"));
+                "--stop-timeout", "3"));
+        args.addAll(List.of(more));
+        JvmProcess node = JvmProcess.start(prefix, NodeMain.class.getName(), args, Map.of(),
+                work.resolve("node-" + starts + ".log"));
         nodes.add(node);
         return node;
+    }
+
+    /** Runs {@code intent-node --once} to its end (at most {@code timeoutSeconds} + 30 s); returns the process. */
+    JvmProcess runOnce(int timeoutSeconds) {
+        JvmProcess once = startNode(List.of(), "external", "--once", "--once-timeout",
+                Integer.toString(timeoutSeconds));
+        if (!once.waitFor(timeoutSeconds + 30)) {
+            throw new AssertionError("intent-node --once did not exit:\n" + once.output());
+        }
+        return once;
     }
 
     /** Assigns the demo app {@code app} (version 1.0) to the host, listening on {@code port}. */

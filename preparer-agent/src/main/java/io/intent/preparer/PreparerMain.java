@@ -36,6 +36,10 @@ public final class PreparerMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         factory = PreparerAgent.factory(preparer.settings(agent.rootDir()));
+        if (agent.once) {
+            return AgentRuntime.runOnce(agent, Preparer.AGENT, List.of(factory), factory::attach, System.out,
+                    factory::close);
+        }
         AgentRuntime.runUntilSignalled(agent, Preparer.AGENT, List.of(factory), factory::attach, factory::close);
         return 0;
     }

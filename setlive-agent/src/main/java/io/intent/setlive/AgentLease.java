@@ -30,6 +30,17 @@ final class AgentLease implements AutoCloseable {
         return keeper.lease();
     }
 
+    /**
+     * Stops keeping the lease alive without revoking it: what hangs on it (a rollout slot) lives on for the TTL,
+     * long enough for the next process (a node replacing itself) to move it onto its own lease.
+     */
+    synchronized void abandon() {
+        if (keeper != null) {
+            keeper.close();
+            keeper = null;
+        }
+    }
+
     /** Revokes the lease (its slots and endpoints go at once). */
     @Override
     public synchronized void close() {

@@ -16,7 +16,8 @@ import java.time.Instant;
  * @param slot              whether the switch holds a rollout slot of the app
  * @param failure           null while the new version is tried; during a rollback, why it failed
  * @param failedFingerprint during a rollback, the fingerprint of the spec that failed
- * @param attempts          during a rollback, how many times in a row that spec failed (for the backoff)
+ * @param attempts          how many times in a row the wanted spec failed (for the backoff): during a rollback
+ *                          including this time, before it the earlier failures
  */
 record PendingSwitch(String fingerprint, LaunchSpec started, LaunchSpec previous, Instant requestedAt,
                      Instant startedAt, boolean slot, String failure, String failedFingerprint, int attempts) {
@@ -27,6 +28,12 @@ record PendingSwitch(String fingerprint, LaunchSpec started, LaunchSpec previous
     /** A switch of a new spec that is about to stop what runs; not started yet. */
     static PendingSwitch begin(String fingerprint, LaunchSpec spec, LaunchSpec previous, boolean slot, Instant now) {
         return new PendingSwitch(fingerprint, spec, previous, now, null, slot, null, null, 0);
+    }
+
+    /** This switch with {@code n} earlier failures of the same spec (so the backoff grows across node restarts). */
+    PendingSwitch priorFailures(int n) {
+        return new PendingSwitch(fingerprint, started, previous, requestedAt, startedAt, slot, failure, failedFingerprint,
+                n);
     }
 
     PendingSwitch startedAt(Instant at) {

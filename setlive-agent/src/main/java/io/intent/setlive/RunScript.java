@@ -26,6 +26,11 @@ public final class RunScript {
      * @param logFile where the app's stdout and stderr go
      */
     public static String render(LaunchSpec spec, Path current, Path logFile) {
+        return render(spec, current, logFile, "", List.of());
+    }
+
+    /** The script text with {@code prelude} (shell) run before the app and {@code extraArgs} after its command. */
+    static String render(LaunchSpec spec, Path current, Path logFile, String prelude, List<String> extraArgs) {
         if (spec.command().isEmpty()) {
             throw new IllegalArgumentException("app " + spec.app() + ": run.command is empty");
         }
@@ -44,6 +49,7 @@ public final class RunScript {
             sb.append("# restart generation ").append(spec.restartGeneration()).append('\n');
         }
         sb.append("exec >>").append(quote(logFile.toString())).append(" 2>&1\n");
+        sb.append(prelude);
         sb.append("cd ").append(quote(dir)).append(" || exit 111\n");
         sb.append("exec env -i");
         sb.append(" \\\n  ").append(quote("PATH=" + PATH));
@@ -56,6 +62,9 @@ public final class RunScript {
         }
         sb.append(" \\\n ");
         for (String arg : command(spec, current)) {
+            sb.append(' ').append(quote(arg));
+        }
+        for (String arg : extraArgs) {
             sb.append(' ').append(quote(arg));
         }
         sb.append('\n');

@@ -15,6 +15,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -42,6 +43,7 @@ public final class RunitRuntime implements AppRuntime {
     private final InstallLayout layout;
     private final Path stateDir;
     private final Runsvdir.Mode runsvdir;
+    private volatile Path nodeConfig;
 
     public RunitRuntime(InstallLayout layout, Runsvdir.Mode runsvdir) {
         this.layout = layout;
@@ -64,7 +66,19 @@ public final class RunitRuntime implements AppRuntime {
     }
 
     String script(LaunchSpec spec) {
+        if (SelfDeploy.isNode(spec.app())) {
+            // the node itself: the watchdog first, and the config file the deploying node runs with
+            Path current = layout.current(spec.app());
+            return RunScript.render(spec, current, logFile(spec.app()), SelfDeploy.watchdog(layout.service(spec.app()),
+                    current, layout.install(spec.app(), "x").getParent()),
+                    nodeConfig == null ? List.of() : List.of("--config", nodeConfig.toAbsolutePath().toString()));
+        }
         return RunScript.render(spec, layout.current(spec.app()), logFile(spec.app()));
+    }
+
+    /** The config file a node started as the {@value SelfDeploy#APP} app gets: this agent's own, if any. */
+    void nodeConfig(Path file) {
+        this.nodeConfig = file;
     }
 
     @Override

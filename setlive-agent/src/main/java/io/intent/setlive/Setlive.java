@@ -15,6 +15,7 @@ public final class Setlive {
     /** The factory {@link AgentRuntime#start} takes: setlive on the context's host, root and address. */
     public static Function<AgentRuntime.Context, Reconciler<Assignment>> agent(SetliveConfig config) {
         return ctx -> new SetliveReconciler(ctx.store(), new InstallLayout(ctx.options().rootDir()), ctx.host(),
-                ctx.options().address, Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config);
+                ctx.options().address, Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config)
+                .node(ctx.options().config, ctx.options().once);
     }
 }

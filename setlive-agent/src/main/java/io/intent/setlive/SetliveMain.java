@@ -42,6 +42,9 @@ public final class SetliveMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (agent.once) {
+            return AgentRuntime.runOnce(agent, "setlive", List.of(Setlive.agent(config())), rt -> { }, System.out);
+        }
         AgentRuntime.runUntilSignalled(agent, "setlive", List.of(Setlive.agent(config())), rt -> { });
         return 0;
     }

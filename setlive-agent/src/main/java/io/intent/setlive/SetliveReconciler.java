@@ -89,6 +89,21 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.book = new RestartBook(runit.stateDir());
     }
 
+    /** A one-shot run ({@code --once}): it hands the health wait of a node it starts over to that node. */
+    private volatile boolean once;
+    /** Set once this process has asked runit to replace it with another node: its lease must outlive it. */
+    private volatile boolean handingOver;
+
+    /**
+     * Sets what the {@value SelfDeploy#APP} app needs: the config file a node started by this agent runs with
+     * (this process's own {@code --config}), and whether this is a one-shot run.
+     */
+    public SetliveReconciler node(java.nio.file.Path configFile, boolean oneShot) {
+        runit.nodeConfig(configFile);
+        this.once = oneShot;
+        return this;
+    }
+
     @Override
     public String agent() {
         return "setlive";
@@ -200,9 +215,13 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                 .filter(p -> layout.completed(app, p.version()).isPresent());
         boolean slot = withdrawn || inFlight.map(PendingSwitch::slot).orElse(false);
         // on disk before the stop: an agent killed from here on still knows what to roll back to
-        PendingSwitch p = PendingSwitch.begin(wantPrint, want, previous.orElse(null), slot, Instant.now());
+        PendingSwitch p = PendingSwitch.begin(wantPrint, want, previous.orElse(null), slot, Instant.now())
+                .priorFailures(failedBefore == null ? 0 : failedBefore.attempts());
         pending.put(app, p);
         slotOnLease.add(app);
+        if (SelfDeploy.isNode(app) && now.isPresent() && SelfDeploy.isThisProcess(now.get())) {
+            return replaceThisNode(app, rev, version, want, p, withdrawn, rt);
+        }
         long t0 = System.nanoTime();
         if (withdrawn) {
             published.remove(app);
@@ -228,12 +247,66 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     }
 
     /**
+     * The node switching itself: it cannot stop itself and then start the new build, so it arms the run script's
+     * watchdog, swaps {@code current}, rewrites the run script and has runit restart it (SIGTERM, then the new run
+     * script). The new node finds the switch on disk and finishes it, or rolls it back.
+     */
+    private Result replaceThisNode(String app, long rev, String version, LaunchSpec want, PendingSwitch p,
+                                   boolean withdrawn, AppRuntime rt) throws Exception {
+        if (withdrawn) {
+            published.remove(app);
+        } else {
+            withdraw(app);
+        }
+        if (p.previous() != null) {
+            SelfDeploy.armFallback(layout.service(app), p.previous().version());
+        }
+        CurrentLink.point(layout, app, version);
+        rt.start(want, config.stopTimeout());
+        pending.put(app, p.startedAt(Instant.now()));
+        return restartThisNode(app, rev, version, "restarting the node into " + version
+                + "; the new node finishes the switch");
+    }
+
+    /** Asks runit to restart this node (with the run script now on disk); the lease is left to the next node. */
+    private Result restartThisNode(String app, long rev, String version, String message) throws Exception {
+        handingOver = true;
+        log.info("{}: {}", app, message);
+        Sv.control(layout.service(app), "t");
+        return Result.progressing(version, rev, message, Map.of()).requeueAfter(Duration.ofSeconds(1));
+    }
+
+    /**
+     * The node's run script went back to the last healthy build because the new one did not start: this is that
+     * node again. Puts its own run script back and reports the failure, retried with backoff.
+     */
+    private Result watchdogRolledBack(String app, long rev, String version, PendingSwitch p, AppRuntime rt)
+            throws Exception {
+        LaunchSpec back = p.previous();
+        rt.start(back, config.stopTimeout());
+        publish(app, back);
+        slots.release(app);
+        forget(app);
+        String failure = p.started().version() + " did not start (" + SelfDeploy.FAILED_STARTS + " failed starts in a"
+                + " row); the node's run script went back to " + back.version();
+        log.warn("{}: {}", app, failure);
+        return backOff(app, p.fingerprint(), p.attempts() + 1, Result.failed(version, rev, failure
+                + ", which serves; retrying " + p.started().version() + " with backoff").withDetails(details(rt, app,
+                -1)));
+    }
+
+    /**
      * Continues a switch waiting for health when what it started is still what is configured and what the operator
      * wants; returns null when it is superseded or was never started, and the caller switches afresh.
      */
     private Result awaitHealth(String app, long rev, String version, String wantPrint, AppIntent intent,
                                PendingSwitch p, Optional<AppRuntime.Instance> now, boolean otherHas, HealthProbe probe,
                                Duration healthTimeout, AppRuntime rt) throws Exception {
+        if (SelfDeploy.isNode(app) && !p.rollingBack() && p.previous() != null && p.startedAt() != null
+                && !p.previous().version().equals(p.started().version())
+                && layout.currentVersion(app).filter(p.previous().version()::equals).isPresent()) {
+            return watchdogRolledBack(app, rev, version, p, rt);
+        }
         // what the switch started is what is there; a started version that keeps crashing counts too (Docker then
         // lists no running container, or none at all, or an older one): it is waited for until the timeout
         boolean configured = !otherHas && p.startedAt() != null
@@ -259,6 +332,11 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         Instant now = Instant.now();
         switch (p.judge(healthy, now, healthTimeout)) {
             case WAIT:
+                if (once && SelfDeploy.isNode(app) && p.startedAt() != null) {
+                    // the node started under runit waits for this run's lock: it finishes its own switch after it
+                    return Result.ready(version, rev, "started the node " + version + " under runit; it finishes its"
+                            + " own switch (the health wait) once this one-shot run has ended", details(rt, app, -1));
+                }
                 String msg = p.rollingBack()
                         ? p.failure() + "; rolling back to " + p.started().version() + ", waiting for its health ("
                         + probe.describe() + ")"
@@ -295,10 +373,27 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                                 Duration healthTimeout, AppRuntime rt) throws Exception {
         String failure = version + " did not pass its health check (" + probe.describe() + ") within "
                 + healthTimeout.toSeconds() + " s";
-        rt.stop(app, config.stopTimeout());
-        // counted from the record on disk, so a restarted agent keeps growing the backoff
-        int attempts = book.get(app).failedAttemptsOf(p.fingerprint()) + 1;
+        // counted from the records on disk (the restart book, the switch record), so a restarted agent, or a node
+        // that replaced itself, keeps growing the backoff
+        int attempts = Math.max(p.attempts() + 1, book.get(app).failedAttemptsOf(p.fingerprint()) + 1);
         LaunchSpec back = p.previous();
+        Optional<AppRuntime.Instance> self = SelfDeploy.isNode(app) ? rt.inspect(app).filter(SelfDeploy::isThisProcess)
+                : Optional.empty();
+        if (self.isPresent()) {
+            // the new node is this process and is not healthy: put the last healthy build back and let runit
+            // restart into it; that node finishes the rollback
+            if (back == null || layout.completed(app, back.version()).isEmpty()) {
+                forget(app);
+                return backOff(app, p.fingerprint(), attempts, Result.failed(version, rev, failure
+                        + "; no earlier node build to go back to; left running"));
+            }
+            SelfDeploy.disarm(layout.service(app));
+            CurrentLink.point(layout, app, back.version());
+            rt.start(back, config.stopTimeout());
+            pending.put(app, p.rollback(rt.fingerprint(back), failure, attempts, Instant.now()));
+            return restartThisNode(app, rev, version, failure + "; restarting the node into " + back.version());
+        }
+        rt.stop(app, config.stopTimeout());
         if (back == null || layout.completed(app, back.version()).isEmpty()) {
             forget(app);
             return backOff(app, p.fingerprint(), attempts, Result.failed(version, rev, failure
@@ -368,6 +463,9 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     }
 
     private void forget(String app) throws java.io.IOException {
+        if (SelfDeploy.isNode(app)) {
+            SelfDeploy.disarm(layout.service(app));
+        }
         pending.remove(app);
         slotOnLease.remove(app);
     }
@@ -499,6 +597,10 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         if (store.get(keys.assignment(host, app), Assignment.class).isPresent()) {
             return Result.waiting(null, 0, "assignment of " + app + " still in etcd; not removing");
         }
+        if (SelfDeploy.isNode(app) && runit.inspect(app).filter(SelfDeploy::isThisProcess).isPresent()) {
+            return Result.failed(null, 0, "the node does not remove itself: run another node (intent-node.service"
+                    + " or --once) before unassigning " + app);
+        }
         withdraw(app);
         failedSwitches.remove(app);
         healthFailures.remove(app);
@@ -545,7 +647,11 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
 
     /** Revokes the agent's lease (slots and endpoints go with it); apps keep running. */
     public void close() {
-        lease.close();
+        if (handingOver) {
+            lease.abandon();
+        } else {
+            lease.close();
+        }
         docker.close();
     }
 

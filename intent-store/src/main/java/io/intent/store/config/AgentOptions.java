@@ -56,6 +56,17 @@ public final class AgentOptions {
             description = "TTL of the host's liveness lease. Default: ${DEFAULT-VALUE}")
     public int livenessTtlSeconds;
 
+    @Option(names = "--once",
+            description = "read this host's slice once, converge it, write statuses and exit: 0 when every app is "
+                    + "converged, 1 (with a summary) when not, 3 when a daemon of the same agent runs on this root; "
+                    + "no liveness key, no watch, no HTTP")
+    public boolean once;
+
+    @Option(names = "--once-timeout", paramLabel = "SECONDS", defaultValue = "120",
+            description = "with --once: the longest the run may take before it reports what is not converged. "
+                    + "Default: ${DEFAULT-VALUE}")
+    public int onceTimeoutSeconds;
+
     /** The host name: the flag, else the machine's hostname turned into a DNS label. */
     public String hostName() {
         String h = host;

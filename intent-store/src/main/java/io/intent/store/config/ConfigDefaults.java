@@ -163,7 +163,9 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
 
     @Override
     public String defaultValue(CommandLine.Model.ArgSpec spec) {
-        if (!(spec instanceof CommandLine.Model.OptionSpec opt)) {
+        if (!(spec instanceof CommandLine.Model.OptionSpec opt) || opt.usageHelp() || opt.versionHelp()) {
+            // --help and --version are actions: INTENT_VERSION (the version setlive gives an app, the node included)
+            // must not turn them on
             return null;
         }
         String name = opt.longestName().replaceFirst("^-+", "");

@@ -54,7 +54,7 @@ public final class AgentRuntime implements AutoCloseable {
     public static AgentRuntime start(AgentOptions opts, String agentName,
                                      List<Function<Context, Reconciler<Assignment>>> factories) {
         AgentRuntime rt = new AgentRuntime();
-        rt.boot(opts, agentName, factories);
+        rt.boot(opts, agentName, factories, false);
         return rt;
     }
 
@@ -71,7 +71,7 @@ public final class AgentRuntime implements AutoCloseable {
         rt.extras.addAll(List.of(alsoClose));
         Runtime.getRuntime().addShutdownHook(new Thread(rt::close, "shutdown"));
         try {
-            rt.boot(opts, agentName, factories);
+            rt.boot(opts, agentName, factories, true);
             started.accept(rt);
         } catch (Stopped e) {
             log.info("{}: signalled during start-up; stopped what had started", agentName);
@@ -79,14 +79,131 @@ public final class AgentRuntime implements AutoCloseable {
         rt.stopped.await();
     }
 
+    /**
+     * The one-shot mode ({@code --once}) as a process's main: refuses (exit {@link AgentLock#HELD_EXIT_CODE}) when
+     * a daemon of one of the agents holds its lock on this root; else reads the slice once, converges every name
+     * (all agents at once, each retrying within {@code --once-timeout}), writes statuses, prints a summary and
+     * returns 0 when everything converged, 1 otherwise. No liveness key, no watch, no HTTP server; apps started
+     * keep running. {@code started} gets the runtime before the run, {@code alsoClose} is closed after it.
+     */
+    public static int runOnce(AgentOptions opts, String agentName,
+                              List<Function<Context, Reconciler<Assignment>>> factories,
+                              Consumer<AgentRuntime> started, java.io.PrintStream out, AutoCloseable... alsoClose)
+            throws InterruptedException {
+        AgentRuntime rt = new AgentRuntime();
+        rt.extras.addAll(List.of(alsoClose));
+        Runtime.getRuntime().addShutdownHook(new Thread(rt::close, "shutdown"));
+        Logging.init();
+        String host = opts.hostName();
+        long deadline = System.nanoTime() + Duration.ofSeconds(Math.max(1, opts.onceTimeoutSeconds)).toNanos();
+        try {
+            PrometheusMeterRegistry metrics = ProcessMetrics.registry();
+            EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
+            rt.own(etcd, () -> rt.store = etcd);
+            Context ctx = new Context(etcd, opts, host, metrics);
+            List<Reconciler<Assignment>> reconcilers = factories.stream().map(f -> f.apply(ctx)).toList();
+            AgentLock lock;
+            try {
+                lock = AgentLock.tryAcquire(opts.rootDir(), reconcilers.stream().map(Reconciler::agent).toList());
+            } catch (AgentLock.HeldException e) {
+                out.println(agentName + " --once on host " + host + ": refused: " + e.getMessage()
+                        + "; the running daemon converges this host (stop it to run --once)");
+                reconcilers.forEach(AgentRuntime::closeQuietly);
+                return AgentLock.HELD_EXIT_CODE;
+            } catch (java.io.IOException e) {
+                out.println(agentName + " --once on host " + host + ": cannot lock " + opts.rootDir() + ": " + e);
+                reconcilers.forEach(AgentRuntime::closeQuietly);
+                return 1;
+            }
+            rt.own(lock, () -> rt.extras.add(lock));
+            for (Reconciler<Assignment> r : reconcilers) {
+                Converger<Assignment> c = new Converger<>(etcd, host, etcd.keys().assignSlice(host), Assignment.class,
+                        r, Converger.Settings.defaults(), metrics);
+                rt.own(c, () -> rt.convergers.add(c));
+            }
+            started.accept(rt);
+            List<Converger.Outcome> outcomes = new CopyOnWriteArrayList<>();
+            List<String> errors = new CopyOnWriteArrayList<>();
+            List<Thread> threads = new java.util.ArrayList<>();
+            for (Converger<Assignment> c : rt.convergers) {
+                Thread t = new Thread(() -> {
+                    try {
+                        outcomes.addAll(c.runOnce(deadline, ONCE_GIVE_UP_AFTER));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (RuntimeException e) {
+                        errors.add(c.agent() + ": " + io.intent.store.etcd.Failures.describe(e));
+                    }
+                }, c.agent() + "-once");
+                t.start();
+                threads.add(t);
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            return summarize(agentName, host, outcomes, errors, out);
+        } catch (Stopped e) {
+            out.println(agentName + " --once on host " + host + ": stopped by a signal");
+            return 1;
+        } finally {
+            rt.close();
+        }
+    }
+
+    /** In {@code --once}, a name that failed this many times in a row is given up on (and reported). */
+    static final int ONCE_GIVE_UP_AFTER = 3;
+
+    /** Prints the one-shot run's summary; 0 when everything converged. */
+    static int summarize(String agentName, String host, List<Converger.Outcome> outcomes, List<String> errors,
+                         java.io.PrintStream out) {
+        List<Converger.Outcome> bad = outcomes.stream().filter(o -> !o.converged())
+                .sorted(java.util.Comparator.comparing(Converger.Outcome::name)
+                        .thenComparing(Converger.Outcome::agent)).toList();
+        long names = outcomes.stream().map(Converger.Outcome::name).distinct().count();
+        if (bad.isEmpty() && errors.isEmpty()) {
+            out.println(agentName + " --once on host " + host + ": converged (" + names + " apps, "
+                    + outcomes.size() + " reconciles READY or removed)");
+            return 0;
+        }
+        out.println(agentName + " --once on host " + host + ": NOT converged: "
+                + bad.stream().map(Converger.Outcome::name).distinct().count() + " of " + names + " apps"
+                + (errors.isEmpty() ? "" : ", " + errors.size() + " agents could not read their slice"));
+        errors.forEach(e -> out.println("  " + e));
+        bad.forEach(o -> out.println("  " + o.line()));
+        return 1;
+    }
+
+    private static void closeQuietly(Object o) {
+        if (o instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.debug("closing {}: {}", o, e.toString());
+            }
+        }
+    }
+
     private void boot(AgentOptions opts, String agentName,
-                      List<Function<Context, Reconciler<Assignment>>> factories) {
+                      List<Function<Context, Reconciler<Assignment>>> factories, boolean lockAgents) {
         Logging.init();
         String host = opts.hostName();
         PrometheusMeterRegistry metrics = ProcessMetrics.registry();
         EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
         own(etcd, () -> store = etcd);
         Context ctx = new Context(etcd, opts, host, metrics);
+        List<Reconciler<Assignment>> reconcilers = factories.stream().map(f -> f.apply(ctx)).toList();
+        if (lockAgents) {
+            // before the first reconcile: a one-shot run of the same agent on this root finishes first
+            List<String> agents = reconcilers.stream().map(Reconciler::agent).toList();
+            AgentLock lock;
+            try {
+                lock = AgentLock.acquire(opts.rootDir(), agents, () -> log.warn("{}: another process holds the lock"
+                        + " of {} on {} (a --once run?); waiting for it", agentName, agents, opts.rootDir()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot lock " + opts.rootDir(), e);
+            }
+            own(lock, () -> extras.add(lock));
+        }
         HostSpec detected = HostPresence.detect(opts.address, opts.labels);
         HostSpec spec = new HostSpec(opts.labels, new Resources(
                 opts.cpu != null ? opts.cpu : detected.capacity().cpu(),
@@ -95,9 +212,9 @@ public final class AgentRuntime implements AutoCloseable {
         own(p, () -> presence = p);
         Converger.Settings settings = Converger.Settings.defaults()
                 .withResync(Duration.ofSeconds(Math.max(1, opts.resyncSeconds)));
-        for (var f : factories) {
+        for (var r : reconcilers) {
             Converger<Assignment> c = new Converger<>(etcd, host, etcd.keys().assignSlice(host), Assignment.class,
-                    f.apply(ctx), settings, metrics);
+                    r, settings, metrics);
             // owned before it starts: a close meanwhile closes it, and a closed converger never starts working
             own(c, () -> convergers.add(c));
             c.start();

@@ -94,6 +94,8 @@ public final class Converger<T> implements AutoCloseable {
     /** Per name, the mod revision last seen and when (System.nanoTime): the start of its converge latency. */
     private final Map<String, long[]> seen = new ConcurrentHashMap<>();
     private volatile SliceWatch<T> watch;
+    /** In the one-shot mode, when each name not yet done is due next (System.nanoTime); null in the daemon. */
+    private volatile Map<String, Long> onceDue;
     private volatile Instant lastStoreContact = Instant.EPOCH;
     /** True once the slice has been read: before that, a name missing from {@link #desired} means "unknown". */
     private volatile boolean synced;
@@ -241,7 +243,105 @@ public final class Converger<T> implements AutoCloseable {
 
     /** Queues one name now (e.g. after a local event the watch cannot see). */
     public void enqueue(String name) {
+        Map<String, Long> due = onceDue;
+        if (due != null) {
+            due.computeIfPresent(name, (k, v) -> System.nanoTime());
+            return;
+        }
         queue.add(name);
+    }
+
+    /**
+     * How one name ended in a one-shot run ({@link #runOnce}).
+     *
+     * @param converged READY (or removed, or an ignored invalid name): nothing left to do for this agent
+     * @param phase     the last phase reported, null when nothing was reconciled (removed, ignored, never reached)
+     */
+    public record Outcome(String agent, String name, Phase phase, String message, boolean converged) {
+        /** One line for the run's summary. */
+        public String line() {
+            return agent + " " + name + ": " + (phase == null ? "-" : phase) + (message == null ? "" : " (" + message
+                    + ")");
+        }
+    }
+
+    /**
+     * The one-shot mode ({@code --once}): reads the slice once (no watch, no resync, no workers) and reconciles
+     * every desired, actual and already-reported name until each is READY or removed, or has failed
+     * {@code giveUpAfter} times in a row, or {@code deadline} (System.nanoTime) passes. Statuses are written as a
+     * running agent writes them. Returns how each name ended, sorted by name; throws when etcd cannot be read.
+     */
+    public List<Outcome> runOnce(long deadline, int giveUpAfter) throws InterruptedException {
+        synchronized (lifecycle) {
+            if (closed || !running.compareAndSet(false, true)) {
+                throw new IllegalStateException(reconciler.agent() + ": converger already started or closed");
+            }
+            onceDue = new ConcurrentHashMap<>();
+        }
+        loadWrittenStatuses();
+        for (Entry<T> e : store.list(slice, type).entries()) {
+            String name = KeyLayout.childName(slice, e.key());
+            if (name != null) {
+                desired.put(name, e);
+            }
+        }
+        synced = true;
+        lastStoreContact = clock.instant();
+        Set<String> names = new java.util.TreeSet<>(desired.keySet());
+        try {
+            names.addAll(reconciler.actualNames());
+        } catch (Exception e) {
+            log.warn("{}: listing actual state failed: {}", reconciler.agent(), Failures.describe(e));
+        }
+        names.addAll(written.keySet());
+        Map<String, Long> due = onceDue;
+        long start = System.nanoTime();
+        names.forEach(n -> due.put(n, start));
+        Map<String, Outcome> outcomes = new java.util.TreeMap<>();
+        Map<String, Integer> failuresInRow = new java.util.HashMap<>();
+        while (!due.isEmpty() && running.get() && System.nanoTime() < deadline) {
+            var next = due.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow();
+            long wait = next.getValue() - System.nanoTime();
+            if (next.getValue() >= deadline) {
+                break;
+            }
+            if (wait > 0) {
+                // a local event (a download done) moves a name's time forward: look again within 50 ms
+                Thread.sleep(Math.min(50, Math.max(1, wait / 1_000_000)));
+                continue;
+            }
+            String name = next.getKey();
+            Step step = runOne(name);
+            Result r = step.result();
+            if (r == null && step.next() == null || r != null && (r.removal() || r.phase() == Phase.READY)) {
+                due.remove(name);
+                outcomes.put(name, new Outcome(agent(), name, r == null ? null : r.phase(),
+                        r == null ? "ignored: not a valid name" : r.removal() ? "removed" : r.message(), true));
+                continue;
+            }
+            if (r != null) {
+                outcomes.put(name, new Outcome(agent(), name, r.phase(), r.message(), false));
+            }
+            if (r != null && r.phase() == Phase.FAILED && failuresInRow.merge(name, 1, Integer::sum) >= giveUpAfter) {
+                due.remove(name);
+                continue;
+            }
+            if (r != null && r.phase() != Phase.FAILED) {
+                failuresInRow.remove(name);
+            }
+            // no resync will come: a waiting name is looked at again within half a second, whatever it asked for
+            Duration again = step.next() == null ? Duration.ofMillis(500) : step.next();
+            long cap = r != null && r.phase() == Phase.FAILED ? again.toNanos() : Math.min(again.toNanos(), 500_000_000L);
+            due.put(name, System.nanoTime() + cap);
+        }
+        for (String name : due.keySet()) {
+            Outcome o = outcomes.get(name);
+            outcomes.put(name, new Outcome(agent(), name, o == null ? null : o.phase(),
+                    (o == null || o.message() == null ? "not reconciled" : o.message())
+                            + "; not converged within the deadline", false));
+        }
+        running.set(false);
+        return List.copyOf(outcomes.values());
     }
 
     private void work() {
@@ -256,7 +356,10 @@ public final class Converger<T> implements AutoCloseable {
                 return;
             }
             try {
-                runOne(name);
+                Step step = runOne(name);
+                if (step.next() != null) {
+                    queue.addAfter(name, step.next());
+                }
             } finally {
                 if (synced) {
                     firstPass.remove(name);
@@ -266,21 +369,24 @@ public final class Converger<T> implements AutoCloseable {
         }
     }
 
-    private void runOne(String name) {
+    /** What one reconcile of a name came to: the result (null when none ran) and when to look again (or null). */
+    private record Step(Result result, Duration next) {
+    }
+
+    private Step runOne(String name) {
         if (!Names.valid(name)) {
             log.warn("{}: ignoring key with invalid name '{}'", reconciler.agent(), name);
-            return;
+            return new Step(null, null);
         }
         Entry<T> want = desired.get(name);
         if (want == null && !synced) {
             // etcd has not been read yet (unreachable at start): absent is not removed. Never tear down on that.
-            queue.addAfter(name, settings.waitingRetry());
-            return;
+            return new Step(null, settings.waitingRetry());
         }
         if (want != null && !want.valid()) {
-            report(name, new Result(Phase.FAILED, null, want.modRevision(), "invalid value at " + want.key() + ": "
-                    + want.error(), Map.of(), null, false), 0);
-            return;
+            Result invalid = new Result(Phase.FAILED, null, want.modRevision(), "invalid value at " + want.key()
+                    + ": " + want.error(), Map.of(), null, false);
+            return new Step(invalid, report(name, invalid, 0, null) ? null : settings.waitingRetry());
         }
         Timer.Sample sample = Timer.start();
         Result result;
@@ -288,7 +394,7 @@ public final class Converger<T> implements AutoCloseable {
             result = reconciler.reconcile(name, want);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return;
+            return new Step(null, null);
         } catch (Exception | LinkageError e) {
             log.warn("{}: reconcile of {} failed: {}", reconciler.agent(), name, Failures.describe(e),
                     log.isDebugEnabled() ? e : null);
@@ -303,8 +409,7 @@ public final class Converger<T> implements AutoCloseable {
         if (result.removal()) {
             attempts.remove(name);
             okCounter.increment();
-            removeStatus(name);
-            return;
+            return new Step(result, removeStatus(name) ? null : settings.waitingRetry());
         }
         int failedAttempts = 0;
         Duration next = result.requeueAfter();
@@ -320,17 +425,14 @@ public final class Converger<T> implements AutoCloseable {
                 next = next == null ? settings.waitingRetry() : next;
             }
         }
-        report(name, result, failedAttempts, next);
-        if (next != null) {
-            queue.addAfter(name, next);
+        if (!report(name, result, failedAttempts, next)) {
+            next = next == null ? settings.waitingRetry() : next;
         }
+        return new Step(result, next);
     }
 
-    private void report(String name, Result r, int failedAttempts) {
-        report(name, r, failedAttempts, null);
-    }
-
-    private void report(String name, Result r, int failedAttempts, Duration retryIn) {
+    /** Writes the status when it changed; false when etcd did not take it (the caller retries). */
+    private boolean report(String name, Result r, int failedAttempts, Duration retryIn) {
         Instant now = clock.instant();
         AgentStatus old = written.get(name);
         Instant nextRetry = r.phase() == Phase.FAILED && retryIn != null ? now.plus(retryIn) : null;
@@ -341,7 +443,7 @@ public final class Converger<T> implements AutoCloseable {
                 // READY for this revision before we saw it (a restart): already converged, nothing to time
                 seen.computeIfPresent(name, (k, v) -> r.observedRevision() >= v[0] ? null : v);
             }
-            return;
+            return true;
         }
         if (old != null && old.phase() == next.phase()) {
             next = next.withSince(old.since());
@@ -357,24 +459,27 @@ public final class Converger<T> implements AutoCloseable {
                 }
             }
             lastStoreContact = now;
+            return true;
         } catch (RuntimeException e) {
             log.warn("{}: status of {} not written ({}); will retry", reconciler.agent(), name,
                     Failures.describe(e));
-            queue.addAfter(name, settings.waitingRetry());
+            return false;
         }
     }
 
-    private void removeStatus(String name) {
+    /** Deletes the name's status; false when etcd did not take it (the caller retries). */
+    private boolean removeStatus(String name) {
         if (!written.containsKey(name)) {
-            return;
+            return true;
         }
         try {
             store.delete(keys.status(host, name, reconciler.agent()));
             written.remove(name);
+            return true;
         } catch (RuntimeException e) {
             log.warn("{}: status of {} not deleted ({}); will retry", reconciler.agent(), name,
                     Failures.describe(e));
-            queue.addAfter(name, settings.waitingRetry());
+            return false;
         }
     }
 

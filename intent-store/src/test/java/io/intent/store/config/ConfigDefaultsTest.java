@@ -20,6 +20,26 @@ import picocli.CommandLine.Option;
 /** A config file's keys are the command's options: a key that is none of them stops the process at start-up. */
 class ConfigDefaultsTest {
 
+    @Test
+    void theVersionSetliveGivesAnAppInIntentVersionDoesNotTurnOnVersionHelp() {
+        // intent-node run as the intent-node app gets INTENT_VERSION=<its version>, like every app
+        String[] args = {"--host", "h1"};
+        Map<String, String> env = Map.of("INTENT_VERSION", "A", "INTENT_HELP", "x", "INTENT_APP", "intent-node");
+        CommandLine cl = ConfigDefaults.install(new CommandLine(new Versioned()), args, env);
+        assertEquals(0, cl.execute(args));
+    }
+
+    @Command(name = "versioned", mixinStandardHelpOptions = true)
+    static final class Versioned implements java.util.concurrent.Callable<Integer> {
+        @Mixin
+        AgentOptions agent = new AgentOptions();
+
+        @Override
+        public Integer call() {
+            return 0;
+        }
+    }
+
     @Command(name = "agent")
     static final class Agent implements java.util.concurrent.Callable<Integer> {
         @Mixin
