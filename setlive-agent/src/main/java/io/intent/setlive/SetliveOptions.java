@@ -23,9 +23,18 @@ public final class SetliveOptions {
                     + "the demo; it then dies with the agent's systemd unit). Default: ${DEFAULT-VALUE}")
     public String runsvdir;
 
+    @Option(names = "--log-max-bytes", paramLabel = "BYTES", defaultValue = "1000000",
+            description = "each app's output is rotated when its current log file reaches this size (svlogd for runit "
+                    + "apps, Docker's json-file max-size). Default: ${DEFAULT-VALUE}")
+    public long logMaxBytes;
+
+    @Option(names = "--log-files", paramLabel = "COUNT", defaultValue = "10",
+            description = "rotated log files kept per app besides the current one. Default: ${DEFAULT-VALUE}")
+    public int logFiles;
+
     /** The configuration these flags describe. */
     public SetliveConfig config() {
         return new SetliveConfig(runtimeDefault, Duration.ofSeconds(stopTimeoutSeconds), dockerHost,
-                Runsvdir.Mode.parse(runsvdir));
+                Runsvdir.Mode.parse(runsvdir), new LogLimits(logMaxBytes, logFiles));
     }
 }

@@ -25,7 +25,8 @@ public final class AgentRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
 
     /** What a reconciler factory gets to build its agent with. */
-    public record Context(EtcdStore store, AgentOptions options, String host, PrometheusMeterRegistry metrics) {
+    public record Context(EtcdStore store, AgentOptions options, String host, PrometheusMeterRegistry metrics,
+                          AgentServer.Routes routes) {
     }
 
     /** How long a graceful stop may take in all, etcd unreachable included: within systemd's TimeoutStopSec. */
@@ -86,7 +87,8 @@ public final class AgentRuntime implements AutoCloseable {
         PrometheusMeterRegistry metrics = ProcessMetrics.registry();
         EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
         own(etcd, () -> store = etcd);
-        Context ctx = new Context(etcd, opts, host, metrics);
+        AgentServer.Routes routes = new AgentServer.Routes();
+        Context ctx = new Context(etcd, opts, host, metrics, routes);
         HostSpec detected = HostPresence.detect(opts.address, opts.labels);
         HostSpec spec = new HostSpec(opts.labels, new Resources(
                 opts.cpu != null ? opts.cpu : detected.capacity().cpu(),
@@ -104,7 +106,7 @@ public final class AgentRuntime implements AutoCloseable {
         }
         if (opts.httpPort >= 0) {
             AgentServer s = AgentServer.start(opts.httpAddress, opts.httpPort, metrics, () -> health(convergers),
-                    () -> readiness(convergers));
+                    () -> readiness(convergers), routes);
             own(s, () -> server = s);
             log.info("{} on host {}: /healthz, /readyz and /metrics on http://{}:{}", agentName, host,
                     opts.httpAddress, s.port());
