@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
             "2 bad usage, 3 status --wait timed out before converging."},
         subcommands = {ApplyCommand.class, PlanCommand.class, GetCommand.class, DescribeCommand.class,
             StatusCommand.class, DeleteCommand.class, RollbackCommand.class, DeployCommand.class,
-            ScaleCommand.class, DrainCommand.class, TokenCommand.class, CommandLine.HelpCommand.class},
+            ScaleCommand.class, DrainCommand.class, TokenCommand.class, LogsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  export INTENT_API=https://api.example.org:8080 INTENT_CACERT=/etc/intent/tls/ca.pem INTENT_TOKEN=...",
             "  intentctl apply -f apps.yaml", "  intentctl status --wait web --timeout 5m",
             "  intentctl rollback app web", "  intentctl get hosts -o yaml"})
