@@ -17,7 +17,7 @@ public final class Setlive {
         return ctx -> {
             InstallLayout layout = new InstallLayout(ctx.options().rootDir());
             // the host's logs, for the API only (signed requests), on the agent's HTTP server
-            ctx.routes().add(LogsEndpoint.PREFIX, new LogsEndpoint(ctx.host(), ctx.options().logsKeyFile, layout,
+            ctx.routes().add(LogsEndpoint.PREFIX, new LogsEndpoint(ctx.host(), config.logsKeyFile(), layout,
                     config.dockerHost(), Duration.ofMillis(100)));
             return new SetliveReconciler(ctx.store(), layout, ctx.host(), ctx.options().address,
                     Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config);

@@ -32,9 +32,15 @@ public final class SetliveOptions {
             description = "rotated log files kept per app besides the current one. Default: ${DEFAULT-VALUE}")
     public int logFiles;
 
+    @Option(names = "--logs-key-file", paramLabel = "FILE",
+            description = "this host's log key (from `intent-api --logs-host-key HOST`): only the API's requests signed "
+                    + "with it get the apps' logs from /v1/logs/ on the agent's http port; without it every log "
+                    + "request gets 401")
+    public java.nio.file.Path logsKeyFile;
+
     /** The configuration these flags describe. */
     public SetliveConfig config() {
         return new SetliveConfig(runtimeDefault, Duration.ofSeconds(stopTimeoutSeconds), dockerHost,
-                Runsvdir.Mode.parse(runsvdir), new LogLimits(logMaxBytes, logFiles));
+                Runsvdir.Mode.parse(runsvdir), new LogLimits(logMaxBytes, logFiles), logsKeyFile);
     }
 }

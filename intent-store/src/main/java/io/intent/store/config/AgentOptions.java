@@ -48,11 +48,6 @@ public final class AgentOptions {
                     + "Default: ${DEFAULT-VALUE}")
     public int httpPort;
 
-    @Option(names = "--logs-key-file", paramLabel = "FILE",
-            description = "this host's log key (from `intent-api --logs-host-key HOST`): the API's log requests to "
-                    + "/v1/logs/ on the http port must be signed with it; without it every log request gets 401")
-    public Path logsKeyFile;
-
     @Option(names = "--resync", paramLabel = "SECONDS", defaultValue = "30",
             description = "full resync period. Default: ${DEFAULT-VALUE}")
     public int resyncSeconds;
