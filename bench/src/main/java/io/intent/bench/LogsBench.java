@@ -95,9 +95,10 @@ public final class LogsBench implements Benchmark {
                 api.close();
             }
         } finally {
-            DemoApp.run(List.of("sh", "-c", "for d in " + fleet.root(0) + "/services/*/; do sv -w 5 force-stop "
-                    + "\"$d\" \"$d/log\" >/dev/null 2>&1; sv exit \"$d\" \"$d/log\" >/dev/null 2>&1; done; true"));
             fleet.close();
+            // the app and the runsvdir the node started outlive the node JVM: setlive's own shutdown
+            io.intent.setlive.Runsvdir.shutdown(fleet.root(0).resolve("services"), fleet.root(0).resolve("setlive"),
+                    java.time.Duration.ofSeconds(5));
         }
         r.finish();
     }

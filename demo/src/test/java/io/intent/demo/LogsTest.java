@@ -83,12 +83,16 @@ class LogsTest {
             store.close();
         }
         if (fleet != null) {
-            for (int i = 0; i < fleet.size(); i++) {
-                // stop the apps runit supervises on each host (the fleet stops only the JVMs)
-                DemoApp.run(List.of("sh", "-c", "for d in " + fleet.root(i) + "/services/*/; do sv -w 5 force-stop "
-                        + "\"$d\" \"$d/log\" >/dev/null 2>&1; sv exit \"$d\" \"$d/log\" >/dev/null 2>&1; done; true"));
-            }
             fleet.close();
+            for (int i = 0; i < fleet.size(); i++) {
+                // the apps and the runsvdir each node started outlive the node JVMs: setlive's own shutdown
+                try {
+                    io.intent.setlive.Runsvdir.shutdown(fleet.root(i).resolve("services"),
+                            fleet.root(i).resolve("setlive"), Duration.ofSeconds(5));
+                } catch (Exception e) {
+                    System.err.println("cleanup of " + fleet.root(i) + ": " + e);
+                }
+            }
         }
     }
 
