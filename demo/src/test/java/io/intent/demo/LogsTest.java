@@ -47,7 +47,8 @@ class LogsTest {
             + "i=0\n"
             + "while :; do i=$((i+1)); echo \"line $i of $INTENT_APP on $INTENT_HOST\"; sleep 0.01; done\n";
 
-    @TempDir
+    // kept when a test fails: the node and leader logs under logs/ tell why
+    @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
     static Path work;
     static Fleet fleet;
     static EtcdStore store;
