@@ -127,12 +127,42 @@ function renderApps(status, apps) {
         el("td", { "data-running": a.app + "/" + h.host }, h.version || "-"),
         el("td", { class: "muted" }, progressOf(h), " ", h.message || (h.live ? "" : "host not live"),
           el("div", { class: "muted", "data-instance": a.app + "/" + h.host }, instanceOf(h))),
-        el("td", {}, "")));
+        el("td", {}, el("button", { "data-logs": a.app + "/" + h.host, onclick: () => showLogs(a.app, h.host) },
+          "Logs"))));
     }
   }
   tbody.replaceChildren(...rows);
   document.getElementById("no-apps").hidden = status.apps.length > 0;
 }
+
+// the last lines of one instance, on demand (GET /v1/apps/{app}/logs?host=&tail=): a snapshot, not a follow
+async function showLogs(app, host) {
+  const panel = document.getElementById("logs-panel");
+  const text = document.getElementById("logs-text");
+  document.getElementById("logs-title").textContent = app + " on " + host + " (last 100 lines)";
+  panel.hidden = false;
+  text.textContent = "loading...";
+  const h = { "Accept": "text/plain" };
+  if (state.token) h["Authorization"] = "Bearer " + state.token;
+  try {
+    const r = await fetch("/v1/apps/" + encodeURIComponent(app) + "/logs?tail=100&host=" + encodeURIComponent(host),
+      { headers: h });
+    const body = await r.text();
+    if (!r.ok) {
+      let msg = "HTTP " + r.status;
+      try { msg = JSON.parse(body).error.message; } catch (e) { /* not JSON */ }
+      text.textContent = "cannot read the logs: " + msg;
+      return;
+    }
+    text.textContent = body || "(no output yet)";
+    text.scrollTop = text.scrollHeight;
+  } catch (e) {
+    text.textContent = "cannot read the logs: " + e.message;
+  }
+}
+document.getElementById("logs-close").addEventListener("click", () => {
+  document.getElementById("logs-panel").hidden = true;
+});
 
 function renderHosts(status) {
   const tbody = document.querySelector("#hosts tbody");

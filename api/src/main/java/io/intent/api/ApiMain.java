@@ -73,6 +73,26 @@ public final class ApiMain implements Callable<Integer> {
             description = "how long Idempotency-Key answers are kept. Default: ${DEFAULT-VALUE}")
     int idempotencyHours;
 
+    @Option(names = "--logs-key-file", paramLabel = "FILE",
+            description = "the log master key (at least 32 characters, e.g. openssl rand -hex 32): the API signs its "
+                    + "requests to each host's logs with a key derived from it; without it /v1/apps/{app}/logs "
+                    + "answers 503 (env INTENT_LOGS_KEY_FILE)")
+    Path logsKeyFile;
+
+    @Option(names = "--logs-port", paramLabel = "PORT", defaultValue = "9471",
+            description = "port of every host's agent HTTP server that serves its logs (the node's http-port; a host "
+                    + "of standalone agents gives setlive this port). Default: ${DEFAULT-VALUE}")
+    int logsPort;
+
+    @Option(names = "--logs-for-viewers", paramLabel = "true|false", defaultValue = "false", arity = "1",
+            description = "whether viewer tokens may read app logs (logs may hold data viewers should not see); "
+                    + "else operator and admin only. Default: ${DEFAULT-VALUE}")
+    boolean logsForViewers;
+
+    @Option(names = "--logs-host-key", paramLabel = "HOST", description = "print HOST's log key (for its node's "
+            + "--logs-key-file), derived from --logs-key-file, and exit")
+    String logsHostKey;
+
     @Option(names = "--hash-token", paramLabel = "TOKEN", description = "print the sha256 of TOKEN (for the "
             + "tokens file) and exit; prefer `-` to read it from stdin so it stays out of the shell history")
     String hashToken;
@@ -94,6 +114,22 @@ public final class ApiMain implements Callable<Integer> {
             System.out.println(Tokens.hash(t));
             return 0;
         }
+        String logsKey = null;
+        if (logsKeyFile != null) {
+            try {
+                logsKey = io.intent.store.logs.LogSigning.readKey("--logs-key-file", logsKeyFile);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+        if (logsHostKey != null) {
+            if (logsKey == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--logs-host-key needs --logs-key-file");
+            }
+            System.out.println(io.intent.store.logs.LogSigning.hostKey(logsKey,
+                    io.intent.store.codec.Names.require("host", logsHostKey)));
+            return 0;
+        }
         ApiServer.Tls tls = null;
         if (tlsCert != null || tlsKey != null) {
             try {
@@ -111,7 +147,7 @@ public final class ApiMain implements Callable<Integer> {
         }
         ApiServer.Options opts = new ApiServer.Options(listen, port, agents, Duration.ofHours(idempotencyHours),
                 256 * 1024, tls, metricsAuth == MetricsAuth.token);
-        ApiServer api = ApiServer.start(store, tokens, opts);
+        ApiServer api = ApiServer.start(store, tokens, opts, logsKey, logsPort, logsForViewers);
         System.out.println("intent API listening on " + api.url() + "/");
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

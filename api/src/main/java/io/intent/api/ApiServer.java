@@ -113,9 +113,10 @@ public final class ApiServer implements AutoCloseable {
     private final Idempotency idempotency;
     private final EventStream events;
     private final byte[] openapi;
+    private final LogsRoute logs;
     private volatile int port;
 
-    private ApiServer(Vertx vertx, EtcdStore store, Tokens tokens, Options options) {
+    private ApiServer(Vertx vertx, EtcdStore store, Tokens tokens, Options options, LogsRoute.Settings logs) {
         this.vertx = vertx;
         this.intentRoutes = new IntentRoutes(store, options);
         this.observedRoutes = new ObservedRoutes(store, options);
@@ -125,13 +126,24 @@ public final class ApiServer implements AutoCloseable {
         this.idempotency = new Idempotency(store, options.idempotencyTtl());
         this.events = new EventStream(vertx, store, tokens);
         this.openapi = resource("openapi.json");
+        this.logs = new LogsRoute(vertx, store, logs);
         store.withMetrics(metrics);
     }
 
     /** Starts on its own Vert.x instance; blocks until listening (call from a main thread, not an event loop). */
     public static ApiServer start(EtcdStore store, Tokens tokens, Options options) {
+        return start(store, tokens, options, null, 9471, false);
+    }
+
+    /**
+     * Starts with the logs route on: {@code logsMasterKey} (null: logs off) signs the requests to each host's node
+     * on {@code logsPort}; {@code logsForViewers} lets viewer tokens read logs too.
+     */
+    public static ApiServer start(EtcdStore store, Tokens tokens, Options options, String logsMasterKey,
+                                  int logsPort, boolean logsForViewers) {
         Vertx vertx = Vertx.vertx();
-        ApiServer api = new ApiServer(vertx, store, tokens, options);
+        ApiServer api = new ApiServer(vertx, store, tokens, options,
+                new LogsRoute.Settings(logsMasterKey, logsPort, logsForViewers));
         try {
             api.listen().await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -217,6 +229,7 @@ public final class ApiServer implements AutoCloseable {
 
         intentRoutes.register(this, router);
         observedRoutes.register(this, router);
+        logs.register(this, router);
         router.get("/v1/events").handler(ctx -> {
             require(ctx, Role.VIEWER);
             events.subscribe(ctx);

@@ -6,7 +6,7 @@ import java.util.Locale;
 /** Entry point of {@code ./intent bench NAME [ARGS]}; {@code list} names the benchmarks. */
 public final class Bench {
     static final String[] KNOWN = {"etcd-limit", "dispatch", "failover", "prepare", "iptables", "setlive", "api",
-        "converge", "fanout", "footprint", "partition", "cli"};
+        "converge", "fanout", "footprint", "partition", "cli", "logs"};
 
     private Bench() {
     }

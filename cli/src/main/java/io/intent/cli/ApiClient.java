@@ -209,6 +209,52 @@ final class ApiClient {
         throw new CtlException(1, sb.toString());
     }
 
+    /**
+     * GETs {@code path} and copies its body to {@code out} as it arrives (a followed log has no end and no
+     * request timeout); an error answer fails with the API's message.
+     */
+    void stream(String path, java.io.OutputStream out) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).header("Accept", "text/plain");
+        if (token != null && !token.isBlank()) {
+            b.header("Authorization", "Bearer " + token.strip());
+        }
+        try {
+            HttpResponse<java.io.InputStream> r = http.send(b.GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (java.io.InputStream in = r.body()) {
+                if (r.statusCode() >= 400) {
+                    byte[] body = in.readAllBytes();
+                    JsonNode json = null;
+                    try {
+                        json = body.length == 0 ? null : Json.tree(body);
+                    } catch (InvalidValueException e) {
+                        throw new CtlException(1, "GET " + path + ": HTTP " + r.statusCode());
+                    }
+                    check(new Response(r.statusCode(), json, null));
+                }
+                byte[] buf = new byte[64 * 1024];
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    out.write(buf, 0, n);
+                    if (in.available() == 0) {
+                        out.flush();
+                    }
+                }
+                out.flush();
+            }
+        } catch (SSLHandshakeException e) {
+            throw new CtlException(1, "the API's TLS certificate at " + base + " is not trusted (" + e.getMessage()
+                    + "); pass --cacert FILE (or set INTENT_CACERT)");
+        } catch (ConnectException e) {
+            throw new CtlException(1, "cannot reach the API at " + base + "; set --api or INTENT_API");
+        } catch (IOException e) {
+            throw new CtlException(1, "GET " + base.resolve(path) + " failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CtlException(1, "interrupted");
+        }
+    }
+
     static String enc(String s) {
         return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
     }

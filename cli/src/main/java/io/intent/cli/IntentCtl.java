@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
             "3 status --wait timed out before converging."},
         subcommands = {ApplyCommand.class, PlanCommand.class, GetCommand.class, DescribeCommand.class,
             StatusCommand.class, DeleteCommand.class, RollbackCommand.class, RestartCommand.class, DeployCommand.class,
-            ScaleCommand.class, DrainCommand.class, ChannelCommand.class, TokenCommand.class, ConfigCommand.class,
-            CompletionCommand.class, CommandLine.HelpCommand.class},
+            ScaleCommand.class, DrainCommand.class, ChannelCommand.class, TokenCommand.class, LogsCommand.class,
+            ConfigCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  export INTENT_API=https://api.example.org:8080 INTENT_CACERT=/etc/intent/tls/ca.pem INTENT_TOKEN=...",
             "  intentctl config set-context prod --server https://api.example.org:8080 --token-path ~/.intent-token"
                     + " --ca-file /etc/intent/tls/ca.pem",

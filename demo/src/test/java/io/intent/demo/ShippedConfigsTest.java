@@ -37,8 +37,9 @@ class ShippedConfigsTest {
     /** A commented-out option: "# key: value" (prose comments never start with "word:"). */
     private static final Pattern COMMENTED_KEY = Pattern.compile("^# ?([a-z][a-z0-9-]*): (.*)$");
     private static final Pattern KEY = Pattern.compile("^([a-z][a-z0-9-]*):(.*)$");
-    /** Options that are actions (--once: a one-shot run) or the file itself, not settings. */
-    private static final Set<String> NOT_SETTINGS = Set.of("help", "version", "config", "hash-token", "once");
+    /** Options that are actions (--once: a one-shot run; --logs-host-key: print a key) or the file itself. */
+    private static final Set<String> NOT_SETTINGS = Set.of("help", "version", "config", "hash-token", "once",
+            "logs-host-key");
 
     static Stream<Arguments> configs() {
         return Stream.of(

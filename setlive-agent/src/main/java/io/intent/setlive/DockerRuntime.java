@@ -8,6 +8,7 @@ import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -51,14 +52,29 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     private final String dockerHost;
     private final String host;
     private final String address;
+    private final LogLimits logLimits;
     private DockerClient client;
     /** Apps seen with containers at the last listing (null: never listed); cheap answer for runit apps. */
     private volatile Set<String> lastSeen;
 
     public DockerRuntime(String dockerHost, String host, String address) {
+        this(dockerHost, host, address, LogLimits.DEFAULT);
+    }
+
+    public DockerRuntime(String dockerHost, String host, String address, LogLimits logLimits) {
         this.dockerHost = dockerHost;
         this.host = host;
         this.address = address;
+        this.logLimits = logLimits;
+    }
+
+    /** The container whose output is {@code app}'s log here: the running one, else the newest; empty if none. */
+    Optional<String> logContainer(String app) {
+        List<Container> all = containers(app);
+        return all.stream().filter(c -> "running".equals(c.getState())).findFirst()
+                .or(() -> all.stream().max(java.util.Comparator.comparingLong(c -> c.getCreated() == null ? 0
+                        : c.getCreated())))
+                .map(Container::getId);
     }
 
     @Override
@@ -247,7 +263,11 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
             bindings.bind(e, Ports.Binding.bindIpAndPort(address, p.port()));
         }
         HostConfig hc = HostConfig.newHostConfig().withInit(true)
-                .withRestartPolicy(RestartPolicy.unlessStoppedRestart()).withPortBindings(bindings);
+                .withRestartPolicy(RestartPolicy.unlessStoppedRestart()).withPortBindings(bindings)
+                // Docker's own driver rotates the output, within the same limits as svlogd for runit apps
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of(
+                        "max-size", Long.toString(logLimits.maxBytes()),
+                        "max-file", Integer.toString(logLimits.files() + 1))));
         CreateContainerCmd cmd = client().createContainerCmd(spec.imageId()).withName(name)
                 .withLabels(Map.of(LABEL_HOST, spec.host(), LABEL_APP, spec.app(), LABEL_VERSION, spec.version(),
                         LABEL_HASH, print, LABEL_SPEC, new String(Json.write(spec), StandardCharsets.UTF_8)))

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * Renders the runit {@code run} script of an app from its {@link LaunchSpec}: a pure function, so what runs is
  * exactly what the spec says, and the script's hash is the spec's fingerprint. The app starts with a clean
  * environment (only PATH, the intent's variables and its identity), in {@code apps/<app>/current[/workdir]};
- * a command path with a '/' but not absolute resolves inside the install through {@code current}.
+ * a command path with a '/' but not absolute resolves inside the install through {@code current}. Its stderr joins
+ * its stdout, which runsv pipes into the service's {@code log/run} ({@link LogScript}: svlogd, rotated).
  */
 public final class RunScript {
     static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -23,14 +24,13 @@ public final class RunScript {
      * The script text.
      *
      * @param current the app's {@code current} symlink (the live install)
-     * @param logFile where the app's stdout and stderr go
      */
-    public static String render(LaunchSpec spec, Path current, Path logFile) {
-        return render(spec, current, logFile, "", List.of());
+    public static String render(LaunchSpec spec, Path current) {
+        return render(spec, current, "", List.of());
     }
 
     /** The script text with {@code prelude} (shell) run before the app and {@code extraArgs} after its command. */
-    static String render(LaunchSpec spec, Path current, Path logFile, String prelude, List<String> extraArgs) {
+    static String render(LaunchSpec spec, Path current, String prelude, List<String> extraArgs) {
         if (spec.command().isEmpty()) {
             throw new IllegalArgumentException("app " + spec.app() + ": run.command is empty");
         }
@@ -48,7 +48,8 @@ public final class RunScript {
             // a force restart changes the script, hence the fingerprint, hence a switch through the rollout
             sb.append("# restart generation ").append(spec.restartGeneration()).append('\n');
         }
-        sb.append("exec >>").append(quote(logFile.toString())).append(" 2>&1\n");
+        // stdout goes to runsv's pipe into the log service; stderr joins it
+        sb.append("exec 2>&1\n");
         sb.append(prelude);
         sb.append("cd ").append(quote(dir)).append(" || exit 111\n");
         sb.append("exec env -i");

@@ -24,9 +24,11 @@ import java.util.stream.Stream;
 
 /**
  * Runs apps under runit: one service dir per app ({@code services/<app>/}) holding the generated {@code run}
- * script and {@code intent-spec.json} (the spec it renders, with its fingerprint). Every file is written under a
- * temp name and renamed into place; a new service dir appears whole, by rename, so runsvdir never sees half of
- * one. App output goes to {@code setlive/logs/<app>.log}.
+ * script and {@code intent-spec.json} (the spec it renders, with its fingerprint), and a {@code log/} service whose
+ * {@code run} ({@link LogScript}) is svlogd: the app's stdout and stderr go to {@code setlive/logs/<app>/current},
+ * rotated by size and count ({@link LogLimits}, in that dir's svlogd {@code config}). Every file is written under
+ * a temp name and renamed into place; a new service dir appears whole, by rename, so runsvdir never sees half of
+ * one.
  */
 public final class RunitRuntime implements AppRuntime {
     static final String SPEC_FILE = "intent-spec.json";
@@ -44,11 +46,17 @@ public final class RunitRuntime implements AppRuntime {
     private final Path stateDir;
     private final Runsvdir.Mode runsvdir;
     private volatile Path nodeConfig;
+    private final LogLimits logLimits;
 
     public RunitRuntime(InstallLayout layout, Runsvdir.Mode runsvdir) {
+        this(layout, runsvdir, LogLimits.DEFAULT);
+    }
+
+    public RunitRuntime(InstallLayout layout, Runsvdir.Mode runsvdir, LogLimits logLimits) {
         this.layout = layout;
         this.stateDir = layout.root().resolve("setlive");
         this.runsvdir = runsvdir;
+        this.logLimits = logLimits;
     }
 
     @Override
@@ -61,19 +69,24 @@ public final class RunitRuntime implements AppRuntime {
         return stateDir;
     }
 
-    Path logFile(String app) {
-        return stateDir.resolve("logs").resolve(Names.require("app", app) + ".log");
+    /** svlogd's dir of {@code app}'s output: {@code current} and the rotated {@code @<stamp>.s} files. */
+    public static Path logDir(Path root, String app) {
+        return root.resolve("setlive").resolve("logs").resolve(Names.require("app", app));
+    }
+
+    Path logDir(String app) {
+        return logDir(layout.root(), app);
     }
 
     String script(LaunchSpec spec) {
         if (SelfDeploy.isNode(spec.app())) {
             // the node itself: the watchdog first, and the config file the deploying node runs with
             Path current = layout.current(spec.app());
-            return RunScript.render(spec, current, logFile(spec.app()), SelfDeploy.watchdog(layout.service(spec.app()),
-                    current, layout.install(spec.app(), "x").getParent()),
+            return RunScript.render(spec, current, SelfDeploy.watchdog(layout.service(spec.app()), current,
+                    layout.install(spec.app(), "x").getParent()),
                     nodeConfig == null ? List.of() : List.of("--config", nodeConfig.toAbsolutePath().toString()));
         }
-        return RunScript.render(spec, layout.current(spec.app()), logFile(spec.app()));
+        return RunScript.render(spec, layout.current(spec.app()));
     }
 
     /** The config file a node started as the {@value SelfDeploy#APP} app gets: this agent's own, if any. */
@@ -99,6 +112,7 @@ public final class RunitRuntime implements AppRuntime {
         }
         LaunchSpec spec = null;
         String fingerprint = "";
+        syncLogLimits(spec == null ? app : spec.app(), dir);
         Path specFile = dir.resolve(SPEC_FILE);
         if (Files.isRegularFile(specFile)) {
             try {
@@ -132,11 +146,18 @@ public final class RunitRuntime implements AppRuntime {
     public void start(LaunchSpec spec, Duration timeout) throws IOException, InterruptedException {
         supervisor();
         sweep(spec.app());
-        Files.createDirectories(logFile(spec.app()).getParent());
+        Path logDir = logDir(spec.app());
+        Files.createDirectories(logDir);
+        writeAtomically(logDir.resolve("config"), logLimits.svlogdConfig().getBytes(StandardCharsets.UTF_8), false);
+        byte[] logRun = LogScript.render(spec.app(), logDir).getBytes(StandardCharsets.UTF_8);
         String script = script(spec);
         byte[] specJson = Json.write(new SpecFile(sha256(script), spec));
         Path dir = layout.service(spec.app());
         byte[] finish = RunScript.finish().getBytes(StandardCharsets.UTF_8);
+        if (Files.isDirectory(dir) && !Files.isDirectory(dir.resolve("log"))) {
+            // a service dir from before log services: runsv looks for log/ only when it starts, so it is remade
+            remove(spec.app(), timeout);
+        }
         if (Files.isDirectory(dir)) {
             if (!sha256(script).equals(inspect(spec.app()).map(Instance::fingerprint).orElse(""))) {
                 // a new spec starts with no restarts counted (the spec file is written last: a crash before it
@@ -145,12 +166,14 @@ public final class RunitRuntime implements AppRuntime {
                 Files.deleteIfExists(dir.resolve(LAST_EXIT_FILE));
             }
             writeAtomically(dir.resolve("finish"), finish, true);
+            writeAtomically(dir.resolve("log").resolve("run"), logRun, true);
             writeAtomically(dir.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
             writeAtomically(dir.resolve(SPEC_FILE), specJson, false);
         } else {
             // a whole new service dir appears by rename; 'down' keeps runsv from starting it before we say so
             Path tmp = layout.servicesDir().resolve(".new-" + spec.app() + "-" + random());
-            Files.createDirectories(tmp);
+            Files.createDirectories(tmp.resolve("log"));
+            writeAtomically(tmp.resolve("log").resolve("run"), logRun, true);
             writeAtomically(tmp.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
             writeAtomically(tmp.resolve(SPEC_FILE), specJson, false);
             writeAtomically(tmp.resolve("finish"), finish, true);
@@ -163,6 +186,38 @@ public final class RunitRuntime implements AppRuntime {
         Sv.up(dir);
         // from now on runit alone brings the app back (e.g. after a reboot), agent or not
         Files.deleteIfExists(dir.resolve("down"));
+    }
+
+    /**
+     * Brings the log dir's svlogd {@code config} to this agent's limits when they changed, and tells svlogd to
+     * reread it (HUP): new limits apply without restarting the app.
+     */
+    private void syncLogLimits(String app, Path serviceDir) {
+        if (!Names.valid(app)) {
+            return;
+        }
+        Path config = logDir(app).resolve("config");
+        try {
+            if (!Files.isDirectory(config.getParent())) {
+                return;
+            }
+            String want = logLimits.svlogdConfig();
+            if (Files.isRegularFile(config) && want.equals(Files.readString(config))) {
+                return;
+            }
+            writeAtomically(config, want.getBytes(StandardCharsets.UTF_8), false);
+            Path fifo = serviceDir.resolve("log/supervise/control");
+            if (Files.readAttributes(fifo, java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther()) {
+                // O_RDWR on a fifo never blocks and never creates
+                try (var ch = java.nio.channels.FileChannel.open(fifo, java.nio.file.StandardOpenOption.READ,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.write(java.nio.ByteBuffer.wrap(new byte[] {'h'}));
+                }
+            }
+        } catch (IOException e) {
+            // the old limits stay until the next look; the app is unaffected
+        }
     }
 
     @Override

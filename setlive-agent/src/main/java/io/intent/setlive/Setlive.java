@@ -14,8 +14,14 @@ public final class Setlive {
 
     /** The factory {@link AgentRuntime#start} takes: setlive on the context's host, root and address. */
     public static Function<AgentRuntime.Context, Reconciler<Assignment>> agent(SetliveConfig config) {
-        return ctx -> new SetliveReconciler(ctx.store(), new InstallLayout(ctx.options().rootDir()), ctx.host(),
-                ctx.options().address, Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config)
-                .node(ctx.options().config, ctx.options().once);
+        return ctx -> {
+            InstallLayout layout = new InstallLayout(ctx.options().rootDir());
+            // the host's logs, for the API only (signed requests), on the agent's HTTP server
+            ctx.routes().add(LogsEndpoint.PREFIX, new LogsEndpoint(ctx.host(), config.logsKeyFile(), layout,
+                    config.dockerHost(), Duration.ofMillis(100)));
+            return new SetliveReconciler(ctx.store(), layout, ctx.host(), ctx.options().address,
+                    Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config)
+                    .node(ctx.options().config, ctx.options().once);
+        };
     }
 }

@@ -23,9 +23,24 @@ public final class SetliveOptions {
                     + "the demo; it then dies with the agent's systemd unit). Default: ${DEFAULT-VALUE}")
     public String runsvdir;
 
+    @Option(names = "--log-max-bytes", paramLabel = "BYTES", defaultValue = "1000000",
+            description = "each app's output is rotated when its current log file reaches this size (svlogd for runit "
+                    + "apps, Docker's json-file max-size). Default: ${DEFAULT-VALUE}")
+    public long logMaxBytes;
+
+    @Option(names = "--log-files", paramLabel = "COUNT", defaultValue = "10",
+            description = "rotated log files kept per app besides the current one. Default: ${DEFAULT-VALUE}")
+    public int logFiles;
+
+    @Option(names = "--logs-key-file", paramLabel = "FILE",
+            description = "this host's log key (from `intent-api --logs-host-key HOST`): only the API's requests signed "
+                    + "with it get the apps' logs from /v1/logs/ on the agent's http port; without it every log "
+                    + "request gets 401")
+    public java.nio.file.Path logsKeyFile;
+
     /** The configuration these flags describe. */
     public SetliveConfig config() {
         return new SetliveConfig(runtimeDefault, Duration.ofSeconds(stopTimeoutSeconds), dockerHost,
-                Runsvdir.Mode.parse(runsvdir));
+                Runsvdir.Mode.parse(runsvdir), new LogLimits(logMaxBytes, logFiles), logsKeyFile);
     }
 }

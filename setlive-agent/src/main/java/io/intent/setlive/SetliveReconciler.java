@@ -81,8 +81,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.host = host;
         this.address = address;
         this.config = config;
-        this.runit = new RunitRuntime(layout, config.runsvdir());
-        this.docker = new DockerRuntime(config.dockerHost(), host, address);
+        this.runit = new RunitRuntime(layout, config.runsvdir(), config.logLimits());
+        this.docker = new DockerRuntime(config.dockerHost(), host, address, config.logLimits());
         this.lease = new AgentLease(store, leaseTtl);
         this.slots = new RolloutSlots(store, host, lease);
         this.pending = new PendingSwitches(runit.stateDir());

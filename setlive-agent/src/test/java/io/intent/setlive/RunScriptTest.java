@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 /** The run script renderer as a pure function, and once through a real /bin/sh with hostile values. */
 class RunScriptTest {
     static final Path CURRENT = Path.of("/srv/intent/apps/web/current");
-    static final Path LOG = Path.of("/srv/intent/setlive/logs/web.log");
 
     static LaunchSpec spec(List<String> command, Map<String, String> env, String workdir) {
         return new LaunchSpec("web", "h1", "1.5.0", "process", "127.0.0.2", "/srv/intent/installs/web/1.5.0",
@@ -42,27 +41,27 @@ class RunScriptTest {
 
     @Test
     void aRelativeCommandResolvesInsideTheInstallThroughCurrent() {
-        String s = RunScript.render(spec(List.of("bin/server", "--port", "8080"), Map.of(), "web"), CURRENT, LOG);
+        String s = RunScript.render(spec(List.of("bin/server", "--port", "8080"), Map.of(), "web"), CURRENT);
         assertTrue(s.contains("'/srv/intent/apps/web/current/bin/server' '--port' '8080'"), s);
         assertTrue(s.contains("cd '/srv/intent/apps/web/current/web' || exit 111"), s);
         assertTrue(s.contains("exec env -i"), s);
-        String plain = RunScript.render(spec(List.of("python3", "app.py"), Map.of(), null), CURRENT, LOG);
+        String plain = RunScript.render(spec(List.of("python3", "app.py"), Map.of(), null), CURRENT);
         assertTrue(plain.contains(" 'python3' 'app.py'"), plain);
     }
 
     @Test
     void commandsAndWorkdirsLeavingTheInstallAreRefused() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> RunScript.render(spec(List.of("../../../bin/sh"), Map.of(), null), CURRENT, LOG));
+                () -> RunScript.render(spec(List.of("../../../bin/sh"), Map.of(), null), CURRENT));
         assertTrue(e.getMessage().contains("leaves the install"), e.getMessage());
         assertThrows(IllegalArgumentException.class,
-                () -> RunScript.render(spec(List.of("bin/x"), Map.of(), "a/../../.."), CURRENT, LOG));
+                () -> RunScript.render(spec(List.of("bin/x"), Map.of(), "a/../../.."), CURRENT));
         assertThrows(IllegalArgumentException.class,
-                () -> RunScript.render(spec(List.of("A=b"), Map.of(), null), CURRENT, LOG));
+                () -> RunScript.render(spec(List.of("A=b"), Map.of(), null), CURRENT));
         assertThrows(IllegalArgumentException.class,
-                () -> RunScript.render(spec(List.of(), Map.of(), null), CURRENT, LOG));
+                () -> RunScript.render(spec(List.of(), Map.of(), null), CURRENT));
         assertThrows(IllegalArgumentException.class,
-                () -> RunScript.render(spec(List.of("x"), Map.of("BAD NAME", "v"), null), CURRENT, LOG));
+                () -> RunScript.render(spec(List.of("x"), Map.of("BAD NAME", "v"), null), CURRENT));
     }
 
     @Test
@@ -72,11 +71,11 @@ class RunScriptTest {
         a.put("B", "2");
         Map<String, String> b = new TreeMap<>(java.util.Comparator.reverseOrder());
         b.putAll(a);
-        String one = RunScript.render(spec(List.of("bin/server"), a, null), CURRENT, LOG);
-        assertEquals(one, RunScript.render(spec(List.of("bin/server"), b, null), CURRENT, LOG));
+        String one = RunScript.render(spec(List.of("bin/server"), a, null), CURRENT);
+        assertEquals(one, RunScript.render(spec(List.of("bin/server"), b, null), CURRENT));
         assertNotEquals(one, RunScript.render(spec(List.of("bin/server"), Map.of("A", "1", "B", "3"), null),
-                CURRENT, LOG));
-        assertNotEquals(one, RunScript.render(spec(List.of("bin/server", "-v"), a, null), CURRENT, LOG));
+                CURRENT));
+        assertNotEquals(one, RunScript.render(spec(List.of("bin/server", "-v"), a, null), CURRENT));
     }
 
     @Test
@@ -86,10 +85,11 @@ class RunScriptTest {
         Path current = Files.createDirectories(dir.resolve("apps/web/current"));
         Path out = dir.resolve("env.out");
         LaunchSpec s = spec(List.of("/usr/bin/env"), Map.of("HOSTILE", hostile, "EMPTY", ""), null);
-        String script = RunScript.render(s, current, out);
+        String script = RunScript.render(s, current);
         Path run = dir.resolve("run");
         Files.writeString(run, script);
-        Process p = new ProcessBuilder("/bin/sh", run.toString()).start();
+        // runsv pipes the app's stdout into its log service; here a file stands in for that pipe
+        Process p = new ProcessBuilder("/bin/sh", run.toString()).redirectOutput(out.toFile()).start();
         assertTrue(p.waitFor(10, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue());
         String env = Files.readString(out, StandardCharsets.UTF_8);

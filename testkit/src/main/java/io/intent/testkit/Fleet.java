@@ -42,14 +42,17 @@ public final class Fleet implements AutoCloseable {
     private final List<JvmProcess> leaders = new ArrayList<>();
     private final Path artifact;
     private final String sha256;
+    private final java.util.function.IntFunction<List<String>> nodeArgs;
 
-    private Fleet(Path work, int hosts, Timing timing, List<String> leaderArgs) {
+    private Fleet(Path work, int hosts, Timing timing, List<String> leaderArgs,
+                  java.util.function.IntFunction<List<String>> nodeArgs) {
         Prerequisites.require("runsvdir", "runit");
         Prerequisites.require("busybox", "busybox-static");
         Prerequisites.require("etcdctl", "etcd-client");
         this.work = work;
         this.hosts = hosts;
         this.timing = timing;
+        this.nodeArgs = nodeArgs;
         this.etcd = EtcdCluster.single();
         this.artifact = DemoApp.tarball(work.resolve("repo/demo-web.tar.gz"));
         this.sha256 = DemoApp.sha256(artifact);
@@ -66,7 +69,13 @@ public final class Fleet implements AutoCloseable {
 
     /** Starts etcd, one leader (with {@code leaderArgs} added) and {@code hosts} nodes under {@code work}. */
     public static Fleet start(Path work, int hosts, Timing timing, List<String> leaderArgs) {
-        return new Fleet(work, hosts, timing, leaderArgs);
+        return new Fleet(work, hosts, timing, leaderArgs, i -> List.of());
+    }
+
+    /** Like {@link #start(Path, int, Timing, List)}, node {@code i} getting {@code nodeArgs.apply(i)} added. */
+    public static Fleet start(Path work, int hosts, Timing timing, List<String> leaderArgs,
+                              java.util.function.IntFunction<List<String>> nodeArgs) {
+        return new Fleet(work, hosts, timing, leaderArgs, nodeArgs);
     }
 
     public String host(int i) {
@@ -94,11 +103,25 @@ public final class Fleet implements AutoCloseable {
     }
 
     private JvmProcess startNode(int i) {
-        return JvmProcess.start(List.of(), "io.intent.node.NodeMain", List.of("--host", host(i), "--address",
+        List<String> args = new ArrayList<>(List.of("--host", host(i), "--address",
                 address(i), "--root", root(i).toString(), "--etcd", endpoints(), "--backend", "file", "--resync", "5",
                 "--artifact-file-roots", work.resolve("repo").toString(),
-                "--liveness-ttl", Integer.toString(timing.livenessTtl()), "--http-port", "-1", "--stop-timeout", "3"),
+                "--liveness-ttl", Integer.toString(timing.livenessTtl()), "--http-port", "-1", "--stop-timeout", "3"));
+        List<String> extra = nodeArgs.apply(i);
+        if (extra.contains("--http-port")) {
+            // the caller's port instead of none
+            int at = args.indexOf("--http-port");
+            args.remove(at);
+            args.remove(at);
+        }
+        args.addAll(extra);
+        return JvmProcess.start(List.of(), "io.intent.node.NodeMain", args,
                 Map.of(), work.resolve("logs/" + host(i) + "-" + System.nanoTime() + ".log"));
+    }
+
+    /** The repository dir the hosts may read {@code file://} artifacts from. */
+    public Path repo() {
+        return work.resolve("repo");
     }
 
     /** Writes the demo app as {@code app} with {@code etcdctl put}: one version, health-checked, on {@code port}. */

@@ -25,7 +25,8 @@ public final class AgentRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
 
     /** What a reconciler factory gets to build its agent with. */
-    public record Context(EtcdStore store, AgentOptions options, String host, PrometheusMeterRegistry metrics) {
+    public record Context(EtcdStore store, AgentOptions options, String host, PrometheusMeterRegistry metrics,
+                          AgentServer.Routes routes) {
     }
 
     /** How long a graceful stop may take in all, etcd unreachable included: within systemd's TimeoutStopSec. */
@@ -100,7 +101,8 @@ public final class AgentRuntime implements AutoCloseable {
             PrometheusMeterRegistry metrics = ProcessMetrics.registry();
             EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
             rt.own(etcd, () -> rt.store = etcd);
-            Context ctx = new Context(etcd, opts, host, metrics);
+            // a one-shot run serves no HTTP: its routes are registered and never served
+            Context ctx = new Context(etcd, opts, host, metrics, new AgentServer.Routes());
             List<Reconciler<Assignment>> reconcilers = factories.stream().map(f -> f.apply(ctx)).toList();
             AgentLock lock;
             try {
@@ -190,7 +192,8 @@ public final class AgentRuntime implements AutoCloseable {
         PrometheusMeterRegistry metrics = ProcessMetrics.registry();
         EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
         own(etcd, () -> store = etcd);
-        Context ctx = new Context(etcd, opts, host, metrics);
+        AgentServer.Routes routes = new AgentServer.Routes();
+        Context ctx = new Context(etcd, opts, host, metrics, routes);
         List<Reconciler<Assignment>> reconcilers = factories.stream().map(f -> f.apply(ctx)).toList();
         if (lockAgents) {
             // before the first reconcile: a one-shot run of the same agent on this root finishes first
@@ -221,7 +224,7 @@ public final class AgentRuntime implements AutoCloseable {
         }
         if (opts.httpPort >= 0) {
             AgentServer s = AgentServer.start(opts.httpAddress, opts.httpPort, metrics, () -> health(convergers),
-                    () -> readiness(convergers));
+                    () -> readiness(convergers), routes);
             own(s, () -> server = s);
             log.info("{} on host {}: /healthz, /readyz and /metrics on http://{}:{}", agentName, host,
                     opts.httpAddress, s.port());

@@ -1,8 +1,12 @@
 package io.intent.store.converge;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -17,6 +21,28 @@ public final class AgentServer implements AutoCloseable {
     public record Health(boolean ok, String json) {
     }
 
+    /** A path prefix an agent serves on this server beside the health routes (e.g. setlive's logs). */
+    public record Route(String pathPrefix, Handler<HttpServerRequest> handler) {
+    }
+
+    /** The extra routes agents add while they are built, before the server starts. */
+    public static final class Routes {
+        private final List<Route> routes = new CopyOnWriteArrayList<>();
+
+        public void add(String pathPrefix, Handler<HttpServerRequest> handler) {
+            routes.add(new Route(pathPrefix, handler));
+        }
+
+        Route match(String path) {
+            for (Route r : routes) {
+                if (path.startsWith(r.pathPrefix())) {
+                    return r;
+                }
+            }
+            return null;
+        }
+    }
+
     private final Vertx vertx;
     private final HttpServer server;
 
@@ -27,10 +53,19 @@ public final class AgentServer implements AutoCloseable {
 
     public static AgentServer start(String bindHost, int port, PrometheusMeterRegistry metrics,
                                     Supplier<Health> health, Supplier<Health> ready) {
+        return start(bindHost, port, metrics, health, ready, new Routes());
+    }
+
+    /** Starts with the agents' {@code routes} besides the health routes. */
+    public static AgentServer start(String bindHost, int port, PrometheusMeterRegistry metrics,
+                                    Supplier<Health> health, Supplier<Health> ready, Routes routes) {
         Vertx vertx = Vertx.vertx();
         HttpServer server = vertx.createHttpServer().requestHandler(req -> {
             String path = req.path();
-            if (path.equals("/healthz") || path.equals("/readyz")) {
+            Route extra = routes.match(path);
+            if (extra != null) {
+                extra.handler().handle(req);
+            } else if (path.equals("/healthz") || path.equals("/readyz")) {
                 Supplier<Health> verdict = path.equals("/healthz") ? health : ready;
                 // off the event loop: a readiness check may ask etcd
                 vertx.executeBlocking(verdict::get, false).onComplete(ar -> {
