@@ -71,6 +71,7 @@ public final class Demo implements Callable<Integer> {
     /** Host name to the address its apps answer on. */
     private final Map<String, String> addresses = new java.util.TreeMap<>();
     private Vertx vertx;
+    private boolean stopped;
     private String token;
 
     static String newToken() {
@@ -105,6 +106,16 @@ public final class Demo implements Callable<Integer> {
         cleanUpEarlierRun();
         Files.createDirectories(stateDir.resolve("logs"));
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "demo-stop"));
+        try {
+            return run(repo);
+        } finally {
+            if (exitWhenConverged) {
+                stop(); // now, not at JVM exit: a caller in the same JVM (a test) finds everything gone
+            }
+        }
+    }
+
+    private int run(Path repo) throws Exception {
 
         say("building the demo artifacts from test-data/demo-app");
         Map<String, String> digests = DemoArtifacts.build(repo.resolve("test-data/demo-app"), stateDir.resolve("repo"));
@@ -387,6 +398,10 @@ public final class Demo implements Callable<Integer> {
     }
 
     private synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
         System.out.println("\ndemo: stopping everything it started");
         children.stopAll(15);
         if (machines != null) {
