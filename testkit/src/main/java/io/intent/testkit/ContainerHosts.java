@@ -45,6 +45,8 @@ import org.testcontainers.utility.DockerImageName;
  * every container. {@link #close()} removes every container and the network, also when a test fails.
  */
 public final class ContainerHosts implements AutoCloseable {
+    /** Label on every container and network made here: the pid of the JVM that made it. */
+    static final String OWNER_LABEL = "io.intent.testkit.owner-pid";
     private static final int FIRST_HOST = 10;
     private static final int FIRST_ETCD = 2;
 
@@ -76,13 +78,15 @@ public final class ContainerHosts implements AutoCloseable {
      */
     public static ContainerHosts start(int etcdMembers, Path logs) {
         requireDocker();
+        removeOrphans();
         String image = HostImage.ensure();
         long pid = ProcessHandle.current().pid();
         RuntimeException last = null;
         for (int attempt = 0; attempt < 20; attempt++) {
             String subnet = "10.233." + (int) ((pid + attempt * 7) % 250 + 1);
             Network net = Network.builder().createNetworkCmdModifier(cmd -> cmd.withName("intent-" + pid + "-"
-                    + subnet.substring(subnet.lastIndexOf('.') + 1)).withIpam(new Ipam().withConfig(new Ipam.Config()
+                    + subnet.substring(subnet.lastIndexOf('.') + 1)).withLabels(Map.of(OWNER_LABEL,
+                    Long.toString(pid))).withIpam(new Ipam().withConfig(new Ipam.Config()
                     .withSubnet(subnet + ".0/24").withGateway(subnet + ".1")))).build();
             try {
                 net.getId(); // created lazily: a subnet in use fails here
@@ -103,8 +107,43 @@ public final class ContainerHosts implements AutoCloseable {
         throw new AssertionError("no free 10.233.N.0/24 for a Docker network", last);
     }
 
+    /**
+     * Removes the containers and networks of JVMs that died without closing theirs (SIGKILLed, say): those
+     * whose owner pid no longer runs. Shutdown hooks cover every other way out.
+     */
+    static void removeOrphans() {
+        var docker = DockerClientFactory.instance().client();
+        for (var c : docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(OWNER_LABEL)).exec()) {
+            if (orphaned(c.getLabels().get(OWNER_LABEL))) {
+                try {
+                    docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+                } catch (RuntimeException e) {
+                    System.err.println("could not remove orphaned container " + c.getId() + ": " + e);
+                }
+            }
+        }
+        for (var n : docker.listNetworksCmd().exec()) {
+            if (n.getLabels() != null && n.getLabels().containsKey(OWNER_LABEL)
+                    && orphaned(n.getLabels().get(OWNER_LABEL))) {
+                try {
+                    docker.removeNetworkCmd(n.getId()).exec();
+                } catch (RuntimeException e) {
+                    System.err.println("could not remove orphaned network " + n.getName() + ": " + e);
+                }
+            }
+        }
+    }
+
+    private static boolean orphaned(String pid) {
+        try {
+            return pid != null && ProcessHandle.of(Long.parseLong(pid)).map(p -> !p.isAlive()).orElse(true);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     static void requireDocker() {
-        Prerequisites.require("dockerd", "docker.io");
+        Prerequisites.require("docker", "docker.io");
         if (!DockerClientFactory.instance().isDockerAvailable()) {
             throw new AssertionError("Docker is not reachable: container hosts need a running dockerd (./intent "
                     + "test starts it; or: dockerd &)");
@@ -161,6 +200,7 @@ public final class ContainerHosts implements AutoCloseable {
         c.withImagePullPolicy(img -> false) // built here; there is no registry to pull from
                 .withNetwork(network)
                 .withNetworkAliases(name)
+                .withLabel(OWNER_LABEL, Long.toString(ProcessHandle.current().pid()))
                 .withCreateContainerCmdModifier(cmd -> {
                     cmd.withName(prefix + "-" + name).withHostName(name).withIpv4Address(address);
                     cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN, Capability.NET_RAW);
