@@ -61,8 +61,17 @@ public final class Demo implements Callable<Integer> {
     @Option(names = "--exit-when-converged", description = "stop everything once converged (for tests and CI)")
     boolean exitWhenConverged;
 
+    @Option(names = "--containers", description = "run etcd and every host as a container (needs dockerd): each host "
+            + "its own network stack, a real firewall (INPUT DROP, the kernel iptables backend) and runit")
+    boolean containers;
+
     private final Children children = new Children();
+    /** In --containers mode: the Docker network, etcd and the host containers. */
+    private io.intent.testkit.ContainerHosts machines;
+    /** Host name to the address its apps answer on. */
+    private final Map<String, String> addresses = new java.util.TreeMap<>();
     private Vertx vertx;
+    private boolean stopped;
     private String token;
 
     static String newToken() {
@@ -97,17 +106,36 @@ public final class Demo implements Callable<Integer> {
         cleanUpEarlierRun();
         Files.createDirectories(stateDir.resolve("logs"));
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "demo-stop"));
+        try {
+            return run(repo);
+        } finally {
+            if (exitWhenConverged) {
+                stop(); // now, not at JVM exit: a caller in the same JVM (a test) finds everything gone
+            }
+        }
+    }
+
+    private int run(Path repo) throws Exception {
 
         say("building the demo artifacts from test-data/demo-app");
         Map<String, String> digests = DemoArtifacts.build(repo.resolve("test-data/demo-app"), stateDir.resolve("repo"));
-        Map<String, AppIntent> intents = loadIntents(repo.resolve("test-data/demo"));
+        String etcd;
+        String artifactAddress = "127.0.0.1";
+        if (containers) {
+            say("starting etcd and " + hosts + " hosts as containers (the first run builds the host image: "
+                    + "a few minutes, see docs/container-hosts.md)");
+            machines = io.intent.testkit.ContainerHosts.start(1, stateDir.resolve("logs"));
+            etcd = machines.etcdEndpoints().get(0);
+            artifactAddress = machines.gateway(); // the containers reach this machine at the network's gateway
+        } else {
+            int port = LocalEtcd.port(etcdPort);
+            etcd = "http://127.0.0.1:" + port;
+            children.add("etcd", LocalEtcd.start(stateDir.resolve("etcd"), port, LocalEtcd.port(0),
+                    log("etcd")), log("etcd"));
+        }
+        Map<String, AppIntent> intents = loadIntents(repo.resolve("test-data/demo"), artifactAddress);
         checkDigests(intents, digests);
-        serveArtifacts(stateDir.resolve("repo"));
-
-        int port = LocalEtcd.port(etcdPort);
-        String etcd = "http://127.0.0.1:" + port;
-        children.add("etcd", LocalEtcd.start(stateDir.resolve("etcd"), port, LocalEtcd.port(0),
-                log("etcd")), log("etcd"));
+        serveArtifacts(stateDir.resolve("repo"), artifactAddress);
         say("etcd is up at " + etcd);
 
         Map<String, String> env = Map.of("INTENT_ETCD", etcd);
@@ -125,9 +153,17 @@ public final class Demo implements Callable<Integer> {
                 tokens.toString()), env, log("api"));
         for (int i = 1; i <= hosts; i++) {
             String host = "h" + i;
-            children.java(host, "io.intent.node.NodeMain", List.of("--host", host, "--address", "127.0.0." + (i + 1),
-                    "--root", hostRoot(host).toString(), "--backend", "file", "--resync", "10",
-                    "--label", "zone=" + (i % 2 == 0 ? "b" : "a"), "--http-port", "0"), env, log(host));
+            String zone = "zone=" + (i % 2 == 0 ? "b" : "a");
+            if (containers) {
+                var h = machines.addHost(host, Map.of("INTENT_ETCD", etcd, "INTENT_RESYNC", "10", "INTENT_LABEL", zone),
+                        Map.of());
+                addresses.put(host, h.address());
+            } else {
+                addresses.put(host, "127.0.0." + (i + 1));
+                children.java(host, "io.intent.node.NodeMain", List.of("--host", host, "--address",
+                        addresses.get(host), "--root", hostRoot(host).toString(), "--backend", "file", "--resync",
+                        "10", "--label", zone, "--http-port", "0"), env, log(host));
+            }
         }
         say("started 2 leader candidates, the API and " + hosts + " hosts (logs in " + stateDir.resolve("logs") + ")");
 
@@ -155,10 +191,17 @@ public final class Demo implements Callable<Integer> {
 
     /** The demo intents: every {@code *.yaml} in {@code dir}, in intentctl's apply format, each validated. */
     static Map<String, AppIntent> loadIntents(Path dir) throws IOException {
+        return loadIntents(dir, "127.0.0.1");
+    }
+
+    /** Like {@link #loadIntents(Path)}, with the artifacts served on {@code artifactAddress} instead of 127.0.0.1. */
+    static Map<String, AppIntent> loadIntents(Path dir, String artifactAddress) throws IOException {
         Map<String, AppIntent> apps = new java.util.LinkedHashMap<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
-                io.intent.cli.Manifest.parse(Files.readString(f)).apps().forEach((name, app) ->
+                String text = Files.readString(f).replace("http://127.0.0.1:" + ARTIFACT_PORT + "/",
+                        "http://" + artifactAddress + ":" + ARTIFACT_PORT + "/");
+                io.intent.cli.Manifest.parse(text).apps().forEach((name, app) ->
                         apps.put(name, io.intent.store.codec.Validation.require(name, app)));
             }
         }
@@ -194,7 +237,7 @@ public final class Demo implements Callable<Integer> {
         }
     }
 
-    private void serveArtifacts(Path dir) throws Exception {
+    private void serveArtifacts(Path dir, String address) throws Exception {
         vertx = Vertx.vertx();
         vertx.createHttpServer().requestHandler(req -> {
             String name = req.path().substring(1);
@@ -204,7 +247,7 @@ public final class Demo implements Callable<Integer> {
             } else {
                 req.response().sendFile(f.toString());
             }
-        }).listen(ARTIFACT_PORT, "127.0.0.1").await(10, TimeUnit.SECONDS);
+        }).listen(ARTIFACT_PORT, address).await(10, TimeUnit.SECONDS);
     }
 
     private boolean awaitConverged(EtcdStore store, Map<String, AppIntent> intents, Duration timeout)
@@ -232,8 +275,8 @@ public final class Demo implements Callable<Integer> {
                                 + s.value().message()).orElse("no setlive status yet"));
                         continue;
                     }
-                    int n = Integer.parseInt(host.substring(1));
-                    String answer = get(http, "http://127.0.0." + (n + 1) + ":" + intent.ports().get(0).port() + "/");
+                    String answer = get(http, "http://" + addresses.get(host) + ":" + intent.ports().get(0).port()
+                            + "/");
                     if (!intent.active().equals(answer)) {
                         waiting.add(app + "@" + host + ": answers '" + answer + "'");
                     }
@@ -276,8 +319,7 @@ public final class Demo implements Callable<Integer> {
         sb.append("  web page and API   http://127.0.0.1:").append(api).append("/   (token: ").append(token)
                 .append(")\n");
         for (String h : placement.hosts()) {
-            int n = Integer.parseInt(h.substring(1));
-            sb.append(String.format("  %-18s curl http://127.0.0.%d:%d/%n", app + " on " + h, n + 1,
+            sb.append(String.format("  %-18s curl http://%s:%d/%n", app + " on " + h, addresses.get(h),
                     intent.ports().get(0).port()));
         }
         sb.append("  logs               ").append(stateDir.resolve("logs")).append("\n");
@@ -308,6 +350,18 @@ public final class Demo implements Callable<Integer> {
             if (c.name().startsWith("leader")) {
                 sb.append("  kill -9 ").append(c.process().pid()).append("    # ").append(c.name()).append("\n");
             }
+        }
+        if (machines != null) {
+            var h = machines.hosts().get(0);
+            sb.append("  # every host is a container with its own firewall (INPUT DROP; intent opens the ports):\n");
+            sb.append("  docker exec ").append(h.containerName()).append(" iptables -S\n");
+            sb.append("  # cut ").append(h.name()).append(" off the network and watch its instances move after the "
+                    + "30 s host grace, then bring it back:\n");
+            sb.append("  docker network disconnect ").append(machines.networkName()).append(' ')
+                    .append(h.containerName()).append("\n");
+            sb.append("  docker network connect --ip ").append(h.address()).append(' ').append(machines.networkName())
+                    .append(' ').append(h.containerName()).append("\n");
+            sb.append("  docker pause ").append(h.containerName()).append("    # freeze it (docker unpause to thaw)\n");
         }
         sb.append("\nCtrl-C stops everything the demo started.\n");
         System.out.println(sb);
@@ -344,8 +398,16 @@ public final class Demo implements Callable<Integer> {
     }
 
     private synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
         System.out.println("\ndemo: stopping everything it started");
         children.stopAll(15);
+        if (machines != null) {
+            machines.close(); // the containers, their apps with them, and the network
+            machines = null;
+        }
         stopApps();
         if (vertx != null) {
             vertx.close();

@@ -24,6 +24,11 @@ public final class Failures {
                 return true;
             }
             Status.Code code = grpcCode(c);
+            if (code == Status.Code.UNAUTHENTICATED && c.getCause() != null) {
+                // jetcd reports a token it could not fetch as UNAUTHENTICATED, the real failure as the cause:
+                // a connection lost to a partitioned member is transient, a refused password is not
+                continue;
+            }
             if (code != null) {
                 return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
                         || code == Status.Code.ABORTED || code == Status.Code.RESOURCE_EXHAUSTED

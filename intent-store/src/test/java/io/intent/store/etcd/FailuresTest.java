@@ -20,6 +20,18 @@ class FailuresTest {
     }
 
     @Test
+    void anAuthTokenThatCouldNotBeFetchedBecauseEtcdIsUnreachableIsTransient() {
+        // what a write of a user with a password sees when its etcd member is partitioned away (seen in
+        // ContainerEndToEndTest): jetcd's token request dies with the connection and it reports UNAUTHENTICATED
+        var lost = new CompletionException(Status.UNAUTHENTICATED.withCause(Status.UNAVAILABLE
+                .withDescription("Keepalive failed. The connection is likely gone").asRuntimeException())
+                .asRuntimeException());
+        assertTrue(Failures.isTransient(lost));
+        assertFalse(Failures.isTransient(Status.UNAUTHENTICATED.withDescription("etcdserver: invalid auth token")
+                .asRuntimeException()), "a token etcd refused is not a connection lost");
+    }
+
+    @Test
     void errorsAboutTheRequestAreNotTransient() {
         assertFalse(Failures.isTransient(Status.UNKNOWN.withDescription("etcdserver: request is too large")
                 .asRuntimeException()));
