@@ -121,7 +121,6 @@ public final class PrepareBench implements Benchmark {
             } finally {
                 statuses.close();
                 runtime.close();
-                main.factory().close();
             }
 
             Stats tarS = new Stats(tar);

@@ -30,7 +30,7 @@ public final class IptablesMain implements Callable<Integer> {
         System.exit(cl.execute(args));
     }
 
-    /** Starts the agent and returns; {@link AgentRuntime#close()} and {@link #reconciler()} close stop it. */
+    /** Starts the agent and returns; {@link AgentRuntime#close()} stops it (the kit closes the reconciler). */
     public AgentRuntime start() {
         return AgentRuntime.start(options, IptablesReconciler.AGENT, List.of(factory(iptables.settings())));
     }

@@ -161,7 +161,6 @@ class DockerSourcesTest {
                 assertEquals("1.0", fetch(allowed, port));
             } finally {
                 runtime.close();
-                main.reconciler().close();
             }
         }
     }

@@ -90,10 +90,7 @@ class IptablesAgentTest {
         IptablesMain main = new IptablesMain();
         new CommandLine(main).parseArgs(args.toArray(String[]::new));
         AgentRuntime runtime = main.start();
-        stops.add(() -> {
-            runtime.close();
-            main.reconciler().close();
-        });
+        stops.add(runtime::close);
         return main;
     }
 

@@ -23,28 +23,23 @@ public final class Node implements AutoCloseable {
     public static final String NAME = "node";
 
     private final AgentRuntime runtime;
-    private final PreparerAgent preparer;
 
-    private Node(AgentRuntime runtime, PreparerAgent preparer) {
+    private Node(AgentRuntime runtime) {
         this.runtime = runtime;
-        this.preparer = preparer;
     }
 
     /** Starts the three agents and returns; {@link #close()} stops them (apps keep running). */
     public static Node start(AgentOptions agent, PreparerOptions preparer, IptablesOptions iptables,
                              SetliveOptions setlive) {
         PreparerAgent prepare = PreparerAgent.factory(preparer.settings(agent.rootDir()));
-        AgentRuntime runtime = AgentRuntime.start(agent, NAME, factories(prepare, iptables, setlive));
-        prepare.attach(runtime);
-        return new Node(runtime, prepare);
+        return new Node(AgentRuntime.start(agent, NAME, factories(prepare, iptables, setlive)));
     }
 
     /** The process's main: SIGTERM at any moment, start-up included, stops it gracefully (apps keep running). */
     public static void runUntilSignalled(AgentOptions agent, PreparerOptions preparer, IptablesOptions iptables,
                                          SetliveOptions setlive) throws InterruptedException {
         PreparerAgent prepare = PreparerAgent.factory(preparer.settings(agent.rootDir()));
-        AgentRuntime.runUntilSignalled(agent, NAME, factories(prepare, iptables, setlive), prepare::attach,
-                prepare::close);
+        AgentRuntime.runUntilSignalled(agent, NAME, factories(prepare, iptables, setlive), rt -> { });
     }
 
     /**
@@ -54,8 +49,7 @@ public final class Node implements AutoCloseable {
     public static int runOnce(AgentOptions agent, PreparerOptions preparer, IptablesOptions iptables,
                               SetliveOptions setlive) throws InterruptedException {
         PreparerAgent prepare = PreparerAgent.factory(preparer.settings(agent.rootDir()));
-        return AgentRuntime.runOnce(agent, NAME, factories(prepare, iptables, setlive), prepare::attach, System.out,
-                prepare::close);
+        return AgentRuntime.runOnce(agent, NAME, factories(prepare, iptables, setlive), rt -> { }, System.out);
     }
 
     private static List<Function<AgentRuntime.Context, Reconciler<Assignment>>> factories(
@@ -69,7 +63,7 @@ public final class Node implements AutoCloseable {
 
     @Override
     public void close() {
+        // the kit closes each reconciler it runs: nothing else to close here
         runtime.close();
-        preparer.close();
     }
 }

@@ -113,7 +113,6 @@ class RepublishedVersionTest {
                 steward.close();
                 setlive.close();
                 preparing.close();
-                preparer.factory().close();
                 Runsvdir.shutdown(layout.servicesDir(), root.resolve("setlive"), Duration.ofSeconds(3));
             }
         }

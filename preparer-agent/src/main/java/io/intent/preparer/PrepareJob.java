@@ -13,6 +13,8 @@ final class PrepareJob {
     final AtomicLong bytesDone = new AtomicLong();
     final AtomicLong bytesTotal = new AtomicLong(-1);
     final CompletableFuture<Void> outcome = new CompletableFuture<>();
+    /** Whether a reconcile has reported its failure (it is then retried only after the kit's backoff). */
+    volatile boolean reported;
 
     PrepareJob(String app, String version, VersionSpec spec, boolean docker) {
         this.app = app;

@@ -3,9 +3,9 @@ package io.intent.preparer;
 import io.intent.store.InstallLayout;
 import io.intent.store.codec.FieldError;
 import io.intent.store.codec.Validation;
+import io.intent.store.converge.ReconcileContext;
 import io.intent.store.converge.Reconciler;
 import io.intent.store.converge.Result;
-import io.intent.store.etcd.Backoff;
 import io.intent.store.etcd.Entry;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
@@ -29,7 +29,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,17 +39,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Fetching and unpacking run in the background on a pool of {@code concurrentDownloads} threads, so a slow
  * or failing artifact never holds a converge worker: {@code reconcile} starts the work, reports
- * {@code PROGRESSING} with bytes done and total, and is woken when the work ends. A failed version is retried
- * with capped exponential backoff; other versions and other apps carry on meanwhile.
+ * {@code PROGRESSING} with bytes done and total, and requeues its app through the kit when the work ends. A failed
+ * version is reported and retried after the kit's capped exponential backoff; other versions and other apps carry
+ * on meanwhile.
  */
 public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Preparer.class);
     public static final String AGENT = "preparer";
     static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
-
-    /** The last failure of one version, and when it may be tried again. */
-    private record Failure(VersionSpec spec, int count, String message, long notBeforeNanos) {
-    }
 
     private final PreparerSettings settings;
     private final InstallLayout layout;
@@ -64,20 +60,14 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private final Backoff backoff;
+    /** Per app and version, the work started (a failed one stays until the kit's backoff says to retry it). */
     private final Map<String, PrepareJob> jobs = new ConcurrentHashMap<>();
-    private final Map<String, Failure> failures = new ConcurrentHashMap<>();
     private final Set<String> imagesInFlight = ConcurrentHashMap.newKeySet();
     private volatile DockerImages docker;
-    private volatile Consumer<String> wake = name -> { };
+    private volatile ReconcileContext<Assignment> kit;
 
     public Preparer(PreparerSettings settings) throws IOException {
-        this(settings, Backoff.RECONCILE);
-    }
-
-    Preparer(PreparerSettings settings, Backoff backoff) throws IOException {
         this.settings = settings;
-        this.backoff = backoff;
         this.layout = new InstallLayout(settings.root());
         this.cache = new ArtifactCache(settings.cacheDir());
         this.cache.removeStaleTemps();
@@ -102,9 +92,10 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         return AGENT;
     }
 
-    /** Called with an app's name when background work for it ended, so it is reconciled again at once. */
-    public void onWorkDone(Consumer<String> wakeUp) {
-        this.wake = wakeUp;
+    /** Keeps the kit's handle: background work that ends requeues its app, so it is reconciled again at once. */
+    @Override
+    public void bind(ReconcileContext<Assignment> context) {
+        this.kit = context;
     }
 
     public InstallLayout layout() {
@@ -121,7 +112,6 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         installer.removeStaleTemps(app);
         if (desired == null) {
             jobs.entrySet().removeIf(e -> e.getValue().app.equals(app) && e.getValue().done());
-            failures.keySet().removeIf(k -> k.startsWith(app + "/"));
             collect(app, Set.of());
             return jobsOf(app) ? Result.waiting(null, 0, "unassigned; waiting for running work to end")
                     : Result.removed();
@@ -145,14 +135,11 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         List<String> ready = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         List<PrepareJob> running = new ArrayList<>();
-        long retryIn = Long.MAX_VALUE;
-        long now = System.nanoTime();
         for (String version : new TreeSet<>(intent.versions().keySet())) {
             VersionSpec spec = intent.versions().get(version);
             String key = app + "/" + version;
             if (complete(app, version, spec, intent.isDocker())) {
                 ready.add(version);
-                failures.remove(key);
                 jobs.computeIfPresent(key, (k, j) -> j.done() ? null : j);
                 continue;
             }
@@ -163,27 +150,20 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             }
             PrepareJob job = jobs.get(key);
             if (job != null && job.done()) {
-                jobs.remove(key);
-                if (job.spec.equals(spec)) {
-                    Throwable err = job.failure();
-                    if (err == null) {
-                        // finished but incomplete now: removed or damaged meanwhile; report, then redo
-                        err = new PrepareException("install ended but is not complete on disk");
+                if (job.spec.equals(spec) && (!job.reported || backingOff(app))) {
+                    // reported once, then left to the kit's backoff: a reconcile before it runs out redoes nothing
+                    if (!job.reported) {
+                        job.reported = true;
+                        log.warn("preparing {} failed: {}", key, describe(job));
                     }
-                    Failure f = recordFailure(key, spec, err);
-                    failed.add(version + ": " + f.message);
-                    retryIn = Math.min(retryIn, f.notBeforeNanos - now);
+                    failed.add(version + ": " + describe(job));
                     continue;
                 }
-                job = null; // it prepared an older spec of this version: start over for the new one
+                // the backoff ran out (retry), or it prepared an older spec of this version: start over
+                jobs.remove(key);
+                job = null;
             }
             if (job == null) {
-                Failure f = failures.get(key);
-                if (f != null && f.spec.equals(spec) && now < f.notBeforeNanos) {
-                    failed.add(version + ": " + f.message);
-                    retryIn = Math.min(retryIn, f.notBeforeNanos - now);
-                    continue;
-                }
                 job = start(app, version, spec, intent.isDocker());
             }
             running.add(job);
@@ -210,12 +190,9 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         }
         if (!failed.isEmpty()) {
             details.put("failed", failed.stream().map(s -> s.substring(0, s.indexOf(':'))).toList());
-            Duration next = Duration.ofNanos(Math.max(retryIn, Duration.ofMillis(100).toNanos()));
-            if (!running.isEmpty() && next.compareTo(PROGRESS_EVERY) > 0) {
-                next = PROGRESS_EVERY;
-            }
+            // the kit retries after its backoff; while other versions download, look sooner to report progress
             return new Result(Phase.FAILED, intent.active(), rev, "cannot prepare " + String.join("; ", failed),
-                    details, next, false);
+                    details, running.isEmpty() ? null : PROGRESS_EVERY, false);
         }
         if (!running.isEmpty()) {
             return Result.progressing(intent.active(), rev, "preparing " + details.get("preparing"), details)
@@ -241,16 +218,20 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
                 .orElse(null);
     }
 
-    private Failure recordFailure(String key, VersionSpec spec, Throwable err) {
-        String msg = err instanceof PrepareException ? err.getMessage()
+    /** Why a finished job did not leave a complete install. */
+    private static String describe(PrepareJob job) {
+        Throwable err = job.failure();
+        if (err == null) {
+            // finished but incomplete now: removed or damaged meanwhile; reported, then redone
+            return "install ended but is not complete on disk";
+        }
+        return err instanceof PrepareException ? err.getMessage()
                 : err.getClass().getSimpleName() + ": " + err.getMessage();
-        Failure old = failures.get(key);
-        int count = old != null && old.spec.equals(spec) ? old.count + 1 : 1;
-        Failure f = new Failure(spec, count, msg + (count > 1 ? " (failed " + count + " times)" : ""),
-                System.nanoTime() + backoff.delay(count).toNanos());
-        failures.put(key, f);
-        log.warn("preparing {} failed ({}): {}", key, count, msg);
-        return f;
+    }
+
+    private boolean backingOff(String app) {
+        ReconcileContext<Assignment> k = kit;
+        return k != null && k.backingOff(app);
     }
 
     /** A version is complete when its marker is there with the expected digest, and its image, if any, exists. */
@@ -292,7 +273,10 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             } catch (Throwable t) {
                 job.outcome.completeExceptionally(t);
             } finally {
-                wake.accept(app);
+                ReconcileContext<Assignment> k = kit;
+                if (k != null) {
+                    k.requeue(app);
+                }
             }
         });
         return job;
@@ -405,7 +389,6 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             }
             log.info("removing {}/{}: no longer listed", app, version);
             installer.remove(app, version);
-            failures.remove(app + "/" + version);
             jobs.remove(app + "/" + version);
             removed = true;
         }

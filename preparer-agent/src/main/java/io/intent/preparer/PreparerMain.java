@@ -21,12 +21,10 @@ public final class PreparerMain implements Callable<Integer> {
 
     private PreparerAgent factory;
 
-    /** Starts the agent and returns its runtime (the caller closes it, then {@link #factory()}). */
+    /** Starts the agent and returns its runtime (the caller closes it; that closes the preparer too). */
     public AgentRuntime start() {
         factory = PreparerAgent.factory(preparer.settings(agent.rootDir()));
-        AgentRuntime runtime = AgentRuntime.start(agent, Preparer.AGENT, List.of(factory));
-        factory.attach(runtime);
-        return runtime;
+        return AgentRuntime.start(agent, Preparer.AGENT, List.of(factory));
     }
 
     public PreparerAgent factory() {
@@ -37,10 +35,9 @@ public final class PreparerMain implements Callable<Integer> {
     public Integer call() throws Exception {
         factory = PreparerAgent.factory(preparer.settings(agent.rootDir()));
         if (agent.once) {
-            return AgentRuntime.runOnce(agent, Preparer.AGENT, List.of(factory), factory::attach, System.out,
-                    factory::close);
+            return AgentRuntime.runOnce(agent, Preparer.AGENT, List.of(factory), rt -> { }, System.out);
         }
-        AgentRuntime.runUntilSignalled(agent, Preparer.AGENT, List.of(factory), factory::attach, factory::close);
+        AgentRuntime.runUntilSignalled(agent, Preparer.AGENT, List.of(factory), rt -> { });
         return 0;
     }
 

@@ -66,10 +66,7 @@ final class AgentHarness implements AutoCloseable {
         PreparerMain main = new PreparerMain();
         new CommandLine(main).parseArgs(args(extra).toArray(String[]::new));
         AgentRuntime runtime = main.start();
-        stops.add(() -> {
-            runtime.close();
-            main.factory().close();
-        });
+        stops.add(runtime::close);
     }
 
     /** Starts the agent as a separate JVM (PreparerMain), which a test may kill -9. */

@@ -78,6 +78,9 @@ public final class Converger<T> implements AutoCloseable {
     private final Map<String, Entry<T>> desired = new ConcurrentHashMap<>();
     private final Map<String, AgentStatus> written = new ConcurrentHashMap<>();
     private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
+    /** Per failing name, when its backoff runs out (System.nanoTime): {@link ReconcileContext#backingOff}. */
+    private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
+    private final Map<String, Entry<T>> desiredView = java.util.Collections.unmodifiableMap(desired);
     private final AtomicBoolean running = new AtomicBoolean();
     /** Guards start against close, so a converger closed before or during its start never starts working. */
     private final Object lifecycle = new Object();
@@ -140,6 +143,41 @@ public final class Converger<T> implements AutoCloseable {
                 .register(metrics);
         metrics.gauge("intent_queue_depth", java.util.List.of(io.micrometer.core.instrument.Tag.of("agent", agent)),
                 queue, WorkQueue::depth);
+        reconciler.bind(new Context());
+    }
+
+    /** The handle {@link Reconciler#bind} gets. */
+    private final class Context implements ReconcileContext<T> {
+        @Override
+        public void requeue(String name) {
+            enqueue(name);
+        }
+
+        @Override
+        public void requeue(String name, Duration after) {
+            Map<String, Long> due = onceDue;
+            if (due != null) {
+                due.computeIfPresent(name, (k, v) -> System.nanoTime() + after.toNanos());
+                return;
+            }
+            queue.addAfter(name, after);
+        }
+
+        @Override
+        public Map<String, Entry<T>> desired() {
+            return desiredView;
+        }
+
+        @Override
+        public boolean synced() {
+            return synced;
+        }
+
+        @Override
+        public boolean backingOff(String name) {
+            Long until = retryAt.get(name);
+            return until != null && System.nanoTime() - until < 0;
+        }
     }
 
     /** Loads the statuses already written (so a restart rewrites nothing), then starts watching and working. */
@@ -408,6 +446,7 @@ public final class Converger<T> implements AutoCloseable {
         }
         if (result.removal()) {
             attempts.remove(name);
+            retryAt.remove(name);
             okCounter.increment();
             return new Step(result, removeStatus(name) ? null : settings.waitingRetry());
         }
@@ -417,10 +456,13 @@ public final class Converger<T> implements AutoCloseable {
             failCounter.increment();
             failedAttempts = attempts.merge(name, 1, Integer::sum);
             Duration backoff = settings.backoff().delay(failedAttempts);
+            // the retry is due after the backoff even when the reconciler asked to look earlier (for progress)
+            retryAt.put(name, System.nanoTime() + backoff.toNanos());
             next = next == null ? backoff : next;
         } else {
             okCounter.increment();
             attempts.remove(name);
+            retryAt.remove(name);
             if (result.phase() == Phase.WAITING || result.phase() == Phase.PROGRESSING) {
                 next = next == null ? settings.waitingRetry() : next;
             }
@@ -516,7 +558,8 @@ public final class Converger<T> implements AutoCloseable {
 
     /**
      * Stops watching, lets in-flight reconciles finish (up to the grace period), stops the workers, then closes
-     * the reconciler if it is {@link AutoCloseable} (its own background threads).
+     * the reconciler if it is {@link AutoCloseable} (its own background threads). The converger is the one owner
+     * of its reconciler: nobody else closes it.
      */
     @Override
     public void close() {

@@ -24,7 +24,7 @@ import java.util.Set;
  * </ul>
  * Invalid values in the slice (broken JSON) never reach the reconciler: the kit reports them as FAILED and
  * leaves whatever runs alone. A reconciler that also implements {@link AutoCloseable} is closed when its
- * converger closes.
+ * converger closes, and by nobody else: the converger owns it.
  */
 public interface Reconciler<T> {
     /** The agent's name, used in status keys: {@code preparer}, {@code iptables}, {@code setlive}. */
@@ -39,5 +39,12 @@ public interface Reconciler<T> {
      */
     default Set<String> actualNames() throws Exception {
         return Set.of();
+    }
+
+    /**
+     * Called once, before the first reconcile, with the kit's handle: keep it to requeue names from background
+     * work and to read the desired slice the kit holds. Default: ignored.
+     */
+    default void bind(ReconcileContext<T> context) {
     }
 }
