@@ -112,13 +112,15 @@ public final class ApiServer implements AutoCloseable {
     private final PrometheusMeterRegistry metrics = ProcessMetrics.registry();
     private final Idempotency idempotency;
     private final EventStream events;
+    private final ReadCache cache;
     private final byte[] openapi;
     private volatile int port;
 
     private ApiServer(Vertx vertx, EtcdStore store, Tokens tokens, Options options) {
         this.vertx = vertx;
-        this.intentRoutes = new IntentRoutes(store, options);
-        this.observedRoutes = new ObservedRoutes(store, options);
+        this.cache = new ReadCache(store);
+        this.intentRoutes = new IntentRoutes(store, cache, options);
+        this.observedRoutes = new ObservedRoutes(store, cache, options);
         this.store = store;
         this.tokens = tokens;
         this.options = options;
@@ -150,7 +152,10 @@ public final class ApiServer implements AutoCloseable {
         int loops = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         int shared = options.port() == 0 ? -1 : options.port();
         return vertx.executeBlocking(() -> {
+            cache.start();
             events.start();
+            // etcd down at start: listen anyway; reads read etcd (503) until the cache has its first list
+            cache.awaitReady(Duration.ofSeconds(5));
             return null;
         }).compose(x -> vertx.deployVerticle(() -> new ServerVerticle(shared), new DeploymentOptions().setInstances(loops)))
                 .map(x -> {
@@ -369,14 +374,15 @@ public final class ApiServer implements AutoCloseable {
         ctx.put("route", "GET /readyz");
         blocking(ctx.get("requestId"), store::revision).onComplete(ar -> {
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("ready", ar.succeeded() && events.ready());
+            body.put("ready", ar.succeeded() && events.ready() && cache.ready());
             body.put("etcd", ar.succeeded() ? "reachable" : "unreachable: " + ar.cause().getMessage());
             if (ar.succeeded()) {
                 body.put("revision", ar.result());
             }
             body.put("events", events.ready() ? "watching" : "not watching yet");
+            body.put("cache", cache.ready() ? "at revision " + cache.revision() : "not listed yet");
             body.put("tokens", tokens.size());
-            ctx.response().setStatusCode(ar.succeeded() && events.ready() ? 200 : 503)
+            ctx.response().setStatusCode(ar.succeeded() && events.ready() && cache.ready() ? 200 : 503)
                     .putHeader("content-type", "application/json").end(Buffer.buffer(Json.write(body)));
         });
     }
@@ -463,6 +469,7 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         events.close();
+        cache.close();
         try {
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
