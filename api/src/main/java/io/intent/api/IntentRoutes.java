@@ -75,7 +75,7 @@ final class IntentRoutes {
             View v = cache.forRead(c);
             return ReadCache.reply(v, listApps(v));
         });
-        api.route(r, HttpMethod.GET, "/v1/apps/:name", Role.VIEWER, this::getApp);
+        api.routeCached(r, "/v1/apps/:name", this::getApp);
         api.route(r, HttpMethod.PUT, "/v1/apps/:name", Role.OPERATOR, this::putApp);
         api.route(r, HttpMethod.DELETE, "/v1/apps/:name", Role.OPERATOR, c -> delete(c, "app", keys.app(c.name("name"))));
         api.route(r, HttpMethod.GET, "/v1/apps/:name/history", Role.VIEWER, this::history);
@@ -84,7 +84,7 @@ final class IntentRoutes {
             View v = cache.forRead(c);
             return ReadCache.reply(v, listHosts(v));
         });
-        api.route(r, HttpMethod.GET, "/v1/hosts/:name", Role.VIEWER, this::getHost);
+        api.routeCached(r, "/v1/hosts/:name", this::getHost);
         api.route(r, HttpMethod.PUT, "/v1/hosts/:name", Role.OPERATOR, this::putHost);
         api.route(r, HttpMethod.DELETE, "/v1/hosts/:name", Role.ADMIN,
                 c -> delete(c, "host", keys.host(c.name("name"))));

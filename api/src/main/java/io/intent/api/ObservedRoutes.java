@@ -49,7 +49,7 @@ final class ObservedRoutes {
 
     void register(ApiServer api, Router r) {
         api.route(r, HttpMethod.GET, "/v1/status", Role.VIEWER, this::status);
-        api.route(r, HttpMethod.GET, "/v1/status/apps/:name", Role.VIEWER, c -> {
+        api.routeCached(r, "/v1/status/apps/:name", c -> {
             String name = c.name("name");
             View v = cache.forRead(c);
             AppState s = model.app(name, v.observed());
@@ -59,7 +59,7 @@ final class ObservedRoutes {
             return ReadCache.reply(v, s);
         });
         api.route(r, HttpMethod.GET, "/v1/status/hosts", Role.VIEWER, c -> {
-            Paging paging = Paging.of(c);
+            Paging paging = Paging.of(c, Paging.STATUS_LIMIT);
             View v = view(c, paging);
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("revision", v.revision());
@@ -76,7 +76,7 @@ final class ObservedRoutes {
             return ReadCache.reply(v, h);
         });
         api.route(r, HttpMethod.GET, "/v1/assignments", Role.VIEWER, this::assignments);
-        api.route(r, HttpMethod.GET, "/v1/assignments/:host/:app", Role.VIEWER, c -> {
+        api.routeCached(r, "/v1/assignments/:host/:app", c -> {
             String host = c.name("host");
             String app = c.name("app");
             View v = cache.forRead(c);
@@ -92,7 +92,7 @@ final class ObservedRoutes {
             v.observed().placements().values().forEach(e -> out.add(doc(e)));
             return ReadCache.reply(v, Map.of("revision", v.revision(), "placements", out));
         });
-        api.route(r, HttpMethod.GET, "/v1/placements/:name", Role.VIEWER, c -> {
+        api.routeCached(r, "/v1/placements/:name", c -> {
             String name = c.name("name");
             View v = cache.forRead(c);
             var e = v.observed().placements().get(name);
@@ -125,7 +125,7 @@ final class ObservedRoutes {
      * summary (converged, disruption) of the whole snapshot.
      */
     private Reply status(Call c) throws InterruptedException {
-        Paging paging = Paging.of(c);
+        Paging paging = Paging.of(c, Paging.STATUS_LIMIT);
         View v = view(c, paging);
         View.Status s = v.status(model);
         Map<String, Object> body = new LinkedHashMap<>();

@@ -9,12 +9,23 @@ import java.util.Base64;
  * Every page of one list is cut from the same snapshot, so each item appears exactly once.
  */
 record Paging(long revision, String section, String after, int limit) {
+    /** Default page of light items (assignments: about 0.5 KiB each). */
     static final int DEFAULT_LIMIT = 500;
+    /**
+     * Default page of status items: an app's status holds every instance with every agent's report, about 5 KiB
+     * at 10 instances, so 100 of them keep a page near half a megabyte.
+     */
+    static final int STATUS_LIMIT = 100;
     static final int MAX_LIMIT = 5000;
 
     /** The paging a request asks for: the first page when it sends no {@code continue}. */
     static Paging of(Call c) {
-        int limit = DEFAULT_LIMIT;
+        return of(c, DEFAULT_LIMIT);
+    }
+
+    /** Like {@link #of(Call)} with another default limit. */
+    static Paging of(Call c, int defaultLimit) {
+        int limit = defaultLimit;
         String l = c.query("limit");
         if (l != null) {
             try {

@@ -94,6 +94,15 @@ final class ReadCache implements AutoCloseable {
         written.accumulateAndGet(revision, Math::max);
     }
 
+    /** The routing-context key of a snapshot taken on the event loop for the request to read. */
+    static final String VIEW = "intent.view";
+
+    /** What {@link #fresh} would answer without waiting, or null when it would wait or read etcd. */
+    View now() {
+        View v = view;
+        return v != null && etcdAnswers && v.revision() >= written.get() ? v : null;
+    }
+
     /**
      * The current snapshot when it can be served: loaded, etcd answering, and at or past every write this API
      * made (waiting up to {@link #CATCH_UP} for the watch to deliver it). Empty means "read etcd instead".
@@ -127,6 +136,10 @@ final class ReadCache implements AutoCloseable {
      * cannot serve), else the cache.
      */
     View forRead(Call c) throws InterruptedException {
+        View taken = c.ctx().get(VIEW);
+        if (taken != null) {
+            return taken;
+        }
         if (consistent(c)) {
             return consistent();
         }

@@ -88,7 +88,7 @@ final class GetCommand implements Callable<Integer> {
 
     private void assignments(ApiClient api) {
         String q = name == null ? "" : "?host=" + ApiClient.enc(name);
-        JsonNode body = api.get("/v1/assignments" + q).body();
+        JsonNode body = api.getAllPages("/v1/assignments" + q, "assignments");
         if (Output.structured(root.out(), root.output, body)) {
             return;
         }
