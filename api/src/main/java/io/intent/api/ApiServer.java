@@ -498,6 +498,7 @@ public final class ApiServer implements AutoCloseable {
     public void close() {
         events.close();
         cache.close();
+        observedRoutes.close();
         try {
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {

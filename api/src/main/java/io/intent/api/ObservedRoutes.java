@@ -37,6 +37,16 @@ final class ObservedRoutes {
     private final KeyLayout keys;
     private final ReadCache cache;
     private final StatusModel model;
+    /** The newest cache snapshot whose full status has been computed. */
+    private volatile View computed;
+    /** Computes the status of a newer snapshot in the background, one at a time. */
+    private final java.util.concurrent.ExecutorService statusWorker = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "api-status");
+                t.setDaemon(true);
+                return t;
+            });
+    private final java.util.concurrent.atomic.AtomicBoolean computing = new java.util.concurrent.atomic.AtomicBoolean();
     /** When this API first saw each leader key: etcd keeps revisions, not times. */
     private final Map<String, Instant> firstSeen = new ConcurrentHashMap<>();
 
@@ -60,7 +70,7 @@ final class ObservedRoutes {
         });
         api.route(r, HttpMethod.GET, "/v1/status/hosts", Role.VIEWER, c -> {
             Paging paging = Paging.of(c, Paging.STATUS_LIMIT);
-            View v = view(c, paging);
+            View v = statusView(c, paging);
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("revision", v.revision());
             body.put("hosts", page(v, paging, List.of(), v.status(model).hosts(), body));
@@ -104,6 +114,47 @@ final class ObservedRoutes {
         api.route(r, HttpMethod.GET, "/v1/leader", Role.VIEWER, c -> Reply.ok(leader()));
     }
 
+    /**
+     * The snapshot a status list is answered from. The full status is computed once per snapshot, which at 10,000
+     * instances takes a good part of a second on a loaded machine, while agents write a new revision many times
+     * a second: so a first page is answered from the newest snapshot whose status is already computed, as long
+     * as it is not older than this API's last write (read-your-writes), while the newest one is computed in the
+     * background. {@code X-Intent-Revision} says which snapshot answered.
+     */
+    private View statusView(Call c, Paging paging) throws InterruptedException {
+        View v = view(c, paging);
+        if (!paging.first() || v.source() != View.Source.CACHE || v.hasStatus()) {
+            return v;
+        }
+        View done = computed;
+        if (done != null && done.revision() >= cache.written() && done.revision() < v.revision()) {
+            if (computing.compareAndSet(false, true)) {
+                statusWorker.execute(() -> {
+                    try {
+                        computeStatus(v);
+                    } finally {
+                        computing.set(false);
+                    }
+                });
+            }
+            return done;
+        }
+        computeStatus(v);
+        return v;
+    }
+
+    private void computeStatus(View v) {
+        v.status(model);
+        View done = computed;
+        if (done == null || done.revision() < v.revision()) {
+            computed = v;
+        }
+    }
+
+    void close() {
+        statusWorker.shutdownNow();
+    }
+
     /** The snapshot a (possibly paged) list is cut from: a later page uses the first page's revision. */
     private View view(Call c, Paging paging) throws InterruptedException {
         if (paging.first()) {
@@ -126,7 +177,7 @@ final class ObservedRoutes {
      */
     private Reply status(Call c) throws InterruptedException {
         Paging paging = Paging.of(c, Paging.STATUS_LIMIT);
-        View v = view(c, paging);
+        View v = statusView(c, paging);
         View.Status s = v.status(model);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("revision", v.revision());

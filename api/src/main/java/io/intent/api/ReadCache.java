@@ -89,6 +89,11 @@ final class ReadCache implements AutoCloseable {
         return etcdRevision;
     }
 
+    /** The revision of the last write through this API: no read may answer from an older snapshot. */
+    long written() {
+        return written.get();
+    }
+
     /** Records that this API wrote at {@code revision}: later reads wait for the cache to reach it. */
     void wrote(long revision) {
         written.accumulateAndGet(revision, Math::max);

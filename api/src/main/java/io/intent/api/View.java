@@ -40,6 +40,11 @@ final class View {
         return source;
     }
 
+    /** Whether {@link #status} has been computed (answers at once). */
+    boolean hasStatus() {
+        return status != null;
+    }
+
     /** Computes (once) the status of everything in this snapshot. */
     Status status(StatusModel model) {
         Status s = status;
