@@ -115,6 +115,7 @@ class ReadCacheTest {
         String root = f.store.keys().root();
         f.store.deletePrefix(root + "/");
         Fleet.write(f.store, 23, 17, 3, List.of("setlive"));
+        awaitStatusAt(f.store.revision());
         Set<String> apps = new HashSet<>();
         Set<String> hosts = new HashSet<>();
         long revision = -1;
@@ -166,8 +167,7 @@ class ReadCacheTest {
         int keys = Fleet.write(f.store, 1000, 1000, 10, List.of("setlive"));
         System.out.printf("wrote %d keys in %d ms%n", keys, (System.nanoTime() - t0) / 1_000_000);
         // the API's watch folds them in within the watch delay; etcd itself can no longer return them in one range
-        long last = f.store.revision();
-        await().atMost(Duration.ofSeconds(30)).until(() -> revisionHeader(f.get("/v1/apps", VIEWER)) >= last);
+        awaitStatusAt(f.store.revision());
 
         List<Long> pageMillis = new ArrayList<>();
         int apps = 0;
@@ -187,8 +187,11 @@ class ReadCacheTest {
         System.out.println("GET /v1/status pages of 100 at 10,000 instances took (ms): " + pageMillis);
         assertEquals(1000, apps);
         assertEquals(1000, hosts);
-        // the bench measures the 200 ms goal on a quiet machine; here, on a shared one, a generous bound
-        assertTrue(pageMillis.stream().mapToLong(Long::longValue).max().orElseThrow() < 3000, pageMillis.toString());
+        // the goal is 200 ms per page (the bench measures its p99 under a stream of status writes); on a shared
+        // test machine the typical page must meet it, and no page may take ten times that
+        long median = pageMillis.stream().sorted().toList().get(pageMillis.size() / 2);
+        assertTrue(median <= 200, "median page " + median + " ms: " + pageMillis);
+        assertTrue(pageMillis.stream().mapToLong(Long::longValue).max().orElseThrow() < 2000, pageMillis.toString());
 
         int assignments = 0;
         next = null;
@@ -205,6 +208,12 @@ class ReadCacheTest {
         assertEquals(200, consistent.statusCode(), "a consistent read pages through etcd: no 4 MiB failure");
         assertEquals("etcd", source(consistent));
         f.store.deletePrefix(root + "/");
+    }
+
+    /** Written behind the API's back: wait for the watch (and the status computed at that revision). */
+    private void awaitStatusAt(long revision) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> revisionHeader(f.get("/v1/status?limit=1", VIEWER))
+                >= revision);
     }
 
     private static String enc(String s) {
