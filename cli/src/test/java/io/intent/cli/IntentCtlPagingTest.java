@@ -78,7 +78,8 @@ class IntentCtlPagingTest {
                 assertEquals(300, status.path("hosts").size());
                 assertFalse(status.has("continue"));
                 String table = run(api, "get", "status");
-                assertEquals(600, table.lines().filter(l -> l.matches("a\\d+/h\\d+ .*")).count(), table);
+                assertEquals(300, table.lines().filter(l -> l.matches("a\\d+ +OK .*")).count(), table);
+                assertEquals(600, table.lines().filter(l -> l.matches(" +h\\d+ +OK .*")).count(), table);
 
                 JsonNode assignments = json(run(api, "get", "assignments", "-o", "json"));
                 assertEquals(600, assignments.path("assignments").size());
