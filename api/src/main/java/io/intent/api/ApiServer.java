@@ -438,8 +438,13 @@ public final class ApiServer implements AutoCloseable {
         if (r.body() == null) {
             resp.end();
         } else {
-            resp.putHeader("content-type", "application/json").end(Buffer.buffer(Json.write(r.body())));
+            byte[] json = r.body() instanceof Encoded e ? e.json() : Json.write(r.body());
+            resp.putHeader("content-type", "application/json").end(Buffer.buffer(json));
         }
+    }
+
+    /** A body already encoded as JSON (e.g. kept per key revision by a read path), sent as is. */
+    record Encoded(byte[] json) {
     }
 
     private void failure(RoutingContext ctx) {

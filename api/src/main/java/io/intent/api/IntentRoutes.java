@@ -63,6 +63,12 @@ final class IntentRoutes {
     private final Writes writes;
     private final ReadCache cache;
 
+    /** An app document as sent, for the key revision it was encoded from. */
+    private record Encoded(long modRevision, ApiServer.Encoded body) {
+    }
+
+    private final Map<String, Encoded> encodedApps = new java.util.concurrent.ConcurrentHashMap<>();
+
     IntentRoutes(EtcdStore store, ReadCache cache, ApiServer.Options options) {
         this.store = store;
         this.keys = store.keys();
@@ -114,7 +120,16 @@ final class IntentRoutes {
         if (e == null) {
             throw ApiError.notFound("app " + name);
         }
-        return ReadCache.reply(v, appDoc(name, e), e.modRevision());
+        // the hottest read: encode each app once per revision of its key, like kube-apiserver's cached objects
+        Encoded doc = encodedApps.get(name);
+        if (doc == null || doc.modRevision() != e.modRevision()) {
+            if (encodedApps.size() > 100_000) {
+                encodedApps.clear();
+            }
+            doc = new Encoded(e.modRevision(), new ApiServer.Encoded(Json.write(appDoc(name, e))));
+            encodedApps.put(name, doc);
+        }
+        return ReadCache.reply(v, doc.body(), e.modRevision());
     }
 
     private Reply putApp(Call c) {
