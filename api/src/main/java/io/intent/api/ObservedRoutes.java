@@ -39,6 +39,9 @@ final class ObservedRoutes {
     private final StatusModel model;
     /** The newest cache snapshot whose full status has been computed. */
     private volatile View computed;
+    private volatile long computedAt;
+    /** The least time between two background status computations. */
+    static final java.time.Duration STATUS_PAUSE = java.time.Duration.ofMillis(500);
     /** Computes the status of a newer snapshot in the background, one at a time. */
     private final java.util.concurrent.ExecutorService statusWorker = java.util.concurrent.Executors
             .newSingleThreadExecutor(r -> {
@@ -128,7 +131,9 @@ final class ObservedRoutes {
         }
         View done = computed;
         if (done != null && done.revision() >= cache.written() && done.revision() < v.revision()) {
-            if (computing.compareAndSet(false, true)) {
+            // one computation at a time, and none sooner than STATUS_PAUSE after the last: while agents write
+            // continuously, recomputing back to back would take a core away from answering
+            if (System.nanoTime() - computedAt >= STATUS_PAUSE.toNanos() && computing.compareAndSet(false, true)) {
                 statusWorker.execute(() -> {
                     try {
                         computeStatus(v);
@@ -145,6 +150,7 @@ final class ObservedRoutes {
 
     private void computeStatus(View v) {
         v.status(model);
+        computedAt = System.nanoTime();
         View done = computed;
         if (done == null || done.revision() < v.revision()) {
             computed = v;

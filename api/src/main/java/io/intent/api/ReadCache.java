@@ -34,11 +34,22 @@ final class ReadCache implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReadCache.class);
     /** How long a read waits for the cache to catch up with this API's last write before reading etcd. */
     static final Duration CATCH_UP = Duration.ofSeconds(2);
-    /** How long a snapshot a paged read started on stays available for its next pages. */
-    static final Duration PIN = Duration.ofMinutes(2);
-    private static final int MAX_PINS = 64;
+    /** How long a snapshot a paged read started on stays available after its last page was read. */
+    static final Duration PIN = Duration.ofSeconds(30);
+    /**
+     * At most this many pinned snapshots: each holds its computed status (tens of MB at 10,000 instances); the
+     * least recently read goes first, and a list that loses its snapshot reads it back from etcd.
+     */
+    private static final int MAX_PINS = 16;
 
-    private record Pin(View view, long expiresNanos) {
+    /** A snapshot kept for the next pages of a list, and when a page of it was last read. */
+    private static final class Pin {
+        final View view;
+        volatile long usedNanos = System.nanoTime();
+
+        Pin(View view) {
+            this.view = view;
+        }
     }
 
     private final EtcdStore store;
@@ -187,21 +198,28 @@ final class ReadCache implements AutoCloseable {
     View at(long revision) {
         Pin p = pins.get(revision);
         if (p != null) {
-            return p.view();
+            p.usedNanos = System.nanoTime();
+            return p.view;
         }
         View v = new View(reader.read(revision), View.Source.ETCD);
         pin(v);
         return v;
     }
 
-    /** Keeps {@code v} for the next pages of a paged read for {@link #PIN}. */
+    /** Keeps {@code v} for the next pages of a paged read while they keep coming (see {@link #PIN}). */
     void pin(View v) {
-        long now = System.nanoTime();
-        pins.values().removeIf(p -> p.expiresNanos() < now);
-        if (pins.size() >= MAX_PINS) {
-            pins.keySet().stream().min(Long::compare).ifPresent(pins::remove);
+        Pin had = pins.get(v.revision());
+        if (had != null && had.view == v) {
+            had.usedNanos = System.nanoTime();
+            return;
         }
-        pins.put(v.revision(), new Pin(v, now + PIN.toNanos()));
+        long stale = System.nanoTime() - PIN.toNanos();
+        pins.values().removeIf(p -> p.usedNanos < stale);
+        while (pins.size() >= MAX_PINS) {
+            pins.entrySet().stream().min(java.util.Comparator.comparingLong(e -> e.getValue().usedNanos))
+                    .ifPresent(e -> pins.remove(e.getKey()));
+        }
+        pins.put(v.revision(), new Pin(v));
     }
 
     /** Runs on the watch's thread, one batch at a time. */
