@@ -184,6 +184,17 @@ final class ObservedRoutes {
     private Reply status(Call c) throws InterruptedException {
         Paging paging = Paging.of(c, Paging.STATUS_LIMIT);
         View v = statusView(c, paging);
+        String key = paging.limit() + "\n" + paging.section() + "\n" + paging.after();
+        byte[] json = v.page(key, () -> io.intent.store.codec.Json.write(statusPage(v, paging)));
+        if (paging.first() && v.source() == View.Source.CACHE && new String(json, Math.max(0, json.length - 512),
+                Math.min(512, json.length), java.nio.charset.StandardCharsets.UTF_8).contains("\"continue\":")) {
+            cache.pin(v); // a cached first page still starts a list: keep its snapshot for the next pages
+        }
+        return ReadCache.reply(v, new ApiServer.Encoded(json));
+    }
+
+    /** One page of the status list as a body, encoded once per snapshot and page (see {@link View#page}). */
+    private Map<String, Object> statusPage(View v, Paging paging) {
         View.Status s = v.status(model);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("revision", v.revision());
@@ -198,7 +209,7 @@ final class ObservedRoutes {
         if (next != null) {
             body.put("continue", next);
         }
-        return ReadCache.reply(v, body);
+        return body;
     }
 
     private List<Object> page(View v, Paging paging, List<AppState> apps, List<HostStatus> hosts,

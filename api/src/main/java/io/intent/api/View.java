@@ -18,6 +18,8 @@ final class View {
     private final Observed observed;
     private final Source source;
     private volatile Status status;
+    /** Encoded pages of the status list, by page (limit, section, after): many clients walk the same snapshot. */
+    private final java.util.Map<String, byte[]> pages = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The status of every app and host in this snapshot. */
     record Status(List<AppState> apps, List<HostStatus> hosts, boolean converged, String disruption) {
@@ -38,6 +40,11 @@ final class View {
 
     Source source() {
         return source;
+    }
+
+    /** The encoded page {@code key} of this snapshot's status, encoding it with {@code encode} the first time. */
+    byte[] page(String key, java.util.function.Supplier<byte[]> encode) {
+        return pages.computeIfAbsent(key, k -> encode.get());
     }
 
     /** Whether {@link #status} has been computed (answers at once). */

@@ -184,6 +184,8 @@ public final class ApiBench implements Benchmark {
         writer.start();
         Load walk;
         Load limit;
+        long gcBefore;
+        long gcDuring;
         try {
             Operation walkPages = new Operation() {
                 final ThreadLocal<String> cont = new ThreadLocal<>();
@@ -199,7 +201,9 @@ public final class ApiBench implements Benchmark {
                 }
             };
             measure(SCALE_CLIENTS, 4, walkPages); // warm-up, not counted
+            gcBefore = gcMillis();
             walk = measure(SCALE_CLIENTS, seconds, walkPages);
+            gcDuring = gcMillis() - gcBefore;
             limit = measure(SCALE_CLIENTS, seconds, i -> http.send(get("http://127.0.0.1:" + constant.actualPort()
                     + "/?page=" + (i % pages.size())), HttpResponse.BodyHandlers.ofByteArray()).statusCode() == 200);
         } finally {
@@ -220,6 +224,8 @@ public final class ApiBench implements Benchmark {
         r.row("API GET /v1/status page: p50", walk.latency().p50(), "ms", "n=" + walk.requests());
         r.row("API GET /v1/status page: p99", walk.latency().p99(), "ms", "");
         r.row("API errors", walk.errors(), "", "");
+        r.row("GC pause time during the walk (whole JVM)", gcDuring, "ms", "API, clients and etcd client share it");
+        r.row("heap used after a full GC", heapAfterGcMb(), "MB", "the fleet in the API's cache, and the bench's");
         r.row("limit: same bytes from a constant endpoint p99", limit.latency().p99(), "ms",
                 "n=" + limit.requests());
         r.row("context: one paged etcd read of the six prefixes", etcdRead.latency().p50(), "ms",
@@ -237,6 +243,17 @@ public final class ApiBench implements Benchmark {
         }
         int from = at + "\"continue\":\"".length();
         return tail.substring(from, tail.indexOf('"', from));
+    }
+
+    static long gcMillis() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
+    }
+
+    static long heapAfterGcMb() {
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        return (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024);
     }
 
     static HttpRequest get(String url) {
