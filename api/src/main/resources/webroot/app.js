@@ -58,10 +58,23 @@ function progressOf(h) {
   return null;
 }
 
+// GET /v1/status is paged (apps, then hosts, all pages at the first page's revision): read every page
+async function allStatus() {
+  const first = await api("GET", "/v1/status");
+  let page = first.json;
+  while (page.continue) {
+    page = (await api("GET", "/v1/status?continue=" + encodeURIComponent(page.continue))).json;
+    first.json.apps.push(...page.apps);
+    first.json.hosts.push(...page.hosts);
+  }
+  delete first.json.continue;
+  return first;
+}
+
 async function refresh() {
   if (!state.token) { banner("Enter an API token (viewer to watch, operator to act).", true); return; }
   try {
-    const [st, apps, lead] = await Promise.all([api("GET", "/v1/status"), api("GET", "/v1/apps"),
+    const [st, apps, lead] = await Promise.all([allStatus(), api("GET", "/v1/apps"),
       api("GET", "/v1/leader")]);
     renderApps(st.json, apps.json);
     renderHosts(st.json);

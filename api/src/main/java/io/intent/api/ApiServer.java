@@ -112,14 +112,16 @@ public final class ApiServer implements AutoCloseable {
     private final PrometheusMeterRegistry metrics = ProcessMetrics.registry();
     private final Idempotency idempotency;
     private final EventStream events;
+    private final ReadCache cache;
     private final byte[] openapi;
     private final LogsRoute logs;
     private volatile int port;
 
     private ApiServer(Vertx vertx, EtcdStore store, Tokens tokens, Options options, LogsRoute.Settings logs) {
         this.vertx = vertx;
-        this.intentRoutes = new IntentRoutes(store, options);
-        this.observedRoutes = new ObservedRoutes(store, options);
+        this.cache = new ReadCache(store);
+        this.intentRoutes = new IntentRoutes(store, cache, options);
+        this.observedRoutes = new ObservedRoutes(store, cache, options);
         this.store = store;
         this.tokens = tokens;
         this.options = options;
@@ -162,7 +164,10 @@ public final class ApiServer implements AutoCloseable {
         int loops = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         int shared = options.port() == 0 ? -1 : options.port();
         return vertx.executeBlocking(() -> {
+            cache.start();
             events.start();
+            // etcd down at start: listen anyway; reads read etcd (503) until the cache has its first list
+            cache.awaitReady(Duration.ofSeconds(5));
             return null;
         }).compose(x -> vertx.deployVerticle(() -> new ServerVerticle(shared), new DeploymentOptions().setInstances(loops)))
                 .map(x -> {
@@ -224,7 +229,11 @@ public final class ApiServer implements AutoCloseable {
         router.get("/v1/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
                 .end(Buffer.buffer(openapi)));
         router.route("/v1/*").handler(this::authenticate);
-        router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(options.bodyLimit()));
+        // only methods with a body pay for buffering one (a GET is the hot path)
+        BodyHandler bodies = BodyHandler.create(false).setBodyLimit(options.bodyLimit());
+        for (HttpMethod m : WRITES) {
+            router.route("/v1/*").method(m).handler(bodies);
+        }
         router.route("/v1/*").handler(this::contentType);
 
         intentRoutes.register(this, router);
@@ -247,12 +256,40 @@ public final class ApiServer implements AutoCloseable {
 
     /** Registers {@code endpoint} for {@code method path}: role check, worker thread, idempotency for writes. */
     void route(Router router, HttpMethod method, String path, Role role, Endpoint endpoint) {
+        route(router, method, path, role, endpoint, false);
+    }
+
+    /**
+     * Registers a cheap read of one resource from the cache: answered on the event loop when the cache can serve
+     * it at once (no catch-up wait, no {@code ?consistent=true}), which saves the worker-thread hand-off that
+     * otherwise dominates its cost; on a worker thread otherwise.
+     */
+    void routeCached(Router router, String path, Endpoint endpoint) {
+        route(router, HttpMethod.GET, path, Role.VIEWER, endpoint, true);
+    }
+
+    private void route(Router router, HttpMethod method, String path, Role role, Endpoint endpoint,
+                       boolean inline) {
         String label = method.name() + " " + path;
         router.route(method, path).handler(ctx -> {
             ctx.put("route", label);
             Tokens.Token who = require(ctx, role);
             String rid = ctx.get("requestId");
             Call call = new Call(ctx, who, rid);
+            View now = inline && ctx.request().getParam("consistent") == null ? cache.now() : null;
+            if (now != null) {
+                // the endpoint reads this snapshot: nothing on the event loop may wait
+                ctx.put(ReadCache.VIEW, now);
+                Reply reply;
+                try {
+                    reply = endpoint.handle(call);
+                } catch (Exception e) {
+                    ctx.fail(e);
+                    return;
+                }
+                send(ctx, reply);
+                return;
+            }
             // only writes (operator and up) keep idempotency records; a read-only POST like /v1/plan needs none
             boolean write = WRITES.contains(method) && role != Role.VIEWER;
             blocking(rid, () -> run(call, write, endpoint))
@@ -297,9 +334,21 @@ public final class ApiServer implements AutoCloseable {
         }, false);
     }
 
+    /** Request timers by route and status, so a request does not build and look up a meter id. */
+    private final Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static String requestUuid() {
+        var r = java.util.concurrent.ThreadLocalRandom.current();
+        long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
+        long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new UUID(hi, lo).toString();
+    }
+
     private void requestId(RoutingContext ctx) {
         String given = ctx.request().getHeader("X-Request-Id");
-        String id = given != null && REQUEST_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
+        // a random (version 4 layout) UUID from a non-blocking generator: a request id is a label, not a secret,
+        // and SecureRandom was a measurable share of a cached read
+        String id = given != null && REQUEST_ID.matcher(given).matches() ? given : requestUuid();
         ctx.put("requestId", id);
         ctx.response().putHeader("X-Request-Id", id);
         long start = System.nanoTime();
@@ -308,9 +357,10 @@ public final class ApiServer implements AutoCloseable {
             String route = ctx.get("route") == null ? (ctx.request().path().startsWith("/v1/") ? "other" : "static")
                     : ctx.get("route");
             long nanos = System.nanoTime() - start;
-            Timer.builder("intent_api_requests").description("API requests by route and status")
+            timers.computeIfAbsent(route + " " + status, k -> Timer.builder("intent_api_requests")
+                    .description("API requests by route and status")
                     .tag("route", route).tag("status", Integer.toString(status))
-                    .register(metrics).record(nanos, TimeUnit.NANOSECONDS);
+                    .register(metrics)).record(nanos, TimeUnit.NANOSECONDS);
             MDC.put("requestId", id);
             try {
                 if (status >= 400 || WRITES.contains(ctx.request().method())) {
@@ -365,8 +415,7 @@ public final class ApiServer implements AutoCloseable {
     /** Bodies must be JSON; an empty body needs no content type. */
     private void contentType(RoutingContext ctx) {
         HttpMethod m = ctx.request().method();
-        boolean hasBody = ctx.body() != null && ctx.body().length() > 0;
-        if (WRITES.contains(m) && hasBody) {
+        if (WRITES.contains(m) && ctx.body() != null && ctx.body().length() > 0) {
             String ct = ctx.request().getHeader("Content-Type");
             String mime = ct == null ? "" : ct.split(";", 2)[0].strip().toLowerCase();
             if (!mime.equals("application/json")) {
@@ -382,14 +431,15 @@ public final class ApiServer implements AutoCloseable {
         ctx.put("route", "GET /readyz");
         blocking(ctx.get("requestId"), store::revision).onComplete(ar -> {
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("ready", ar.succeeded() && events.ready());
+            body.put("ready", ar.succeeded() && events.ready() && cache.ready());
             body.put("etcd", ar.succeeded() ? "reachable" : "unreachable: " + ar.cause().getMessage());
             if (ar.succeeded()) {
                 body.put("revision", ar.result());
             }
             body.put("events", events.ready() ? "watching" : "not watching yet");
+            body.put("cache", cache.ready() ? "at revision " + cache.revision() : "not listed yet");
             body.put("tokens", tokens.size());
-            ctx.response().setStatusCode(ar.succeeded() && events.ready() ? 200 : 503)
+            ctx.response().setStatusCode(ar.succeeded() && events.ready() && cache.ready() ? 200 : 503)
                     .putHeader("content-type", "application/json").end(Buffer.buffer(Json.write(body)));
         });
     }
@@ -401,8 +451,13 @@ public final class ApiServer implements AutoCloseable {
         if (r.body() == null) {
             resp.end();
         } else {
-            resp.putHeader("content-type", "application/json").end(Buffer.buffer(Json.write(r.body())));
+            byte[] json = r.body() instanceof Encoded e ? e.json() : Json.write(r.body());
+            resp.putHeader("content-type", "application/json").end(Buffer.buffer(json));
         }
+    }
+
+    /** A body already encoded as JSON (e.g. kept per key revision by a read path), sent as is. */
+    record Encoded(byte[] json) {
     }
 
     private void failure(RoutingContext ctx) {
@@ -476,6 +531,8 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         events.close();
+        cache.close();
+        observedRoutes.close();
         try {
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.options.GetOption;
 import io.intent.api.plan.Plan;
-import io.intent.api.status.ObservedReader;
 import io.intent.store.KeyLayout;
 import io.intent.store.codec.FieldError;
 import io.intent.store.codec.InvalidValueException;
@@ -75,25 +74,37 @@ final class IntentRoutes {
     private final EtcdStore store;
     private final KeyLayout keys;
     private final Writes writes;
-    private final ObservedReader observed;
+    private final ReadCache cache;
 
-    IntentRoutes(EtcdStore store, ApiServer.Options options) {
+    /** An app document as sent, for the key revision it was encoded from. */
+    private record Encoded(long modRevision, ApiServer.Encoded body) {
+    }
+
+    private final Map<String, Encoded> encodedApps = new java.util.concurrent.ConcurrentHashMap<>();
+
+    IntentRoutes(EtcdStore store, ReadCache cache, ApiServer.Options options) {
         this.store = store;
         this.keys = store.keys();
-        this.writes = new Writes(store);
-        this.observed = new ObservedReader(store);
+        this.writes = new Writes(store, cache::wrote);
+        this.cache = cache;
     }
 
     void register(ApiServer api, Router r) {
-        api.route(r, HttpMethod.GET, "/v1/apps", Role.VIEWER, c -> Reply.ok(listApps()));
-        api.route(r, HttpMethod.GET, "/v1/apps/:name", Role.VIEWER, this::getApp);
+        api.route(r, HttpMethod.GET, "/v1/apps", Role.VIEWER, c -> {
+            View v = cache.forRead(c);
+            return ReadCache.reply(v, listApps(v));
+        });
+        api.routeCached(r, "/v1/apps/:name", this::getApp);
         api.route(r, HttpMethod.PUT, "/v1/apps/:name", Role.OPERATOR, this::putApp);
         api.route(r, HttpMethod.DELETE, "/v1/apps/:name", Role.OPERATOR, c -> delete(c, "app", keys.app(c.name("name"))));
         api.route(r, HttpMethod.GET, "/v1/apps/:name/history", Role.VIEWER, this::history);
         api.route(r, HttpMethod.POST, "/v1/apps/:name/rollback", Role.OPERATOR, this::rollback);
         api.route(r, HttpMethod.POST, "/v1/apps/:name/restart", Role.OPERATOR, this::restart);
-        api.route(r, HttpMethod.GET, "/v1/hosts", Role.VIEWER, c -> Reply.ok(listHosts()));
-        api.route(r, HttpMethod.GET, "/v1/hosts/:name", Role.VIEWER, this::getHost);
+        api.route(r, HttpMethod.GET, "/v1/hosts", Role.VIEWER, c -> {
+            View v = cache.forRead(c);
+            return ReadCache.reply(v, listHosts(v));
+        });
+        api.routeCached(r, "/v1/hosts/:name", this::getHost);
         api.route(r, HttpMethod.PUT, "/v1/hosts/:name", Role.OPERATOR, this::putHost);
         api.route(r, HttpMethod.DELETE, "/v1/hosts/:name", Role.ADMIN,
                 c -> delete(c, "host", keys.host(c.name("name"))));
@@ -111,26 +122,33 @@ final class IntentRoutes {
 
     // ---- apps
 
-    private Map<String, Object> listApps() {
-        var snap = store.list(keys.appsPrefix(), AppIntent.class);
+    private static Map<String, Object> listApps(View v) {
         List<AppDoc> apps = new ArrayList<>();
-        for (var e : snap.entries()) {
-            String name = KeyLayout.childName(keys.appsPrefix(), e.key());
-            if (name != null) {
-                apps.add(appDoc(name, e));
-            }
-        }
-        return Map.of("revision", snap.revision(), "apps", apps);
+        v.observed().apps().forEach((name, e) -> apps.add(appDoc(name, e)));
+        return Map.of("revision", v.revision(), "apps", apps);
     }
 
     private static AppDoc appDoc(String name, Entry<AppIntent> e) {
         return new AppDoc(name, e.modRevision(), e.value(), e.error(), e.raw());
     }
 
-    private Reply getApp(Call c) {
+    private Reply getApp(Call c) throws InterruptedException {
         String name = c.name("name");
-        var e = store.get(keys.app(name), AppIntent.class).orElseThrow(() -> ApiError.notFound("app " + name));
-        return Reply.ok(appDoc(name, e), e.modRevision());
+        View v = cache.forRead(c);
+        var e = v.observed().apps().get(name);
+        if (e == null) {
+            throw ApiError.notFound("app " + name);
+        }
+        // the hottest read: encode each app once per revision of its key, like kube-apiserver's cached objects
+        Encoded doc = encodedApps.get(name);
+        if (doc == null || doc.modRevision() != e.modRevision()) {
+            if (encodedApps.size() > 100_000) {
+                encodedApps.clear();
+            }
+            doc = new Encoded(e.modRevision(), new ApiServer.Encoded(Json.write(appDoc(name, e))));
+            encodedApps.put(name, doc);
+        }
+        return ReadCache.reply(v, doc.body(), e.modRevision());
     }
 
     private Reply putApp(Call c) {
@@ -313,26 +331,27 @@ final class IntentRoutes {
 
     // ---- hosts
 
-    private Map<String, Object> listHosts() {
-        var snap = store.list(keys.hostsPrefix(), HostSpec.class);
-        var live = store.list(keys.livePrefix(), Liveness.class, snap.revision()).byKey();
+    private static Map<String, Object> listHosts(View v) {
+        var live = v.observed().live();
         List<HostDoc> hosts = new ArrayList<>();
-        for (var e : snap.entries()) {
-            String name = KeyLayout.childName(keys.hostsPrefix(), e.key());
-            if (name != null) {
-                var l = live.get(keys.live(name));
-                hosts.add(new HostDoc(name, e.modRevision(), e.value(), e.error(), e.raw(),
-                        l == null ? null : l.value()));
-            }
-        }
-        return Map.of("revision", snap.revision(), "hosts", hosts);
+        v.observed().hosts().forEach((name, e) -> {
+            var l = live.get(name);
+            hosts.add(new HostDoc(name, e.modRevision(), e.value(), e.error(), e.raw(),
+                    l == null ? null : l.value()));
+        });
+        return Map.of("revision", v.revision(), "hosts", hosts);
     }
 
-    private Reply getHost(Call c) {
+    private Reply getHost(Call c) throws InterruptedException {
         String name = c.name("name");
-        var e = store.get(keys.host(name), HostSpec.class).orElseThrow(() -> ApiError.notFound("host " + name));
-        var l = store.get(keys.live(name), Liveness.class).map(Entry::value).orElse(null);
-        return Reply.ok(new HostDoc(name, e.modRevision(), e.value(), e.error(), e.raw(), l), e.modRevision());
+        View v = cache.forRead(c);
+        var e = v.observed().hosts().get(name);
+        if (e == null) {
+            throw ApiError.notFound("host " + name);
+        }
+        var l = v.observed().live().get(name);
+        return ReadCache.reply(v, new HostDoc(name, e.modRevision(), e.value(), e.error(), e.raw(),
+                l == null ? null : l.value()), e.modRevision());
     }
 
     private Reply putHost(Call c) {
@@ -404,11 +423,12 @@ final class IntentRoutes {
 
     // ---- plan
 
-    private Reply plan(Call c) {
+    private Reply plan(Call c) throws InterruptedException {
         PlanRequest req = c.body(PlanRequest.class);
         if (req.apps() == null || req.apps().isEmpty()) {
             throw ApiError.badRequest("plan needs {\"apps\": {\"<name>\": <intent>, ...}}");
         }
-        return Reply.ok(Plan.preview(req.apps(), observed.read()));
+        View v = cache.forRead(c);
+        return ReadCache.reply(v, Plan.preview(req.apps(), v.observed()));
     }
 }

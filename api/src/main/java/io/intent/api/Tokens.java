@@ -43,6 +43,15 @@ public final class Tokens implements AutoCloseable {
     public record StoredToken(String role, String sha256) {
     }
 
+    /** One digest per thread: every request hashes its token, and getInstance is most of the cost. */
+    private static final ThreadLocal<MessageDigest> SHA256_DIGEST = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
+
     private final Map<String, Token> fromFile;
     private final Map<String, Token> fromEtcd = new ConcurrentHashMap<>();
     private volatile SliceWatch<StoredToken> watch;
@@ -58,12 +67,8 @@ public final class Tokens implements AutoCloseable {
 
     /** The lowercase hex sha256 of a token, as stored in the file and in etcd. */
     public static String hash(String token) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] d = SHA256_DIGEST.get().digest(token.getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(d);
     }
 
     /** Reads a tokens file; any problem is an error naming the entry, so a typo never opens the API. */

@@ -22,9 +22,12 @@ final class Writes {
     }
 
     private final EtcdStore store;
+    private final java.util.function.LongConsumer wrote;
 
-    Writes(EtcdStore store) {
+    /** @param wrote told the revision of every applied write (the read cache waits for it: read-your-writes) */
+    Writes(EtcdStore store, java.util.function.LongConsumer wrote) {
         this.store = store;
+        this.wrote = wrote;
     }
 
     /**
@@ -46,6 +49,7 @@ final class Writes {
             return new Outcome(-1, expected != 0);
         }
         boolean existed = !resp.getPutResponses().isEmpty() && resp.getPutResponses().get(0).hasPrevKv();
+        wrote.accept(resp.getHeader().getRevision());
         return new Outcome(resp.getHeader().getRevision(), existed);
     }
 
@@ -58,6 +62,7 @@ final class Writes {
         if (!resp.isSucceeded()) {
             return new Outcome(-1, expected != Etags.NONE && expected != Etags.ANY);
         }
+        wrote.accept(resp.getHeader().getRevision());
         return new Outcome(resp.getHeader().getRevision(), true);
     }
 

@@ -3,6 +3,7 @@ package io.intent.api;
 import static io.intent.api.ApiFixture.ADMIN;
 import static io.intent.api.ApiFixture.OPERATOR;
 import static io.intent.api.ApiFixture.VIEWER;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -312,7 +313,7 @@ class ApiTest {
     }
 
     @Test
-    void assignmentsPlacementsAndStatusAreReadFromEtcd() throws Exception {
+    void assignmentsPlacementsAndStatusAreReadFromTheStore() throws Exception {
         var keys = f.store.keys();
         f.put("/v1/apps/st", OPERATOR, Fixtures.app("1.0", 1));
         long rev = f.store.get(keys.app("st"), AppIntent.class).orElseThrow().modRevision();
@@ -325,6 +326,9 @@ class ApiTest {
             f.store.put(keys.status("h-st", "st", agent), new io.intent.store.model.AgentStatus(agent,
                     io.intent.store.model.Phase.READY, "1.0", rev, null, 0, Instant.now(), null, Map.of()));
         }
+        // written behind the API's back: its cache has them within the watch delay
+        await().atMost(java.time.Duration.ofSeconds(5)).until(() -> json(f.get("/v1/status/apps/st", VIEWER))
+                .get("state").asText().equals("OK"));
         var st = json(f.get("/v1/status/apps/st", VIEWER));
         assertEquals("OK", st.get("state").asText(), st.toString());
         assertTrue(st.get("converged").asBoolean());

@@ -15,6 +15,10 @@ class StoreOutageTest {
         try (ApiFixture f = new ApiFixture(List.of("setlive"), Duration.ofSeconds(1))) {
             assertEquals(201, f.put("/v1/apps/web", ApiFixture.OPERATOR, Fixtures.app("1.0", 1)).statusCode());
             f.etcd.kill(0);
+            // reads come from the watch-fed cache; the cache stops serving once etcd misses its liveness probe
+            // (probed every second), so a dead etcd is never shown as current state
+            await().atMost(Duration.ofSeconds(10)).until(() -> f.get("/v1/apps/web?x=" + System.nanoTime(),
+                    ApiFixture.VIEWER).statusCode() == 503);
             ApiTest.assertError(f.get("/v1/apps/web", ApiFixture.VIEWER), 503, "store_unavailable");
             var write = f.put("/v1/apps/web", ApiFixture.OPERATOR, Fixtures.app("2.0", 1), "Idempotency-Key", "outage");
             ApiTest.assertError(write, 503, "store_unavailable");

@@ -87,6 +87,29 @@ final class ApiClient {
         }
     }
 
+    /**
+     * GETs a paged list ({@code limit}/{@code continue}, every page at the first page's revision) and returns the
+     * first page's body with the {@code lists} arrays of every later page appended, {@code continue} removed.
+     */
+    JsonNode getAllPages(String path, String... lists) {
+        JsonNode first = get(path).body();
+        if (!(first instanceof com.fasterxml.jackson.databind.node.ObjectNode all)) {
+            return first;
+        }
+        JsonNode page = first;
+        while (page.hasNonNull("continue")) {
+            String sep = path.contains("?") ? "&" : "?";
+            page = get(path + sep + "continue=" + enc(page.get("continue").asText())).body();
+            for (String list : lists) {
+                if (all.get(list) instanceof com.fasterxml.jackson.databind.node.ArrayNode into) {
+                    page.path(list).forEach(into::add);
+                }
+            }
+        }
+        all.remove("continue");
+        return all;
+    }
+
     Response get(String path) {
         return send("GET", path, null, null, true);
     }

@@ -277,7 +277,7 @@ final class GetCommand implements Callable<Integer> {
 
     private Listing assignments(ApiClient api, boolean wide) {
         String q = name == null ? "" : "?host=" + ApiClient.enc(name);
-        JsonNode body = api.get("/v1/assignments" + q).body();
+        JsonNode body = api.getAllPages("/v1/assignments" + q, "assignments");
         String[] header = wide ? new String[] {"HOST", "APP", "APP-REVISION", "ACTIVE", "VERSIONS", "REVISION"}
                 : new String[] {"HOST", "APP", "APP-REVISION", "ACTIVE"};
         Map<String, Object[]> rows = new LinkedHashMap<>();

@@ -103,7 +103,8 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static JsonNode fetch(ApiClient api, String app) {
-        return app == null ? api.get("/v1/status").body() : api.get("/v1/status/apps/" + ApiClient.enc(app)).body();
+        return app == null ? api.getAllPages("/v1/status", "apps", "hosts")
+                : api.get("/v1/status/apps/" + ApiClient.enc(app)).body();
     }
 
     static void show(IntentCtl root, ApiClient api, String app) {

@@ -82,6 +82,17 @@ class IntentCtlTest {
         }
     }
 
+    /** Waits until the API's read cache has what was written to etcd behind its back (the watch delay). */
+    void apiCaughtUp() throws Exception {
+        long rev = store.revision();
+        var http = java.net.http.HttpClient.newHttpClient();
+        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(api.url() + "/v1/apps"))
+                .header("Authorization", "Bearer " + VIEWER).build();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> http.send(req,
+                java.net.http.HttpResponse.BodyHandlers.discarding()).headers().firstValue("X-Intent-Revision")
+                .map(Long::parseLong).orElse(-1L) >= rev);
+    }
+
     Run ctl(String token, String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.add("--api=" + api.url());
@@ -162,6 +173,7 @@ class IntentCtlTest {
         ok("apply", "-f", file("p1.yaml", app("pl-web", "1.0", 1, 8004)).toString());
         store.put(store.keys().host("pl-h1"), new HostSpec(Map.of(), null, null, false));
         store.put(store.keys().live("pl-h1"), new Liveness("pl-h1", null, "t", 1, Instant.now()));
+        apiCaughtUp();
         long before = store.revision();
         Run r = ok("plan", "-f", file("p2.yaml", app("pl-web", "2.0", 1, 8004)).toString());
         assertTrue(r.out().contains("~ app pl-web: update"), r.out());
@@ -176,6 +188,7 @@ class IntentCtlTest {
     void getPrintsTablesJsonAndYaml() throws Exception {
         ok("apply", "-f", file("g.yaml", app("get-web", "1.0", 1, 8005)).toString());
         store.put(store.keys().host("get-h1"), new HostSpec(Map.of("zone", "a"), null, "127.0.0.9", false));
+        apiCaughtUp();
         Run table = ok("get", "apps");
         assertTrue(table.out().lines().anyMatch(l -> l.startsWith("get-web") && l.contains("1.0,2.0")), table.out());
         Run json = ok("get", "apps", "get-web", "-o", "json");
@@ -213,8 +226,9 @@ class IntentCtlTest {
     }
 
     @Test
-    void drainMarksTheHostInEtcd() {
+    void drainMarksTheHostInEtcd() throws Exception {
         store.put(store.keys().host("dr-h1"), new HostSpec(Map.of("zone", "b"), null, null, false));
+        apiCaughtUp();
         ok("drain", "dr-h1");
         var spec = store.get(store.keys().host("dr-h1"), HostSpec.class).orElseThrow().value();
         assertTrue(spec.drainOrDefault());

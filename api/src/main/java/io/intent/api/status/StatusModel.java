@@ -55,13 +55,40 @@ public final class StatusModel {
 
     private static final String DISRUPTION = "disruption mode: ";
 
+    /**
+     * Who is where, both ways, built once per snapshot: without it the status of every app scans every host and
+     * the status of every host scans every placement (10^7 steps at 1,000 apps on 1,000 hosts).
+     *
+     * @param assignedHosts app -> hosts it is assigned to
+     * @param placedApps    host -> apps placed on it
+     */
+    private record Index(Map<String, java.util.Set<String>> assignedHosts, Map<String, java.util.Set<String>> placedApps) {
+        static Index of(Observed o) {
+            Map<String, java.util.Set<String>> assigned = new java.util.HashMap<>();
+            o.assignments().forEach((host, apps) -> apps.keySet().forEach(app ->
+                    assigned.computeIfAbsent(app, x -> new TreeSet<>()).add(host)));
+            Map<String, java.util.Set<String>> placed = new java.util.HashMap<>();
+            o.placements().forEach((app, p) -> {
+                if (p.valid()) {
+                    p.value().hosts().forEach(host -> placed.computeIfAbsent(host, x -> new TreeSet<>()).add(app));
+                }
+            });
+            return new Index(assigned, placed);
+        }
+    }
+
     /** The state of every app in the intent, by name. */
     public List<AppState> apps(Observed o) {
-        return o.apps().keySet().stream().sorted().map(name -> app(name, o)).toList();
+        Index index = Index.of(o);
+        return o.apps().keySet().stream().sorted().map(name -> app(name, o, index)).toList();
     }
 
     /** The state of one app, or null when there is no intent for it. */
     public AppState app(String name, Observed o) {
+        return app(name, o, null);
+    }
+
+    private AppState app(String name, Observed o, Index index) {
         Entry<AppIntent> entry = o.apps().get(name);
         if (entry == null) {
             return null;
@@ -106,11 +133,15 @@ public final class StatusModel {
 
         List<String> placedHosts = placement == null ? List.of() : placement.hosts();
         TreeSet<String> hostNames = new TreeSet<>(placedHosts);
-        o.assignments().forEach((host, apps) -> {
-            if (apps.containsKey(name)) {
-                hostNames.add(host);
-            }
-        });
+        if (index != null) {
+            hostNames.addAll(index.assignedHosts().getOrDefault(name, java.util.Set.of()));
+        } else {
+            o.assignments().forEach((host, apps) -> {
+                if (apps.containsKey(name)) {
+                    hostNames.add(host);
+                }
+            });
+        }
         List<HostState> hosts = new ArrayList<>();
         int ready = 0;
         for (String host : hostNames) {
@@ -144,21 +175,30 @@ public final class StatusModel {
                 names.addAll(p.value().hosts());
             }
         });
-        return names.stream().map(h -> host(h, o)).toList();
+        Index index = Index.of(o);
+        return names.stream().map(h -> host(h, o, index)).toList();
     }
 
     /** One host: every app placed on it or assigned to it. */
     public HostStatus host(String host, Observed o) {
+        return host(host, o, null);
+    }
+
+    private HostStatus host(String host, Observed o, Index index) {
         Entry<HostSpec> spec = o.hosts().get(host);
         boolean drain = spec != null && spec.valid() && spec.value().drainOrDefault();
         String address = spec != null && spec.valid() ? spec.value().address() : null;
         boolean live = o.live().containsKey(host);
         TreeSet<String> apps = new TreeSet<>(o.assignments().getOrDefault(host, Map.of()).keySet());
-        o.placements().forEach((app, p) -> {
-            if (p.valid() && p.value().hosts().contains(host)) {
-                apps.add(app);
-            }
-        });
+        if (index != null) {
+            apps.addAll(index.placedApps().getOrDefault(host, java.util.Set.of()));
+        } else {
+            o.placements().forEach((app, p) -> {
+                if (p.valid() && p.value().hosts().contains(host)) {
+                    apps.add(app);
+                }
+            });
+        }
         List<HostState> states = new ArrayList<>();
         State worst = live || (spec == null && apps.isEmpty()) ? State.OK : State.FAILED;
         for (String app : apps) {
