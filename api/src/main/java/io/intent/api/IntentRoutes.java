@@ -1,12 +1,9 @@
 package io.intent.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.options.GetOption;
 import io.intent.api.plan.Plan;
 import io.intent.store.KeyLayout;
 import io.intent.store.codec.FieldError;
-import io.intent.store.codec.InvalidValueException;
 import io.intent.store.codec.Json;
 import io.intent.store.codec.Validation;
 import io.intent.store.etcd.EtcdStore;
@@ -19,10 +16,10 @@ import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -234,25 +231,21 @@ final class IntentRoutes {
         long rev = current.modRevision();
         while (items.size() < max && rev > 1) {
             long at = rev - 1;
-            io.etcd.jetcd.kv.GetResponse resp;
+            Optional<Entry<AppIntent>> old;
             try {
-                resp = store.call("get " + key + "@" + at, () -> store.client().getKVClient().get(
-                        ByteSequence.from(key, StandardCharsets.UTF_8), GetOption.builder().withRevision(at).build()));
+                old = store.get(key, AppIntent.class, at);
             } catch (StoreException ex) {
                 if (ex.isTransient()) {
                     throw ex;
                 }
                 return new History(items, false);
             }
-            if (resp.getKvs().isEmpty()) {
+            if (old.isEmpty()) {
                 return new History(items, true);
             }
-            var kv = resp.getKvs().get(0);
-            rev = kv.getModRevision();
-            try {
-                items.add(item(rev, Json.read(kv.getValue().getBytes(), AppIntent.class)));
-            } catch (InvalidValueException bad) {
-                // an unreadable old value has no version to roll back to
+            rev = old.get().modRevision();
+            if (old.get().valid()) { // an unreadable old value has no version to roll back to
+                items.add(item(rev, old.get().value()));
             }
         }
         return new History(items, items.size() < max);

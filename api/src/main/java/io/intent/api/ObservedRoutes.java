@@ -1,8 +1,6 @@
 package io.intent.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.options.GetOption;
 import io.intent.api.status.AppState;
 import io.intent.api.status.HostStatus;
 import io.intent.api.status.StatusModel;
@@ -12,15 +10,12 @@ import io.intent.store.etcd.StoreException;
 import io.intent.store.model.Assignment;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The read-only views of what the system did: status, assignments, placements and the leader. */
@@ -391,41 +386,27 @@ final class ObservedRoutes {
         return m;
     }
 
-    /**
-     * Reads the election keys directly: under an election name, etcd's election API writes one key per candidate
-     * ({@code <name>/<lease hex>}, value = the candidate's id); the one with the lowest create revision leads.
-     */
+    /** Every election under {@code <root>/leader/} with its candidates, as {@link EtcdStore#elections} reads them. */
     private Map<String, Object> leader() {
-        String prefix = keys.leaderPrefix();
-        var resp = store.call("list " + prefix, () -> store.client().getKVClient().get(
-                ByteSequence.from(prefix, StandardCharsets.UTF_8), GetOption.builder().isPrefix(true).build()));
-        Map<String, List<Candidate>> byElection = new TreeMap<>();
+        var read = store.elections(keys.leaderPrefix());
         Instant now = Instant.now();
         if (firstSeen.size() > 1000) {
             firstSeen.clear();
         }
-        for (var kv : resp.getKvs()) {
-            String key = kv.getKey().toString(StandardCharsets.UTF_8);
-            int slash = key.lastIndexOf('/');
-            if (slash <= prefix.length() - 1) {
-                continue;
-            }
-            String election = key.substring(0, slash);
-            String id = kv.getValue().toString(StandardCharsets.UTF_8);
-            String seenKey = key + "@" + kv.getCreateRevision();
-            Instant since = firstSeen.computeIfAbsent(seenKey, k -> now);
-            byElection.computeIfAbsent(election, k -> new ArrayList<>()).add(new Candidate(
-                    id.length() > 256 ? id.substring(0, 256) : id, key, kv.getCreateRevision(), kv.getLease(), since));
-        }
         List<Election> elections = new ArrayList<>();
-        byElection.forEach((name, cands) -> {
-            cands.sort(Comparator.comparingLong(Candidate::createRevision));
-            elections.add(new Election(name, cands.get(0), cands));
+        read.candidates().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            List<Candidate> cands = e.getValue().stream().map(kv -> {
+                Instant since = firstSeen.computeIfAbsent(kv.key() + "@" + kv.createRevision(), k -> now);
+                String id = kv.value();
+                return new Candidate(id.length() > 256 ? id.substring(0, 256) : id, kv.key(), kv.createRevision(),
+                        kv.lease(), since);
+            }).toList();
+            elections.add(new Election(e.getKey(), cands.get(0), cands));
         });
         Election main = elections.stream().filter(e -> e.name().equals(keys.election())).findFirst()
                 .orElse(elections.isEmpty() ? null : elections.get(0));
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("revision", resp.getHeader().getRevision());
+        out.put("revision", read.revision());
         out.put("leader", main == null ? null : main.leader());
         out.put("elections", elections);
         out.put("note", "createRevision is the leader key's create revision (etcd keeps no wall-clock times); "

@@ -402,7 +402,7 @@ class ApiTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            Thread.sleep(300);
+            Thread.sleep(300); // not an assertion: gives the stream time to subscribe before the writes it must see
             f.put("/v1/hosts/h-sse", OPERATOR, "{}");
             f.store.put(f.store.keys().app("sse"), Json.read(Fixtures.app("1.0", 1), AppIntent.class));
             String line = event.get(15, TimeUnit.SECONDS);
@@ -432,7 +432,7 @@ class ApiTest {
                 }
                 return sb.toString();
             });
-            Thread.sleep(300);
+            Thread.sleep(300); // not an assertion: gives the stream time to subscribe before the writes it must see
             f.put("/v1/tokens/dave", ADMIN, "{\"role\":\"viewer\",\"sha256\":\"" + "c".repeat(64) + "\"}");
             f.put("/v1/apps/secret-idem", OPERATOR, Fixtures.app("1.0", 1), "Idempotency-Key", "s-1");
             f.put("/v1/apps/after-secrets", OPERATOR, Fixtures.app("1.0", 1));

@@ -17,9 +17,9 @@ import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
-import io.intent.store.model.Phase;
 import io.intent.store.model.Placement;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +31,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,8 @@ import org.slf4j.LoggerFactory;
  * write ends the term too and calls {@code onFenceLost}. It plans only once all three watches and that read
  * are in, so a half-loaded view can never delete an assignment. All state is confined to one thread.
  */
+// Over 300 lines because every field is confined to one thread and shared by the watches, the store read and the
+// plan; the instance health and the decision steps (Planner, Evacuation, Reschedule) live apart already.
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final int PAGE = 2000;
@@ -94,7 +97,6 @@ public final class Dispatcher implements AutoCloseable {
     /** Bumped by every lead and stand-down, so a late lead task never revives a term that already ended. */
     private final java.util.concurrent.atomic.AtomicLong terms = new java.util.concurrent.atomic.AtomicLong();
     private final ScheduledExecutorService exec;
-    private volatile boolean active = true;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     // confined to exec
@@ -104,20 +106,14 @@ public final class Dispatcher implements AutoCloseable {
     private final Set<String> unreadable = new TreeSet<>();
     private final HostLiveness liveness;
     private final Evacuation evacuation;
-    /** Per instance, the app revision setlive last reported live and healthy (status READY) for. */
-    private final Map<Slot, Long> readyAt = new HashMap<>();
-    /** Instances setlive reports sick (too many failures within the app's window), with what it said. */
-    private final Map<Slot, String> sick = new TreeMap<>();
+    private final InstanceHealth health;
     private final TreeMap<Slot, Assignment> current = new TreeMap<>();
     private final Map<String, Placement> placements = new HashMap<>();
-    private boolean appsIn;
-    private boolean hostsIn;
-    private boolean liveIn;
-    private boolean storeIn;
+    /** Which inputs are in: planning waits for all watched ones, and, in a term, for the store's. */
+    private final Set<Input> loaded = EnumSet.noneOf(Input.class);
+    private Stage stage = Stage.COLD;
     private int failures;
     private long started = System.nanoTime();
-    private boolean firstPlan = true;
-    private boolean warmedUp;
     private ScheduledFuture<?> planTimer;
     private long planAt;
     private SliceWatch<AppIntent> appsWatch;
@@ -126,6 +122,24 @@ public final class Dispatcher implements AutoCloseable {
     private SliceWatch<AgentStatus> statusWatch;
     /** Answers the hosts' registrations and rollout slot requests in the same terms. */
     private HostSteward steward;
+
+    /** What a plan needs: three watches, and during a term the store's assignments and placements. */
+    private enum Input { APPS, HOSTS, LIVE, STORE }
+
+    /**
+     * How far this dispatcher's own thread got. Whether a term is on is {@link #writer} (stand-down comes from any
+     * thread); this is what the thread itself did: a standby warms up once, a term's first plan is not coalesced.
+     */
+    private enum Stage {
+        /** Standing by, never planned: the first complete inputs get a warm-up plan. */
+        COLD,
+        /** Standing by after its warm-up plan. */
+        WARM,
+        /** A term began: its first plan goes out as soon as the inputs are in, without coalescing. */
+        FIRST_PLAN,
+        /** A term planned at least once: changes are coalesced (this stays after the term ends). */
+        PLANNING
+    }
 
     private Dispatcher(EtcdStore store, String leader, Settings settings, DispatchMetrics metrics,
                        Consumer<Fence> onFenceLost) {
@@ -137,6 +151,7 @@ public final class Dispatcher implements AutoCloseable {
         this.onFenceLost = onFenceLost;
         this.liveness = new HostLiveness(settings.grace(), System.nanoTime());
         this.evacuation = new Evacuation(settings.evacuation());
+        this.health = new InstanceHealth(keys.statusPrefix());
         this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "dispatcher-" + leader);
             t.setDaemon(true);
@@ -200,8 +215,8 @@ public final class Dispatcher implements AutoCloseable {
                 }
                 writer = w;
             }
-            storeIn = false;
-            firstPlan = true;
+            loaded.remove(Input.STORE);
+            stage = Stage.FIRST_PLAN;
             started = System.nanoTime();
             log.info("dispatching as {} under fence {}@{}", leader, fence.key(), fence.createRevision());
             readStore();
@@ -243,8 +258,12 @@ public final class Dispatcher implements AutoCloseable {
         return w == null ? null : w.fence();
     }
 
+    private boolean active() {
+        return !closed.get();
+    }
+
     private void post(Runnable r) {
-        if (!active) {
+        if (!active()) {
             return;
         }
         try {
@@ -260,19 +279,19 @@ public final class Dispatcher implements AutoCloseable {
      */
     private Runnable guarded(Runnable r) {
         return () -> {
-            if (!active) {
+            if (!active()) {
                 return;
             }
             try {
                 r.run();
             } catch (RuntimeException e) {
-                if (!active) {
+                if (!active()) {
                     return;
                 }
                 failures++;
                 long delay = Backoff.STORE.delay(failures).toMillis();
                 log.error("dispatcher step failed; re-reading the store in {} ms", delay, e);
-                storeIn = false;
+                loaded.remove(Input.STORE);
                 schedule(this::readStore, delay);
             }
         };
@@ -303,7 +322,7 @@ public final class Dispatcher implements AutoCloseable {
                     placements.put(app, e.value());
                 }
             }
-            storeIn = true;
+            loaded.add(Input.STORE);
             failures = 0;
             requestPlan(0);
         } catch (StoreException e) {
@@ -326,12 +345,7 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     private void onApps(List<SliceWatch.Change<AppIntent>> changes) {
-        for (var c : changes) {
-            String name = KeyLayout.childName(keys.appsPrefix(), c.key());
-            if (name == null || !Names.valid(name)) {
-                log.warn("ignoring {}: not a valid app name", c.key().replaceAll("\\p{Cntrl}", "?"));
-                continue;
-            }
+        apply(Input.APPS, keys.appsPrefix(), changes, (name, c) -> {
             if (c.kind() == SliceWatch.Kind.DELETE) {
                 apps.remove(name);
             } else if (c.entry().valid()) {
@@ -339,22 +353,15 @@ public final class Dispatcher implements AutoCloseable {
             } else {
                 apps.put(name, PlanInput.App.broken(name, c.entry().modRevision(), c.entry().error()));
             }
-        }
-        appsIn = true;
-        requestPlan(coalesce());
+        });
     }
 
     private void onHosts(List<SliceWatch.Change<HostSpec>> changes) {
-        for (var c : changes) {
-            String name = KeyLayout.childName(keys.hostsPrefix(), c.key());
-            if (name == null || !Names.valid(name)) {
-                log.warn("ignoring {}: not a valid host name", c.key());
-                continue;
-            }
+        apply(Input.HOSTS, keys.hostsPrefix(), changes, (name, c) -> {
             if (c.kind() == SliceWatch.Kind.DELETE) {
                 hosts.remove(name);
                 unreadable.remove(name);
-                continue;
+                return;
             }
             List<FieldError> errs = c.entry().valid() ? Validation.check(name, c.entry().value())
                     : List.of(new FieldError("", c.entry().error()));
@@ -370,26 +377,36 @@ public final class Dispatcher implements AutoCloseable {
             } else {
                 log.warn("host spec {} is invalid ({}); keeping its last valid spec", c.key(), errs);
             }
-        }
-        hostsIn = true;
-        requestPlan(coalesce());
+        });
     }
 
     private void onLive(List<SliceWatch.Change<Liveness>> changes) {
         long now = System.nanoTime();
         liveness.read(now);
-        for (var c : changes) {
-            String name = KeyLayout.childName(keys.livePrefix(), c.key());
-            if (name == null || !Names.valid(name)) {
-                continue;
-            }
+        apply(Input.LIVE, keys.livePrefix(), changes, (name, c) -> {
             if (c.kind() == SliceWatch.Kind.DELETE) {
                 liveness.gone(name, now);
             } else {
                 liveness.present(name);
             }
+        });
+    }
+
+    /**
+     * The part the three watches share: each change under {@code prefix} goes to {@code each} with its child name
+     * (a key that names no valid child is logged and skipped), then the input counts as loaded and a plan is due.
+     */
+    private <T> void apply(Input input, String prefix, List<SliceWatch.Change<T>> changes,
+                           BiConsumer<String, SliceWatch.Change<T>> each) {
+        for (var c : changes) {
+            String name = KeyLayout.childName(prefix, c.key());
+            if (name == null || !Names.valid(name)) {
+                log.warn("ignoring {}: not a valid name under {}", c.key().replaceAll("\\p{Cntrl}", "?"), prefix);
+                continue;
+            }
+            each.accept(name, c);
         }
-        liveIn = true;
+        loaded.add(input);
         requestPlan(coalesce());
     }
 
@@ -398,37 +415,11 @@ public final class Dispatcher implements AutoCloseable {
      * only once its replacement is. A change re-plans only while some host is missing, the one time it matters.
      */
     private void onStatus(List<SliceWatch.Change<AgentStatus>> changes) {
-        boolean changed = false;
-        boolean sickChanged = false;
-        for (var c : changes) {
-            String[] parts = c.key().startsWith(keys.statusPrefix())
-                    ? c.key().substring(keys.statusPrefix().length()).split("/", -1) : new String[0];
-            if (parts.length != 3 || !"setlive".equals(parts[2]) || !Names.valid(parts[0])
-                    || !Names.valid(parts[1])) {
-                continue;
-            }
-            Slot slot = new Slot(parts[0], parts[1]);
-            AgentStatus st = c.kind() == SliceWatch.Kind.DELETE || !c.entry().valid() ? null : c.entry().value();
-            Long before = st != null && st.phase() == Phase.READY ? readyAt.put(slot, st.observedRevision())
-                    : readyAt.remove(slot);
-            Long after = readyAt.get(slot);
-            changed |= !java.util.Objects.equals(before, after);
-            String sickNow = st == null ? null : sickness(st);
-            String sickBefore = sickNow == null ? sick.remove(slot) : sick.put(slot, sickNow);
-            sickChanged |= (sickBefore == null) != (sickNow == null);
-        }
-        if (writer != null && (sickChanged || changed && !liveness.live().containsAll(hostsWithInstances()))) {
+        var changed = health.apply(changes);
+        if (writer != null && (changed.sick()
+                || changed.ready() && !liveness.live().containsAll(hostsWithInstances()))) {
             requestPlan(coalesce());
         }
-    }
-
-    /** What a setlive status says when it reports its instance sick (viking's {@code /counter}), else null. */
-    static String sickness(AgentStatus st) {
-        if (!Boolean.TRUE.equals(st.details().get("sick"))) {
-            return null;
-        }
-        return st.details().get("recentFailures") + " failures within " + st.details().get("failureWindowSeconds")
-                + " s";
     }
 
     private Set<String> hostsWithInstances() {
@@ -437,21 +428,9 @@ public final class Dispatcher implements AutoCloseable {
         return out;
     }
 
-    /** Instances on live hosts whose setlive reported them healthy for the revision assigned there now. */
-    private Set<Slot> healthy() {
-        Set<Slot> out = new TreeSet<>();
-        readyAt.forEach((slot, rev) -> {
-            Assignment a = current.get(slot);
-            if (a != null && a.appRevision() == rev && liveness.isLive(slot.host())) {
-                out.add(slot);
-            }
-        });
-        return out;
-    }
-
     /** How long to gather changes: nothing for the first plan of a term, which has waited for its inputs already. */
     private long coalesce() {
-        return firstPlan ? 0 : settings.coalesce().toNanos();
+        return stage == Stage.PLANNING ? settings.coalesce().toNanos() : 0;
     }
 
     /** Plans within {@code delayNanos}, or sooner if a plan is already due sooner. */
@@ -478,7 +457,8 @@ public final class Dispatcher implements AutoCloseable {
     private void planNow() {
         planTimer = null;
         PlanWriter w = writer;
-        if (!(appsIn && hostsIn && liveIn && (storeIn || w == null))) {
+        if (!loaded.containsAll(EnumSet.of(Input.APPS, Input.HOSTS, Input.LIVE))
+                || w != null && !loaded.contains(Input.STORE)) {
             return;
         }
         if (w == null) {
@@ -486,8 +466,8 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
-        if (firstPlan) {
-            firstPlan = false;
+        if (stage == Stage.FIRST_PLAN) {
+            stage = Stage.PLANNING;
             log.info("inputs loaded {} ms after start: {} apps, {} hosts, {} live, {} assignments", (t0 - started)
                     / 1_000_000, apps.size(), hosts.size(), liveness.live().size(), current.size());
         }
@@ -496,17 +476,12 @@ public final class Dispatcher implements AutoCloseable {
         current.keySet().forEach(s -> known.add(s.host()));
         Set<String> graced = liveness.graced(known, t0);
         Evacuation.Verdict verdict = evacuate(known, graced, t0);
-        Map<String, Placement.Rescheduled> lastMoves = new TreeMap<>();
-        placements.forEach((app, p) -> {
-            if (p != null && p.rescheduled() != null) {
-                lastMoves.put(app, p.rescheduled());
-            }
-        });
-        Reschedule.Decision moves = Reschedule.decide(apps, current, sick, lastMoves, java.time.Instant.now());
+        Map<String, Placement.Rescheduled> lastMoves = lastMoves();
+        Reschedule.Decision moves = Reschedule.decide(apps, current, health.sick(), lastMoves, java.time.Instant.now());
         moves.moves().forEach((slot, m) -> log.warn("moving sick instance of {} off {} ({})", slot.app(),
                 slot.host(), m.reason()));
         PlanInput in = new PlanInput(new TreeMap<>(apps), new TreeMap<>(hosts), liveness.live(), graced, current,
-                healthy(), verdict.held(), missingSeconds(known, t0), unreadable)
+                health.healthy(current, liveness::isLive), verdict.held(), missingSeconds(known, t0), unreadable)
                 .withMoves(moves.moves(), lastMoves);
         Plan plan = Planner.plan(in);
         Changes changes = Changes.between(current, placements, plan);
@@ -514,55 +489,79 @@ public final class Dispatcher implements AutoCloseable {
         metrics.planned(t1 - t0, plan.placements().values().stream().filter(p -> p.pendingReason() != null).count());
         if (changes.isEmpty()) {
             metrics.round(t1 - t0);
-        } else {
-            try {
-                int n = w.write(changes, () -> active && writer == w);
-                if (!active || writer != w) {
-                    return;
-                }
-                current.putAll(changes.assignmentPuts());
-                changes.assignmentDeletes().forEach(current::remove);
-                placements.putAll(changes.placementPuts());
-                changes.placementDeletes().forEach(placements::remove);
-                changes.placementPuts().forEach((app, p) -> {
-                    if (p.pendingReason() != null) {
-                        log.info("app {} pending: {}", app, p.pendingReason());
-                    }
-                });
-                long t2 = System.nanoTime();
-                metrics.wrote(n, t2 - t1);
-                metrics.round(t2 - t0);
-                log.info("plan: {} apps on {} hosts; wrote {} puts, {} deletes of assignments and {} placements"
-                                + " (plan {} ms, write {} ms)", apps.size(), hosts.size(),
-                        changes.assignmentPuts().size(), changes.assignmentDeletes().size(),
-                        changes.placementPuts().size() + changes.placementDeletes().size(), (t1 - t0) / 1_000_000,
-                        (t2 - t1) / 1_000_000);
-            } catch (FenceLostException e) {
-                metrics.rejected();
-                log.warn("{}: this term is over", e.getMessage());
-                if (writer == w && standDown(w.fence())) {
-                    onFenceLost.accept(w.fence());
-                }
-                return;
-            } catch (StoreException e) {
-                // the batch in flight may or may not have landed: read the store again, then plan again
-                log.warn("writing the plan failed ({}); re-reading the store", Failures.describe(e));
-                storeIn = false;
-                failures++;
-                schedule(this::readStore, Backoff.STORE.delay(failures).toMillis());
-                return;
-            }
+        } else if (!write(w, changes, t0, t1)) {
+            return;
         }
+        wakeForNextTurn(known, verdict, moves);
+    }
+
+    /** Plans again when a host's grace period ends, a held host's turn comes or a sick instance's window is over. */
+    private void wakeForNextTurn(Set<String> known, Evacuation.Verdict verdict, Reschedule.Decision moves) {
         long wake = Math.min(liveness.nextDeath(known, System.nanoTime()), verdict.nextTurn());
         if (moves.nextTurn() != null) {
-            // a sick instance held back by its app's window: look again when the window is over
             long untilDue = java.time.Duration.between(java.time.Instant.now(), moves.nextTurn()).toNanos();
             wake = Math.min(wake, System.nanoTime() + Math.max(0, untilDue));
         }
         if (wake != Long.MAX_VALUE) {
-            // wake up when a host's grace period ends or a held host's turn comes, even if nothing else changes
+            // even if nothing else changes
             requestPlan(Math.max(0, wake - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(1));
         }
+    }
+
+    /**
+     * Writes a plan's changes under the term's fence and takes them as the store's state; false when the term
+     * ended meanwhile or the write failed (then the store is read again before the next plan).
+     */
+    private boolean write(PlanWriter w, Changes changes, long t0, long t1) {
+        try {
+            int n = w.write(changes, () -> active() && writer == w);
+            if (!active() || writer != w) {
+                return false;
+            }
+            current.putAll(changes.assignmentPuts());
+            changes.assignmentDeletes().forEach(current::remove);
+            placements.putAll(changes.placementPuts());
+            changes.placementDeletes().forEach(placements::remove);
+            changes.placementPuts().forEach((app, p) -> {
+                if (p.pendingReason() != null) {
+                    log.info("app {} pending: {}", app, p.pendingReason());
+                }
+            });
+            long t2 = System.nanoTime();
+            metrics.wrote(n, t2 - t1);
+            metrics.round(t2 - t0);
+            log.info("plan: {} apps on {} hosts; wrote {} puts, {} deletes of assignments and {} placements"
+                            + " (plan {} ms, write {} ms)", apps.size(), hosts.size(),
+                    changes.assignmentPuts().size(), changes.assignmentDeletes().size(),
+                    changes.placementPuts().size() + changes.placementDeletes().size(), (t1 - t0) / 1_000_000,
+                    (t2 - t1) / 1_000_000);
+            return true;
+        } catch (FenceLostException e) {
+            metrics.rejected();
+            log.warn("{}: this term is over", e.getMessage());
+            if (writer == w && standDown(w.fence())) {
+                onFenceLost.accept(w.fence());
+            }
+            return false;
+        } catch (StoreException e) {
+            // the batch in flight may or may not have landed: read the store again, then plan again
+            log.warn("writing the plan failed ({}); re-reading the store", Failures.describe(e));
+            loaded.remove(Input.STORE);
+            failures++;
+            schedule(this::readStore, Backoff.STORE.delay(failures).toMillis());
+            return false;
+        }
+    }
+
+    /** Each app's last move of a sick instance, as recorded in its placement. */
+    private Map<String, Placement.Rescheduled> lastMoves() {
+        Map<String, Placement.Rescheduled> out = new TreeMap<>();
+        placements.forEach((app, p) -> {
+            if (p != null && p.rescheduled() != null) {
+                out.put(app, p.rescheduled());
+            }
+        });
+        return out;
     }
 
     /** Asks the evacuation policy which dead hosts keep their instances, and reports the mode when it changes. */
@@ -617,10 +616,10 @@ public final class Dispatcher implements AutoCloseable {
      * planner's code, so the first plan of a term is not also the first plan of the process.
      */
     private void warmUp() {
-        if (warmedUp) {
-            return;
+        if (stage != Stage.COLD) {
+            return; // warm already, or the code was loaded by a term's plans
         }
-        warmedUp = true;
+        stage = Stage.WARM;
         long t0 = System.nanoTime();
         PlanInput in = new PlanInput(new TreeMap<>(apps), new TreeMap<>(hosts), liveness.live(), Set.of(), current);
         Changes.between(current, placements, Planner.plan(in));
@@ -630,7 +629,6 @@ public final class Dispatcher implements AutoCloseable {
 
     @Override
     public void close() {
-        active = false;
         if (!closed.compareAndSet(false, true)) {
             return;
         }

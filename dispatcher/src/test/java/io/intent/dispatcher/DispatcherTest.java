@@ -154,8 +154,8 @@ class DispatcherTest {
         store.put(keys.app("web"), app(2));
         dispatcher = Dispatcher.follow(store, "standby", Dispatcher.Settings.defaults().withGrace(GRACE), metrics,
                 f -> fenceLost.incrementAndGet());
-        Thread.sleep(1500);
-        assertEquals(0, store.count(keys.assignPrefix()) + store.count(keys.placementPrefix()));
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
+                .until(() -> store.count(keys.assignPrefix()) + store.count(keys.placementPrefix()) == 0);
         assertFalse(dispatcher.leading());
 
         Fence first = fence();
@@ -166,8 +166,8 @@ class DispatcherTest {
         assertTrue(dispatcher.standDown(first));
         assertFalse(dispatcher.leading());
         store.put(keys.app("api"), app(1));
-        Thread.sleep(1000);
-        assertEquals(Set.of(), hostsOf("api"), "a standby that stood down writes nothing");
+        await("a standby that stood down writes nothing").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                .until(() -> hostsOf("api").isEmpty());
 
         Fence second = new Fence(first.key() + "-2", store.put(first.key() + "-2", Map.of()));
         dispatcher.lead(second);
@@ -225,10 +225,10 @@ class DispatcherTest {
 
         // an agent restart: liveness gone for half the grace period, then back
         store.revokeLease(leases.remove(first));
-        Thread.sleep(GRACE.toMillis() / 2);
+        Thread.sleep(GRACE.toMillis() / 2); // not an assertion: the host is away for this long, then comes back
         live(first);
-        Thread.sleep(GRACE.toMillis() + 500);
-        assertEquals(Set.of(first), hostsOf("web"));
+        await().during(GRACE.plusMillis(500)).atMost(GRACE.plusSeconds(5))
+                .until(() -> hostsOf("web").equals(Set.of(first)));
         assertEquals(stable, store.get(keys.assignment(first, "web"), Assignment.class).orElseThrow().modRevision(),
                 "the assignment was not even rewritten");
 

@@ -3,7 +3,6 @@ package io.intent.leader;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.election.CampaignResponse;
 import io.etcd.jetcd.election.LeaderKey;
-import io.etcd.jetcd.election.NoLeaderException;
 import io.intent.store.codec.Json;
 import io.intent.store.etcd.Backoff;
 import io.intent.store.etcd.EtcdStore;
@@ -310,28 +309,20 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
-    /** Who leads now, if anyone; asks etcd's election API, so it works from any process. */
+    /**
+     * Who leads now, if anyone: the candidate key with the lowest create revision, which is what etcd's election
+     * API answers too ({@link EtcdStore#elections}); works from any process.
+     */
     public static Optional<Leader> whoLeads(EtcdStore store) {
-        ByteSequence election = ByteSequence.from(store.keys().election(), StandardCharsets.UTF_8);
-        try {
-            var resp = store.call("who leads", () -> store.client().getElectionClient().leader(election));
-            var kv = resp.getKv();
+        return store.elections(store.keys().leaderPrefix()).leaderOf(store.keys().election()).map(kv -> {
             Candidate c;
             try {
-                c = Json.read(kv.getValue().getBytes(), Candidate.class);
+                c = Json.read(kv.value().getBytes(StandardCharsets.UTF_8), Candidate.class);
             } catch (RuntimeException e) {
-                c = new Candidate(kv.getValue().toString(StandardCharsets.UTF_8), 0);
+                c = new Candidate(kv.value(), 0); // a candidate that is not one of ours proposed plain text
             }
-            return Optional.of(new Leader(c.name(), c.pid(), kv.getKey().toString(StandardCharsets.UTF_8),
-                    kv.getCreateRevision()));
-        } catch (StoreException e) {
-            for (Throwable c = e; c != null; c = c.getCause()) {
-                if (c instanceof NoLeaderException) {
-                    return Optional.empty();
-                }
-            }
-            throw e;
-        }
+            return new Leader(c.name(), c.pid(), kv.key(), kv.createRevision());
+        });
     }
 
     private static void sleep(long ms) {

@@ -185,6 +185,32 @@ public final class EtcdStore implements AutoCloseable {
         return new byte[] {0};
     }
 
+    /** Reads one key as it was at {@code revision}; a compacted revision is a (non-transient) {@link StoreException}. */
+    public <T> Optional<Entry<T>> get(String key, Class<T> type, long revision) {
+        var resp = call("get " + key + "@" + revision, () -> client.getKVClient().get(bytes(key),
+                GetOption.builder().withRevision(revision).build()));
+        return resp.getKvs().stream().findFirst().map(kv -> decode(kv, type));
+    }
+
+    /** Every election under {@code prefix} with its candidates, at one revision; see {@link Elections}. */
+    public Elections elections(String prefix) {
+        var resp = call("list " + prefix, () -> client.getKVClient().get(bytes(prefix),
+                GetOption.builder().isPrefix(true).build()));
+        java.util.Map<String, List<Entry<String>>> byElection = new java.util.TreeMap<>();
+        for (KeyValue kv : resp.getKvs()) {
+            String key = kv.getKey().toString(StandardCharsets.UTF_8);
+            int slash = key.lastIndexOf('/');
+            if (slash < prefix.length()) {
+                continue; // a key right under the prefix belongs to no election
+            }
+            String text = kv.getValue().toString(StandardCharsets.UTF_8);
+            byElection.computeIfAbsent(key.substring(0, slash), k -> new ArrayList<>()).add(new Entry<>(key, text,
+                    null, null, kv.getModRevision(), kv.getCreateRevision(), kv.getLease()));
+        }
+        byElection.values().forEach(c -> c.sort(java.util.Comparator.comparingLong(Entry::createRevision)));
+        return new Elections(resp.getHeader().getRevision(), byElection);
+    }
+
     /** Counts keys under a prefix without reading values. */
     public long count(String prefix) {
         var resp = call("count " + prefix, () -> client.getKVClient().get(bytes(prefix),
@@ -256,6 +282,57 @@ public final class EtcdStore implements AutoCloseable {
                 .If(new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
                 .Then(then)
                 .commit()).isSucceeded();
+    }
+
+    /** For {@link #putExpecting} and {@link #deleteExpecting}: write whatever the key's state. */
+    public static final long UNCONDITIONAL = -1;
+    /** For {@link #putExpecting} and {@link #deleteExpecting}: write only when the key exists, at any revision. */
+    public static final long EXISTING = -2;
+
+    /**
+     * A conditional write's outcome.
+     *
+     * @param applied  false when the precondition failed; then nothing was written
+     * @param revision the revision of the write (when applied)
+     * @param existed  whether the key existed just before the write (when applied)
+     */
+    public record Written(boolean applied, long revision, boolean existed) {
+    }
+
+    /**
+     * Writes {@code value} at {@code key} when its mod revision is {@code expected} (0 = the key must not exist),
+     * or under {@link #EXISTING} / {@link #UNCONDITIONAL}; answers the write's revision and whether the key was
+     * there, which {@link #putIf} does not.
+     */
+    public Written putExpecting(String key, byte[] value, long expected) {
+        var put = io.etcd.jetcd.op.Op.put(bytes(key), ByteSequence.from(value),
+                PutOption.builder().withPrevKV().build());
+        var resp = call("put " + key + describe(expected), () -> guarded(key, expected).Then(put).commit());
+        boolean existed = !resp.getPutResponses().isEmpty() && resp.getPutResponses().get(0).hasPrevKv();
+        return new Written(resp.isSucceeded(), resp.getHeader().getRevision(), resp.isSucceeded() && existed);
+    }
+
+    /** Deletes {@code key} under the same preconditions as {@link #putExpecting}. */
+    public Written deleteExpecting(String key, long expected) {
+        var delete = io.etcd.jetcd.op.Op.delete(bytes(key), DeleteOption.builder().withPrevKV(true).build());
+        var resp = call("delete " + key + describe(expected), () -> guarded(key, expected).Then(delete).commit());
+        boolean existed = !resp.getDeleteResponses().isEmpty() && resp.getDeleteResponses().get(0).getDeleted() > 0;
+        return new Written(resp.isSucceeded(), resp.getHeader().getRevision(), resp.isSucceeded() && existed);
+    }
+
+    private io.etcd.jetcd.Txn guarded(String key, long expected) {
+        var txn = client.getKVClient().txn();
+        if (expected == UNCONDITIONAL) {
+            return txn;
+        }
+        return txn.If(expected == EXISTING
+                ? new Cmp(bytes(key), Cmp.Op.GREATER, CmpTarget.createRevision(0))
+                : new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.modRevision(expected)));
+    }
+
+    private static String describe(long expected) {
+        return expected == UNCONDITIONAL ? "" : expected == EXISTING ? " if present"
+                : expected == 0 ? " if absent" : " if unchanged";
     }
 
     /** Compare-and-set on the create revision: writes only while the key is the same incarnation. */

@@ -91,6 +91,41 @@ class EtcdStoreTest {
     }
 
     @Test
+    void aWriteExpectingARevisionAnswersItsOwnRevisionAndWhetherTheKeyExisted() {
+        byte[] v = "{}".getBytes(StandardCharsets.UTF_8);
+        assertFalse(store.putExpecting("/t9/k", v, EtcdStore.EXISTING).applied(), "must exist, and does not");
+        var created = store.putExpecting("/t9/k", v, 0);
+        assertTrue(created.applied());
+        assertFalse(created.existed());
+        assertEquals(created.revision(), store.get("/t9/k", Map.class).orElseThrow().modRevision());
+        assertFalse(store.putExpecting("/t9/k", v, 0).applied(), "must not exist, and does");
+        var updated = store.putExpecting("/t9/k", v, created.revision());
+        assertTrue(updated.applied() && updated.existed());
+        assertEquals(created.revision(), store.get("/t9/k", Map.class, created.revision()).orElseThrow()
+                .modRevision(), "the key as it was at the first write");
+        assertTrue(store.putExpecting("/t9/k", v, EtcdStore.UNCONDITIONAL).applied());
+        assertFalse(store.deleteExpecting("/t9/k", created.revision()).applied(), "a stale revision deletes nothing");
+        var deleted = store.deleteExpecting("/t9/k", EtcdStore.EXISTING);
+        assertTrue(deleted.applied() && deleted.existed());
+        assertTrue(store.get("/t9/k", Map.class).isEmpty());
+    }
+
+    @Test
+    void electionsListEveryCandidateInCreateRevisionOrder() {
+        store.putBytes("/t10/leader/main/b", "second".getBytes(StandardCharsets.UTF_8), 0);
+        store.putBytes("/t10/leader/main/a", "first?".getBytes(StandardCharsets.UTF_8), 0);
+        store.putBytes("/t10/leader/other/x", "{\"name\":\"x\"}".getBytes(StandardCharsets.UTF_8), 0);
+        store.putBytes("/t10/leader/stray", "no election".getBytes(StandardCharsets.UTF_8), 0);
+        var e = store.elections("/t10/leader/");
+        assertEquals(List.of("/t10/leader/main/b", "/t10/leader/main/a"),
+                e.candidates().get("/t10/leader/main").stream().map(Entry::key).toList());
+        assertEquals("second", e.leaderOf("/t10/leader/main").orElseThrow().value());
+        assertEquals("{\"name\":\"x\"}", e.leaderOf("/t10/leader/other").orElseThrow().value());
+        assertEquals(2, e.candidates().size(), "a key right under the prefix is no election");
+        assertTrue(e.leaderOf("/t10/leader/none").isEmpty());
+    }
+
+    @Test
     void aStaleFencingTokenIsRejectedAndWritesNothing() {
         String leaderKey = "/t4/leader/dispatcher/1";
         store.put(leaderKey, Map.of("who", "a"));
