@@ -38,11 +38,14 @@ public final class RunitRuntime implements AppRuntime {
     private final InstallLayout layout;
     private final Path stateDir;
     private final Runsvdir.Mode runsvdir;
+    private final SpareServices spares;
+    private volatile boolean sparesMade;
 
     public RunitRuntime(InstallLayout layout, Runsvdir.Mode runsvdir) {
         this.layout = layout;
         this.stateDir = layout.root().resolve("setlive");
         this.runsvdir = runsvdir;
+        this.spares = new SpareServices(layout.servicesDir());
     }
 
     @Override
@@ -70,6 +73,12 @@ public final class RunitRuntime implements AppRuntime {
 
     /** Makes sure a runsvdir supervises the services dir (starting our own when none does, if the mode allows). */
     public long supervisor() throws IOException {
+        if (!sparesMade) {
+            // before a runsvdir we start ourselves: its first scan then supervises the spares at once
+            SpareServices.sweepUnfinished(layout.servicesDir());
+            spares.refill();
+            sparesMade = true;
+        }
         return Runsvdir.ensure(layout.servicesDir(), stateDir, runsvdir);
     }
 
@@ -121,8 +130,12 @@ public final class RunitRuntime implements AppRuntime {
         if (Files.isDirectory(dir)) {
             writeAtomically(dir.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
             writeAtomically(dir.resolve(SPEC_FILE), specJson, false);
-        } else {
-            // a whole new service dir appears by rename; 'down' keeps runsv from starting it before we say so
+        } else if (spares.claim(dir, spare -> {
+            writeAtomically(spare.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
+            writeAtomically(spare.resolve(SPEC_FILE), specJson, false);
+        }).isEmpty()) {
+            // no supervised spare ready (a burst): a whole new service dir appears by rename, and runsvdir's next
+            // scan picks it up; 'down' keeps runsv from starting it before we say so
             Path tmp = layout.servicesDir().resolve(".new-" + spec.app() + "-" + random());
             Files.createDirectories(tmp);
             writeAtomically(tmp.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
