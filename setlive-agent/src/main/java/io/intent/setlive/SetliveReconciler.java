@@ -58,6 +58,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     private final DockerRuntime docker;
     private final AgentLease lease;
     private final RolloutSlots slots;
+    private final InstallWatch installs;
     /** A switch that failed its health check: not retried before {@code notBefore} (crash-loop backoff). */
     private record FailedSwitch(String fingerprint, int attempts, long notBeforeNanos, Result result) {
     }
@@ -83,6 +84,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.lease = new AgentLease(store, leaseTtl);
         this.slots = new RolloutSlots(store, host, lease);
         this.pending = new PendingSwitches(runit.stateDir());
+        this.installs = new InstallWatch(layout);
     }
 
     @Override
@@ -98,6 +100,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     @Override
     public void wakeWith(java.util.function.Consumer<String> wake) {
         slots.onGrant(wake);
+        installs.onInstall(wake);
     }
 
     @Override
@@ -136,6 +139,11 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         }
         String version = intent.active();
         Optional<InstallLayout.Marker> marker = layout.completed(app, version);
+        if (marker.isEmpty()) {
+            // woken when the preparer renames an install in; a look after watching catches one that landed meanwhile
+            installs.await(app);
+            marker = layout.completed(app, version);
+        }
         if (marker.isEmpty()) {
             return Result.waiting(version, rev, "waiting for install of " + app + " " + version + " at "
                     + layout.install(app, version));
@@ -427,6 +435,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     /** Revokes the agent's lease (slots and endpoints go with it); apps keep running. */
     public void close() {
         slots.close();
+        installs.close();
         lease.close();
         docker.close();
     }

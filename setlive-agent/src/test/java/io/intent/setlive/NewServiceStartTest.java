@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.InstallLayout;
 import io.intent.store.converge.AgentRuntime;
+import io.intent.store.model.AppIntent;
 import io.intent.store.model.Phase;
 import io.intent.testkit.DemoApp;
 import io.intent.testkit.Ports;
@@ -99,5 +100,24 @@ class NewServiceStartTest {
                 "spares are no apps");
         // the pool is topped up for the next new app
         await().atMost(Duration.ofSeconds(20)).until(NewServiceStartTest::aSpareIsSupervised);
+    }
+
+    @Test
+    void anAppWaitingForItsInstallStartsAsSoonAsThePreparerRenamesItIn() throws Exception {
+        int port = Ports.free();
+        AppIntent intent = fx.intent("1.0", port, Map.of(), "1.0");
+        fx.assign(HOST, "later", intent);
+        fx.awaitStatus(HOST, "later", Phase.WAITING, "waiting for install");
+        await().atMost(Duration.ofSeconds(20)).until(NewServiceStartTest::aSpareIsSupervised);
+        // a reconcile has just looked (its status carries the new revision): the kit would look again in 2 s
+        long rev = fx.assign(HOST, "later", intent);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
+                .until(() -> fx.status(HOST, "later").filter(s -> s.observedRevision() == rev).isPresent());
+
+        long t0 = System.nanoTime();
+        DemoApp.install(root, "later", "1.0", fx.tarball, null);
+        SetliveFixture.awaitAnswers(ADDR, port, "1.0");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 1500, "answered " + ms + " ms after its install was renamed in (the kit looks again after 2 s)");
     }
 }
