@@ -37,7 +37,12 @@ class NewServiceStartTest {
         root = fx.work.resolve("root-" + HOST);
         layout = new InstallLayout(root);
         agent = SetliveMain.parse("--etcd", fx.etcd.endpoint(0), "--host", HOST, "--address", ADDR,
-                "--root", root.toString(), "--resync", "1", "--http-port", "-1", "--stop-timeout", "3").start();
+                "--root", root.toString(), "--resync", "30", "--http-port", "-1", "--stop-timeout", "3").start();
+        // a first app brings up runsvdir and the spares
+        int first = Ports.free();
+        DemoApp.install(root, "first", "1.0", fx.tarball, null);
+        fx.assign(HOST, "first", SetliveFixture.asInstalled(root, "first", fx.intent("1.0", first, Map.of(), "1.0")));
+        fx.awaitStatus(HOST, "first", Phase.READY, null);
     }
 
     @AfterAll
@@ -75,12 +80,7 @@ class NewServiceStartTest {
 
     @Test
     void aNewAppRunsUnderARunsvThatWasReadyBeforeItWasAssigned() throws Exception {
-        int first = Ports.free();
-        DemoApp.install(root, "first", "1.0", fx.tarball, null);
-        fx.assign(HOST, "first", SetliveFixture.asInstalled(root, "first", fx.intent("1.0", first, Map.of(), "1.0")));
-        fx.awaitStatus(HOST, "first", Phase.READY, null);
         await().atMost(Duration.ofSeconds(20)).until(NewServiceStartTest::aSpareIsSupervised);
-
         int port = Ports.free();
         DemoApp.install(root, "second", "1.0", fx.tarball, null);
         Instant assigned = Instant.now();
