@@ -164,10 +164,11 @@ public final class FootprintBench implements Benchmark {
     /**
      * The flags a node runs with (NODE_JAVA_OPTS, the launcher's defaults for intent-node): a small initial heap
      * (the default, 1/64 of RAM, kept eden large and touched) that grows to what a node holds and is given back
-     * after a GC. The launcher also sets MALLOC_ARENA_MAX=2, as here.
+     * after a GC, and freed malloc memory trimmed every 30 s. The launcher also sets MALLOC_ARENA_MAX=2, as here.
      */
     static final String NODE_JVM_FLAGS = "-Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms8m -Xmx128m"
-            + " -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30";
+            + " -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20 -XX:+IgnoreUnrecognizedVMOptions"
+            + " -XX:TrimNativeHeapInterval=30000";
 
     static String jcmd(long pid, String... command) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
