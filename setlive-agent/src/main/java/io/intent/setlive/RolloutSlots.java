@@ -41,6 +41,8 @@ final class RolloutSlots implements AutoCloseable {
     private final AgentLease lease;
     /** Apps for which this agent surely has no request; unknown apps are deleted once to be sure. */
     private final Map<String, Boolean> surelyNone = new ConcurrentHashMap<>();
+    /** Per app, the lease and create revision of the request this agent made: {lease, revision}. */
+    private final Map<String, long[]> asked = new ConcurrentHashMap<>();
     /** This host's grants as the watch last saw them, by app; guarded by {@code this}. */
     private final Map<String, Entry<SlotGrant>> grants = new HashMap<>();
     /** Apps whose switch is waiting for a grant: woken when one comes. Guarded by {@code this}. */
@@ -73,18 +75,27 @@ final class RolloutSlots implements AutoCloseable {
     boolean acquire(String app, String version, List<Op> alsoOps, Duration wait) throws InterruptedException {
         watch();
         long leaseId = lease.id();
-        String key = keys.rolloutRequest(host, app);
-        Optional<Entry<RolloutRequest>> mine = store.get(key, RolloutRequest.class);
-        if (mine.isEmpty() || mine.get().lease() != leaseId) {
-            // new, or ours from before an agent restart: (re)asked on the live lease
-            surelyNone.remove(app);
-            store.put(key, new RolloutRequest(host, app, version, Instant.now()), leaseId);
-            mine = store.get(key, RolloutRequest.class);
-            if (mine.isEmpty()) {
-                return false;
+        long[] known = asked.get(app);
+        long request;
+        if (known != null && known[0] == leaseId) {
+            // asked on this lease a moment ago and waiting since: no etcd read needed to know it
+            request = known[1];
+        } else {
+            String key = keys.rolloutRequest(host, app);
+            Optional<Entry<RolloutRequest>> mine = store.get(key, RolloutRequest.class);
+            if (mine.isEmpty() || mine.get().lease() != leaseId) {
+                // new, or ours from before an agent restart: (re)asked on the live lease
+                surelyNone.remove(app);
+                store.put(key, new RolloutRequest(host, app, version, Instant.now()), leaseId);
+                mine = store.get(key, RolloutRequest.class);
+                if (mine.isEmpty()) {
+                    return false;
+                }
             }
+            request = mine.get().createRevision();
+            // only this agent deletes its request (release), or its lease's expiry does (then the lease id differs)
+            asked.put(app, new long[] {leaseId, request});
         }
-        long request = mine.get().createRevision();
         long deadline = System.nanoTime() + wait.toNanos();
         synchronized (this) {
             // waiting before looking: a grant arriving between the look and the return still wakes the app
@@ -114,6 +125,7 @@ final class RolloutSlots implements AutoCloseable {
         synchronized (this) {
             waiting.remove(app);
         }
+        asked.remove(app);
         if (Boolean.TRUE.equals(surelyNone.get(app))) {
             return;
         }
