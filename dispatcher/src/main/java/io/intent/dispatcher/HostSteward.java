@@ -228,10 +228,13 @@ public final class HostSteward implements AutoCloseable {
             }
             String slot = keys.slot(host, app);
             SlotGrant grant = new SlotGrant(host, app, r.lease(), r.createRevision(), Instant.now());
-            List<Op> ops = new ArrayList<>(stale);
+            // the host's own stale grant (it asked again, e.g. on a new lease) is overwritten by the put: a
+            // transaction may touch a key only once
+            List<Op> ops = new ArrayList<>();
+            stale.stream().filter(d -> !d.key().equals(slot)).forEach(ops::add);
             ops.add(Op.put(slot, grant));
             if (store.commitIf(f, r.key(), r.modRevision(), ops)) {
-                dropStale(stale);
+                dropStale(ops.subList(0, ops.size() - 1));
                 stale.clear();
                 grants.put(slot, new Entry<>(slot, grant, null, null, 0, 0, 0));
                 held.merge(app, 1, Integer::sum);

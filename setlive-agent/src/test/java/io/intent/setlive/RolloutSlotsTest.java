@@ -162,4 +162,21 @@ class RolloutSlotsTest {
             holder.close();
         }
     }
+
+    @Test
+    void aHostAskingAgainOnANewLeaseIsGrantedItsSlotAgain() throws Exception {
+        assign("again", null, "restarted", "other");
+        RolloutSlots before = new RolloutSlots(store, "restarted", new AgentLease(store, Duration.ofSeconds(10)));
+        assertTrue(before.acquire("again", "2", List.of(), GRANT));
+        // the agent restarts: the same request key, asked again on the new agent's lease; the old grant no longer
+        // holds and the new one goes to the same slot key
+        RolloutSlots after = new RolloutSlots(store, "restarted", new AgentLease(store, Duration.ofSeconds(10)));
+        try {
+            assertTrue(after.acquire("again", "2", List.of(), GRANT));
+        } finally {
+            after.release("again");
+            after.close();
+            before.close();
+        }
+    }
 }
