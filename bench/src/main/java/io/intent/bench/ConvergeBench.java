@@ -112,34 +112,86 @@ public final class ConvergeBench implements Benchmark {
                 }
                 double coldAllS = (System.nanoTime() - t0) / 1e9;
 
-                long[] switches = new long[apps];
-                for (int a = 0; a < apps; a++) {
-                    long s0 = System.nanoTime();
-                    store.put(keys.app("app" + a), intent(url, sha, "2.0", 9000 + a, scale));
-                    switches[a] = awaitReady(readyAt, "app" + a + "@2.0", s0, Duration.ofMinutes(2)) - s0;
-                }
-                watch.close();
-                Stats coldStats = new Stats(cold);
-                Stats sw = new Stats(switches);
+                // the limit of each version change, measured right after it (same load): its 3 sequential switches
+                // done raw (symlink swap + runsv restart until the new version answers), plus the hop chain
+                try (RawRunit raw = new RawRunit(work.resolve("raw"), tar, RAW_ADDR)) {
+                    for (int i = 0; i < scale; i++) {
+                        raw.service("raw" + i, RAW_PORT + i);
+                    }
+                    long[] switches = new long[apps];
+                    long[] rawChain = new long[apps];
+                    String rawVersion = "1.0";
+                    for (int a = 0; a < apps; a++) {
+                        long s0 = System.nanoTime();
+                        store.put(keys.app("app" + a), intent(url, sha, "2.0", 9000 + a, scale));
+                        switches[a] = awaitReady(readyAt, "app" + a + "@2.0", s0, Duration.ofMinutes(2)) - s0;
+                        rawVersion = rawVersion.equals("1.0") ? "2.0" : "1.0";
+                        long chainNs = (long) (chain * 1e6);
+                        for (int i = 0; i < scale; i++) {
+                            chainNs += raw.switchTo("raw" + i, RAW_PORT + i, rawVersion);
+                        }
+                        rawChain[a] = chainNs;
+                    }
 
-                r.header(apps + " apps x " + scale + " on " + hosts + " hosts (nodes in-process, runit, file iptables)");
-                r.row("put -> watch event on this etcd, p50", hop.p50(), "ms", "n=" + hop.count());
-                r.row("hop chain: 3 x put->watch", chain, "ms", "operator->dispatcher->agent->observer");
-                r.row(hosts + " nodes started and live", startS, "s", "");
-                r.row("cold deploy of all apps, all live", coldAllS, "s", apps * scale + " instances");
-                r.row("cold deploy, per app, p50", coldStats.p50(), "ms", "from the first write of the burst");
-                r.row("cold deploy, per app, p99", coldStats.p99(), "ms", "");
-                r.row("version change -> all 3 live, p50", sw.p50(), "ms", "one app at a time, n=" + sw.count());
-                r.row("version change -> all 3 live, p99", sw.p99(), "ms", "");
-                r.result("converge.p50_ms", sw.p50(), "ms", chain);
-                r.result("converge.p99_ms", sw.p99(), "ms", chain);
-                r.result("converge.cold_deploy_s", coldAllS, "s", 0);
-                r.finish();
+                    // a new app of 3 instances, as a new user writes it: put -> all 3 answering (READY), next to
+                    // the same fetch, sha256, untar and start done by hand for 3 instances at once
+                    long[] first = new long[FIRST_DEPLOYS];
+                    long[] firstRaw = new long[FIRST_DEPLOYS];
+                    for (int n = 0; n < FIRST_DEPLOYS; n++) {
+                        long f0 = System.nanoTime();
+                        store.put(keys.app("new" + n), intent(url, sha, "1.0", 9500 + n, scale));
+                        first[n] = awaitReady(readyAt, "new" + n + "@1.0", f0, Duration.ofMinutes(2)) - f0;
+                        firstRaw[n] = raw.firstStart("new" + n, url, RAW_PORT + 100 + n * scale, scale);
+                    }
+                    watch.close();
+                    double coldRawS = FootprintBench.rawBaseline(work.resolve("raw-cold"), tar, apps * scale) / 1e3;
+                    report(r, apps, scale, hosts, hop, chain, startS, coldAllS, coldRawS, new Stats(cold),
+                            new Stats(switches), new Stats(rawChain), new Stats(first), new Stats(firstRaw));
+                }
             } finally {
                 stopAll(nodes, work);
             }
         } finally {
             vertx.close();
+        }
+    }
+
+    static final String RAW_ADDR = "127.0.1.250";
+    static final int RAW_PORT = 9700;
+    static final int FIRST_DEPLOYS = 5;
+
+    private static void report(Report r, int apps, int scale, int hosts, Stats hop, double chain, double startS,
+                               double coldAllS, double coldRawS, Stats coldStats, Stats sw, Stats rawChain,
+                               Stats first, Stats firstRaw) {
+        r.header(apps + " apps x " + scale + " on " + hosts + " hosts (nodes in-process, runit, file iptables);"
+                + " load average " + loadAverage());
+        r.row("put -> watch event on this etcd, p50", hop.p50(), "ms", "n=" + hop.count());
+        r.row("hop chain: 3 x put->watch", chain, "ms", "operator->dispatcher->agent->observer");
+        r.row(hosts + " nodes started and live", startS, "s", "");
+        r.row("cold deploy of all apps, all live", coldAllS, "s", apps * scale + " instances");
+        r.row("cold deploy, per app, p50", coldStats.p50(), "ms", "from the first write of the burst");
+        r.row("cold deploy, per app, p99", coldStats.p99(), "ms", "");
+        r.row("version change -> all 3 live, p50", sw.p50(), "ms", "one app at a time, n=" + sw.count());
+        r.row("version change -> all 3 live, p99", sw.p99(), "ms", "");
+        r.row("limit: 3 raw switches (swap + runsv restart) + hop chain, p50", rawChain.p50(), "ms",
+                "measured after each change");
+        r.row("limit: same, p99", rawChain.p99(), "ms", "");
+        r.row("cold deploy by hand (untar, runit services, wait)", coldRawS, "s", apps * scale + " instances");
+        r.row("new app x " + scale + " -> all answering, p50", first.p50(), "ms", "n=" + first.count());
+        r.row("same by hand (fetch, sha256, untar, runsv) x " + scale + " at once, p50", firstRaw.p50(), "ms",
+                "the limit");
+        r.result("converge.p50_ms", sw.p50(), "ms", rawChain.p50());
+        r.result("converge.p99_ms", sw.p99(), "ms", rawChain.p99());
+        r.result("converge.first_deploy_ms", first.p50(), "ms", firstRaw.p50());
+        r.result("converge.cold_deploy_s", coldAllS, "s", coldRawS);
+        r.finish();
+    }
+
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException e) {
+            return "?";
         }
     }
 

@@ -38,7 +38,20 @@ public final class FootprintBench implements Benchmark {
 
     @Override
     public void run(Report r, String[] args) throws Exception {
-        int apps = args.length > 0 ? Integer.parseInt(args[0]) : 100;
+        int apps = 100;
+        long steadyS = 120;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--long")) {
+                steadyS = 1800;
+            } else if (args[i].equals("--steady-seconds")) {
+                steadyS = Long.parseLong(args[++i]);
+            } else {
+                apps = Integer.parseInt(args[i]);
+            }
+        }
+        // NMT (summary) to say where the memory goes; it costs a few MB of its own, in both JVMs alike
+        Map<String, String> jvmEnv = Map.of("JAVA_TOOL_OPTIONS", "-XX:NativeMemoryTracking=summary " + NODE_JVM_FLAGS,
+                "MALLOC_ARENA_MAX", "2");
         Path work = Files.createTempDirectory("intent-bench-footprint-");
         Vertx vertx = Vertx.vertx();
         Path tar = DemoApp.tarball(work.resolve("app.tar.gz"));
@@ -78,9 +91,10 @@ public final class FootprintBench implements Benchmark {
             long t0 = System.nanoTime();
             double convergeMs;
             long nodeRss;
+            long[] steady;
             try (JvmProcess node = JvmProcess.start(List.of(), "io.intent.node.NodeMain", List.of("--etcd",
                     etcd.endpoint(0), "--host", "h0", "--address", "127.0.2.1", "--root", root.toString(),
-                    "--backend", "file", "--http-port", "-1"), Map.of(), work.resolve("node.log"))) {
+                    "--backend", "file", "--http-port", "-1"), jvmEnv, work.resolve("node.log"))) {
                 long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
                 while (ready.size() < apps) {
                     if (System.nanoTime() > deadline || !node.alive()) {
@@ -90,8 +104,21 @@ public final class FootprintBench implements Benchmark {
                     Thread.sleep(5);
                 }
                 convergeMs = (System.nanoTime() - t0) / 1e6;
-                Thread.sleep(5000); // settle: the first resyncs, GC
+                // a full GC, a steady period (resyncs every 30 s, health probes, lease renewals), RSS sampled to
+                // show whether it grows, then a full GC again and the figure
+                jcmd(node.pid(), "GC.run");
+                long firstRss = rssKb(node.pid());
+                long maxRss = firstRss;
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(steadyS);
+                while (System.nanoTime() < end) {
+                    Thread.sleep(Math.min(10_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+                    maxRss = Math.max(maxRss, rssKb(node.pid()));
+                }
+                jcmd(node.pid(), "GC.run");
                 nodeRss = rssKb(node.pid());
+                Files.writeString(work.resolve("nmt.txt"), jcmd(node.pid(), "VM.native_memory", "summary"));
+                Files.writeString(work.resolve("histogram.txt"), jcmd(node.pid(), "GC.class_histogram"));
+                steady = new long[] {firstRss, maxRss, nodeRss};
             } finally {
                 watch.close();
                 Runsvdir.shutdown(root.resolve("services"), root.resolve("setlive"), Duration.ofSeconds(5));
@@ -99,16 +126,32 @@ public final class FootprintBench implements Benchmark {
 
             long idleRss;
             try (JvmProcess idle = JvmProcess.start(List.of(), "io.intent.bench.FootprintBench$Idle", List.of(),
-                    Map.of(), work.resolve("idle.log"))) {
+                    jvmEnv, work.resolve("idle.log"))) {
                 Thread.sleep(3000);
+                jcmd(idle.pid(), "GC.run");
+                Thread.sleep(1000);
                 idleRss = rssKb(idle.pid());
             }
             double rawMs = rawBaseline(work.resolve("raw"), tar, apps);
 
-            r.header("one node JVM, " + apps + " assignments (process runtime, runit, file iptables)");
+            r.header("one node JVM, " + apps + " assignments (process runtime, runit, file iptables); load average "
+                    + ConvergeBench.loadAverage() + "; NMT and histogram in " + work);
             r.row("node start -> all " + apps + " apps live", convergeMs, "ms", "includes JVM start + download");
             r.row("same work by hand (tar, runit, wait)", rawMs, "ms", "the limit");
-            r.row("node RSS, converged", nodeRss / 1024.0, "MB", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1");
+            r.row("node RSS after a full GC, at convergence", steady[0] / 1024.0, "MB", "");
+            r.row("node RSS, highest sample of the steady period", steady[1] / 1024.0, "MB", steadyS + " s");
+            r.row("node RSS after the steady period and a full GC", nodeRss / 1024.0, "MB", NODE_JVM_FLAGS);
+            for (String line : Files.readAllLines(work.resolve("nmt.txt"))) {
+                var m = java.util.regex.Pattern.compile("^-\\s+(.+?) \\(reserved=\\d+KB, committed=(\\d+)KB\\)")
+                        .matcher(line.strip());
+                if (line.startsWith("Total") || m.find()) {
+                    String what = line.startsWith("Total") ? "NMT total" : "NMT " + m.group(1);
+                    java.util.regex.Matcher c = java.util.regex.Pattern.compile("committed=(\\d+)KB").matcher(line);
+                    if (c.find()) {
+                        r.row(what + ", committed", Long.parseLong(c.group(1)) / 1024.0, "MB", "");
+                    }
+                }
+            }
             r.row("idle JVM RSS, same flags", idleRss / 1024.0, "MB", "the limit");
             r.result("footprint.rss_mb", nodeRss / 1024.0, "MB", idleRss / 1024.0);
             r.result("footprint.start_to_converge_ms", convergeMs, "ms", rawMs);
@@ -116,6 +159,25 @@ public final class FootprintBench implements Benchmark {
         } finally {
             vertx.close();
         }
+    }
+
+    /**
+     * The flags a node runs with (NODE_JAVA_OPTS, the launcher's defaults for intent-node): a small initial heap
+     * (the default, 1/64 of RAM, kept eden large and touched) that grows to what a node holds and is given back
+     * after a GC, and freed malloc memory trimmed every 30 s. The launcher also sets MALLOC_ARENA_MAX=2, as here.
+     */
+    static final String NODE_JVM_FLAGS = "-Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms8m -Xmx128m"
+            + " -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20 -XX:+IgnoreUnrecognizedVMOptions"
+            + " -XX:TrimNativeHeapInterval=30000";
+
+    static String jcmd(long pid, String... command) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid)));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor(60, TimeUnit.SECONDS);
+        return out;
     }
 
     static long rssKb(long pid) throws Exception {

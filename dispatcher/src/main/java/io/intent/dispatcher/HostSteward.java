@@ -196,20 +196,17 @@ public final class HostSteward implements AutoCloseable {
     }
 
     private void grantSlots(Fence f) {
-        // grants that no longer answer a live request go first, so they stop counting and stop being seen
-        for (Entry<SlotGrant> g : List.copyOf(grants.values())) {
-            if (!holds(g)) {
-                if (store.commit(f, List.of(Op.delete(g.key())))) {
-                    grants.remove(g.key());
-                } else {
-                    return;
-                }
-            }
-        }
+        // grants that no longer answer a live request stop counting at once; their keys go in the same transaction
+        // as the next grant (a release hands the slot on in one etcd write), else in one of their own below
+        List<Op> stale = new ArrayList<>();
         Map<String, Integer> held = new HashMap<>();
         for (Entry<SlotGrant> g : grants.values()) {
-            String[] ha = KeyLayout.hostAndApp(keys.slotsPrefix(), g.key());
-            held.merge(ha[1], 1, Integer::sum);
+            if (!holds(g)) {
+                stale.add(Op.delete(g.key()));
+            } else {
+                String[] ha = KeyLayout.hostAndApp(keys.slotsPrefix(), g.key());
+                held.merge(ha[1], 1, Integer::sum);
+            }
         }
         List<Entry<RolloutRequest>> waiting = new ArrayList<>(requests.values());
         waiting.sort(Comparator.comparingLong(Entry::createRevision));
@@ -231,11 +228,27 @@ public final class HostSteward implements AutoCloseable {
             }
             String slot = keys.slot(host, app);
             SlotGrant grant = new SlotGrant(host, app, r.lease(), r.createRevision(), Instant.now());
-            if (store.commitIf(f, r.key(), r.modRevision(), List.of(Op.put(slot, grant)))) {
+            // the host's own stale grant (it asked again, e.g. on a new lease) is overwritten by the put: a
+            // transaction may touch a key only once
+            List<Op> ops = new ArrayList<>();
+            stale.stream().filter(d -> !d.key().equals(slot)).forEach(ops::add);
+            ops.add(Op.put(slot, grant));
+            if (store.commitIf(f, r.key(), r.modRevision(), ops)) {
+                dropStale(ops.subList(0, ops.size() - 1));
+                stale.clear();
                 grants.put(slot, new Entry<>(slot, grant, null, null, 0, 0, 0));
                 held.merge(app, 1, Integer::sum);
                 log.info("rollout slot of {} granted to {} ({} of {})", app, host, held.get(app), max);
             }
+        }
+        if (!stale.isEmpty() && store.commit(f, stale)) {
+            dropStale(stale);
+        }
+    }
+
+    private void dropStale(List<Op> deletes) {
+        for (Op d : deletes) {
+            grants.remove(d.key());
         }
     }
 

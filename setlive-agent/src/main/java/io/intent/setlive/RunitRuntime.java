@@ -47,6 +47,8 @@ public final class RunitRuntime implements AppRuntime {
     private final Runsvdir.Mode runsvdir;
     private volatile Path nodeConfig;
     private final LogLimits logLimits;
+    private final SpareServices spares;
+    private volatile boolean sparesMade;
 
     public RunitRuntime(InstallLayout layout, Runsvdir.Mode runsvdir) {
         this(layout, runsvdir, LogLimits.DEFAULT);
@@ -57,6 +59,7 @@ public final class RunitRuntime implements AppRuntime {
         this.stateDir = layout.root().resolve("setlive");
         this.runsvdir = runsvdir;
         this.logLimits = logLimits;
+        this.spares = new SpareServices(layout.servicesDir());
     }
 
     @Override
@@ -101,6 +104,12 @@ public final class RunitRuntime implements AppRuntime {
 
     /** Makes sure a runsvdir supervises the services dir (starting our own when none does, if the mode allows). */
     public long supervisor() throws IOException {
+        if (!sparesMade) {
+            // before a runsvdir we start ourselves: its first scan then supervises the spares at once
+            SpareServices.sweepUnfinished(layout.servicesDir());
+            spares.refill();
+            sparesMade = true;
+        }
         return Runsvdir.ensure(layout.servicesDir(), stateDir, runsvdir);
     }
 
@@ -169,8 +178,18 @@ public final class RunitRuntime implements AppRuntime {
             writeAtomically(dir.resolve("log").resolve("run"), logRun, true);
             writeAtomically(dir.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
             writeAtomically(dir.resolve(SPEC_FILE), specJson, false);
+        } else if (spares.claim(dir, spare -> {
+            writeAtomically(spare.resolve("log").resolve("run"), logRun, true);
+            writeAtomically(spare.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
+            writeAtomically(spare.resolve("finish"), finish, true);
+            writeAtomically(spare.resolve(SPEC_FILE), specJson, false);
+        }).isPresent()) {
+            // the spare's log service was held down until it had this app's svlogd script: start it before the app
+            Sv.up(dir.resolve("log"));
+            Files.deleteIfExists(dir.resolve("log").resolve("down"));
         } else {
-            // a whole new service dir appears by rename; 'down' keeps runsv from starting it before we say so
+            // no supervised spare ready (a burst): a whole new service dir appears by rename, and runsvdir's next
+            // scan picks it up; 'down' keeps runsv from starting it before we say so
             Path tmp = layout.servicesDir().resolve(".new-" + spec.app() + "-" + random());
             Files.createDirectories(tmp.resolve("log"));
             writeAtomically(tmp.resolve("log").resolve("run"), logRun, true);

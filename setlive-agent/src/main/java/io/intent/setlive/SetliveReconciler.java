@@ -38,8 +38,13 @@ import org.slf4j.LoggerFactory;
  * serving; the status says so, and the kit retries the switch with crash-loop backoff.
  */
 public final class SetliveReconciler implements Reconciler<Assignment> {
-    /** How soon a host waiting for a rollout slot tries again. */
-    static final java.time.Duration SLOT_RETRY = java.time.Duration.ofMillis(250);
+    /**
+     * How soon a host waiting for a rollout slot looks again if nothing woke it: only a safety net, the watch of its
+     * grants wakes the app as soon as the leader grants the slot.
+     */
+    static final java.time.Duration SLOT_RETRY = java.time.Duration.ofSeconds(2);
+    /** Reconciles at once: they mostly wait on runsv, health probes and etcd, not on the CPU. */
+    static final int WORKERS = 8;
     /** The longest a reconcile waits for health right after a start; later checks are requeued reconciles. */
     static final Duration FIRST_LOOK = Duration.ofMillis(50);
     private static final Logger log = LoggerFactory.getLogger(SetliveReconciler.class);
@@ -54,6 +59,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     private final DockerRuntime docker;
     private final AgentLease lease;
     private final RolloutSlots slots;
+    private final InstallWatch installs;
     /** A switch that failed its health check: not retried before {@code notBefore} (crash-loop backoff). */
     private record FailedSwitch(String fingerprint, int attempts, long notBeforeNanos, Result result) {
     }
@@ -87,6 +93,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.slots = new RolloutSlots(store, host, lease);
         this.pending = new PendingSwitches(runit.stateDir());
         this.book = new RestartBook(runit.stateDir());
+        this.installs = new InstallWatch(layout);
     }
 
     /** A one-shot run ({@code --once}): it hands the health wait of a node it starts over to that node. */
@@ -107,6 +114,17 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     @Override
     public String agent() {
         return "setlive";
+    }
+
+    @Override
+    public int workers() {
+        return WORKERS;
+    }
+
+    @Override
+    public void wakeWith(java.util.function.Consumer<String> wake) {
+        slots.onGrant(wake);
+        installs.onInstall(wake);
     }
 
     @Override
@@ -144,6 +162,11 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         }
         String version = intent.active();
         Optional<InstallLayout.Marker> marker = layout.completed(app, version);
+        if (marker.isEmpty()) {
+            // woken when the preparer renames an install in; a look after watching catches one that landed meanwhile
+            installs.await(app);
+            marker = layout.completed(app, version);
+        }
         if (marker.isEmpty()) {
             return Result.waiting(version, rev, "waiting for install of " + app + " " + version + " at "
                     + layout.install(app, version));
@@ -203,7 +226,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         // the endpoint goes only once the slot is granted, so an instance waiting for a slot keeps serving
         boolean withdrawn = running && slots.acquire(app, version, List.of(Op.delete(keys.endpoint(app, host))));
         if (running && !withdrawn && probe.healthy()) {
-            // a slot frees within a switch (~0.2 s): look again soon, not at the kit's 2 s waiting pace
+            // the grant's watch wakes this app when the slot is granted (RolloutSlots); SLOT_RETRY is a safety net
             return Result.waiting(version, rev, "waiting for the leader to grant a rollout slot (maxUnavailable "
                     + intent.maxUnavailableOrDefault() + ")")
                     .requeueAfter(SLOT_RETRY);
@@ -647,6 +670,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
 
     /** Revokes the agent's lease (slots and endpoints go with it); apps keep running. */
     public void close() {
+        slots.close();
+        installs.close();
         if (handingOver) {
             lease.abandon();
         } else {

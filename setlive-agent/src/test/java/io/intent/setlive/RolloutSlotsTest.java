@@ -31,6 +31,8 @@ class RolloutSlotsTest {
     static EtcdCluster etcd;
     static EtcdStore store;
     static io.intent.dispatcher.HostSteward steward;
+    /** How long a test waits for a grant it expects: generous, for a loaded machine. */
+    static final Duration GRANT = Duration.ofSeconds(10);
 
     @BeforeAll
     static void start() {
@@ -76,16 +78,16 @@ class RolloutSlotsTest {
         endpoint("web", "a");
         endpoint("web", "b");
 
-        assertTrue(a.acquire("web", "2", List.of(Op.delete(store.keys().endpoint("web", "a")))));
+        assertTrue(a.acquire("web", "2", List.of(Op.delete(store.keys().endpoint("web", "a"))), GRANT));
         assertTrue(store.get(store.keys().endpoint("web", "a"), Endpoint.class).isEmpty());
-        assertTrue(a.acquire("web", "2", List.of()), "a host keeps the slot it holds");
+        assertTrue(a.acquire("web", "2", List.of(), GRANT), "a host keeps the slot it holds");
 
         assertFalse(b.acquire("web", "2", List.of(Op.delete(store.keys().endpoint("web", "b")))));
         assertTrue(store.get(store.keys().endpoint("web", "b"), Endpoint.class).isPresent(),
                 "no slot, so b's endpoint stays");
 
         a.release("web");
-        assertTrue(b.acquire("web", "2", List.of()));
+        assertTrue(b.acquire("web", "2", List.of(), GRANT));
         await().atMost(Duration.ofSeconds(10)).until(() -> store.count(store.keys().slotsPrefix() + "a/") == 0);
         b.release("web");
         await().atMost(Duration.ofSeconds(10)).until(() -> store.count(store.keys().slotsPrefix()) == 0
@@ -99,11 +101,11 @@ class RolloutSlotsTest {
         for (int i = 0; i < 3; i++) {
             hosts[i] = new RolloutSlots(store, "h" + i, new AgentLease(store, Duration.ofSeconds(10)));
         }
-        assertTrue(hosts[0].acquire("api", "2", List.of()));
-        assertTrue(hosts[1].acquire("api", "2", List.of()));
+        assertTrue(hosts[0].acquire("api", "2", List.of(), GRANT));
+        assertTrue(hosts[1].acquire("api", "2", List.of(), GRANT));
         assertFalse(hosts[2].acquire("api", "2", List.of()));
         hosts[0].release("api");
-        assertTrue(hosts[2].acquire("api", "2", List.of()));
+        assertTrue(hosts[2].acquire("api", "2", List.of(), GRANT));
         hosts[1].release("api");
         hosts[2].release("api");
     }
@@ -114,7 +116,7 @@ class RolloutSlotsTest {
         RolloutSlots stranger = new RolloutSlots(store, "stranger", new AgentLease(store, Duration.ofSeconds(10)));
         assertFalse(stranger.acquire("solo", "2", List.of()));
         RolloutSlots mine = new RolloutSlots(store, "mine", new AgentLease(store, Duration.ofSeconds(10)));
-        assertTrue(mine.acquire("solo", "2", List.of()), "the stranger's request took no slot");
+        assertTrue(mine.acquire("solo", "2", List.of(), GRANT), "the stranger's request took no slot");
         mine.release("solo");
         stranger.release("solo");
     }
@@ -124,11 +126,57 @@ class RolloutSlotsTest {
         assign("db", null, "dying", "next");
         try (EtcdStore doomed = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
             RolloutSlots dying = new RolloutSlots(doomed, "dying", new AgentLease(doomed, Duration.ofSeconds(2)));
-            assertTrue(dying.acquire("db", "2", List.of()));
+            assertTrue(dying.acquire("db", "2", List.of(), GRANT));
         }
         RolloutSlots next = new RolloutSlots(store, "next", new AgentLease(store, Duration.ofSeconds(10)));
         assertFalse(next.acquire("db", "2", List.of()));
         await().atMost(Duration.ofSeconds(15)).until(() -> next.acquire("db", "2", List.of()));
         next.release("db");
+    }
+
+    @Test
+    void aHostWaitingForASlotIsWokenByTheGrantWithoutAskingAgain() throws Exception {
+        assign("queue", null, "holder", "waiter");
+        RolloutSlots holder = new RolloutSlots(store, "holder", new AgentLease(store, Duration.ofSeconds(10)));
+        RolloutSlots waiter = new RolloutSlots(store, "waiter", new AgentLease(store, Duration.ofSeconds(10)));
+        java.util.concurrent.BlockingQueue<String> woken = new java.util.concurrent.LinkedBlockingQueue<>();
+        waiter.onGrant(woken::add);
+        try {
+            assertTrue(holder.acquire("queue", "2", List.of(), GRANT));
+            assertFalse(waiter.acquire("queue", "2", List.of()), "the slot is taken");
+            assertEquals(null, woken.poll(300, java.util.concurrent.TimeUnit.MILLISECONDS),
+                    "nothing wakes the waiter while the slot is held");
+
+            long released = System.nanoTime();
+            holder.release("queue");
+            // no acquire in between: the leader's grant reaches the waiter through its watch of slots/waiter/
+            assertEquals("queue", woken.poll(10, java.util.concurrent.TimeUnit.SECONDS));
+            long wokenMs = (System.nanoTime() - released) / 1_000_000;
+            assertTrue(waiter.acquire("queue", "2", List.of(), Duration.ZERO),
+                    "once woken, the grant is already known: no wait");
+            System.out.println("waiter woken " + wokenMs + " ms after the release");
+        } finally {
+            waiter.release("queue");
+            holder.release("queue");
+            waiter.close();
+            holder.close();
+        }
+    }
+
+    @Test
+    void aHostAskingAgainOnANewLeaseIsGrantedItsSlotAgain() throws Exception {
+        assign("again", null, "restarted", "other");
+        RolloutSlots before = new RolloutSlots(store, "restarted", new AgentLease(store, Duration.ofSeconds(10)));
+        assertTrue(before.acquire("again", "2", List.of(), GRANT));
+        // the agent restarts: the same request key, asked again on the new agent's lease; the old grant no longer
+        // holds and the new one goes to the same slot key
+        RolloutSlots after = new RolloutSlots(store, "restarted", new AgentLease(store, Duration.ofSeconds(10)));
+        try {
+            assertTrue(after.acquire("again", "2", List.of(), GRANT));
+        } finally {
+            after.release("again");
+            after.close();
+            before.close();
+        }
     }
 }

@@ -194,7 +194,9 @@ public final class Converger<T> implements AutoCloseable {
                 return this;
             }
             watch = store.watchSlice(slice, type, this::onChanges);
-            for (int i = 0; i < settings.workers(); i++) {
+            reconciler.wakeWith(this::enqueue);
+            int n = reconciler.workers() > 0 ? reconciler.workers() : settings.workers();
+            for (int i = 0; i < n; i++) {
                 Thread t = new Thread(this::work, reconciler.agent() + "-worker-" + i);
                 t.start();
                 workers.add(t);

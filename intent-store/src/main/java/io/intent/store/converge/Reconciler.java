@@ -47,4 +47,19 @@ public interface Reconciler<T> {
      */
     default void bind(ReconcileContext<T> context) {
     }
+
+    /**
+     * How many names this agent converges at once; 0 (the default) leaves it to the kit's setting. An agent whose
+     * reconciles mostly wait (on processes, sockets, etcd) rather than compute asks for more.
+     */
+    default int workers() {
+        return 0;
+    }
+
+    /**
+     * Hands the reconciler the kit's way to queue a name now, for local events the slice watch cannot see (a
+     * rollout slot granted, a process exited). Called once, before the first reconcile. Default: unused.
+     */
+    default void wakeWith(java.util.function.Consumer<String> wake) {
+    }
 }
