@@ -178,6 +178,11 @@ public final class RunitRuntime implements AppRuntime {
             writeAtomically(dir.resolve("log").resolve("run"), logRun, true);
             writeAtomically(dir.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
             writeAtomically(dir.resolve(SPEC_FILE), specJson, false);
+            if (Files.exists(dir.resolve("log").resolve("down"))) {
+                // a claimed spare whose log service an interrupted start never brought up
+                Sv.upLog(dir);
+                Files.deleteIfExists(dir.resolve("log").resolve("down"));
+            }
         } else if (spares.claim(dir, spare -> {
             writeAtomically(spare.resolve("log").resolve("run"), logRun, true);
             writeAtomically(spare.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
@@ -185,7 +190,7 @@ public final class RunitRuntime implements AppRuntime {
             writeAtomically(spare.resolve(SPEC_FILE), specJson, false);
         }).isPresent()) {
             // the spare's log service was held down until it had this app's svlogd script: start it before the app
-            Sv.up(dir.resolve("log"));
+            Sv.upLog(dir);
             Files.deleteIfExists(dir.resolve("log").resolve("down"));
         } else {
             // no supervised spare ready (a burst): a whole new service dir appears by rename, and runsvdir's next

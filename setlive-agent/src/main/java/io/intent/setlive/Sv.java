@@ -121,10 +121,18 @@ final class Sv {
      * for the fifo, and never create the file (a regular file there would cut runsv off for good).
      */
     static void control(Path dir, String commands) throws IOException {
+        control(dir, dir.resolve("supervise/control"), commands);
+    }
+
+    /** {@code sv up} of the service's log service ({@code dir/log}), which the service's own runsv supervises. */
+    static void upLog(Path dir) throws IOException {
+        control(dir, dir.resolve("log/supervise/control"), "u");
+    }
+
+    private static void control(Path dir, Path fifo, String commands) throws IOException {
         if (!supervised(dir)) {
             throw new IOException("no runsv supervises " + dir + " (is runsvdir running?)");
         }
-        Path fifo = dir.resolve("supervise/control");
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
         while (true) {
             java.nio.file.attribute.BasicFileAttributes a = null;
