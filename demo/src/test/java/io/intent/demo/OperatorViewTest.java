@@ -144,7 +144,7 @@ class OperatorViewTest {
     }
 
     @Test
-    void aCrashLoopingInstanceIsMovedToAnotherHostOnceAndNotAgainWithinTheWindow() {
+    void aCrashLoopingInstanceIsMovedToAnotherHostOnceAndNotAgainWithinTheWindow() throws Exception {
         int port = 18402;
         int window = 20;
         // healthy at once, then the server exits after 3 s, again and again: runsv brings it back each time
@@ -156,12 +156,55 @@ class OperatorViewTest {
                 + "\"windowSeconds\":" + window + "}");
         String first = only("flaky");
 
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() ->
-                placement("flaky").map(Placement::rescheduled).isPresent());
-        Placement.Rescheduled move = placement("flaky").orElseThrow().rescheduled();
-        assertEquals(first, move.from());
-        assertNotEquals(first, move.to());
-        await().atMost(Duration.ofSeconds(30)).until(() -> fleet.assigned("flaky").equals(java.util.Set.of(move.to())));
+        // every 50 ms: which hosts are assigned the app, and which of them setlive reports READY
+        List<Map<String, Boolean>> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean watching = new AtomicBoolean(true);
+        Thread watcher = new Thread(() -> {
+            while (watching.get()) {
+                Map<String, Boolean> now = new java.util.TreeMap<>();
+                for (int i = 0; i < fleet.size(); i++) {
+                    String h = fleet.host(i);
+                    if (store.get(store.keys().assignment(h, "flaky"), io.intent.store.model.Assignment.class)
+                            .isPresent()) {
+                        now.put(h, status(h, "flaky").map(st -> st.phase() == io.intent.store.model.Phase.READY)
+                                .orElse(false));
+                    }
+                }
+                seen.add(now);
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        watcher.start();
+        Placement.Rescheduled move;
+        try {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() ->
+                    placement("flaky").map(Placement::rescheduled).isPresent());
+            move = placement("flaky").orElseThrow().rescheduled();
+            assertEquals(first, move.from());
+            assertNotEquals(first, move.to());
+            String to = move.to();
+            await().atMost(Duration.ofSeconds(30)).until(() -> fleet.assigned("flaky").equals(java.util.Set.of(to)));
+        } finally {
+            watching.set(false);
+            watcher.join();
+        }
+        // replace before remove: the sick instance kept its assignment until its replacement was READY
+        int both = -1;
+        for (int k = 0; k < seen.size() && both < 0; k++) {
+            if (seen.get(k).containsKey(first) && seen.get(k).containsKey(move.to())) {
+                both = k;
+            }
+        }
+        assertTrue(both >= 0, "never assigned on both hosts at once: " + seen);
+        boolean readyBeforeRemoval = false;
+        for (int k = both; k < seen.size() && seen.get(k).containsKey(first); k++) {
+            readyBeforeRemoval |= seen.get(k).getOrDefault(move.to(), false);
+        }
+        assertTrue(readyBeforeRemoval, "removed from " + first + " before " + move.to() + " was READY: " + seen);
 
         // it keeps crashing on its new host and turns sick there too, but the window holds it
         await().atMost(Duration.ofSeconds(window)).until(() -> status(move.to(), "flaky")
