@@ -118,10 +118,17 @@ final class ObservedRoutes {
     /**
      * The live, healthy instances of {@code app}: the endpoints setlive published, each kept only when its host's
      * live key exists and its setlive status is READY for the endpoint's version, all read at one etcd revision.
+     * An app that does not exist at that revision is a 404.
      */
     private Map<String, Object> endpoints(String app) {
         var eps = store.list(keys.endpointsPrefix(), io.intent.store.model.Endpoint.class);
         long rev = eps.revision();
+        // an app that does not exist has no endpoints to list: say so rather than answer an empty list
+        boolean exists = store.list(keys.app(app), io.intent.store.model.AppIntent.class, rev).entries().stream()
+                .anyMatch(x -> x.key().equals(keys.app(app)));
+        if (!exists) {
+            throw ApiError.notFound("app " + app);
+        }
         var live = store.list(keys.livePrefix(), io.intent.store.model.Liveness.class, rev);
         Set<String> liveHosts = new java.util.TreeSet<>();
         live.entries().forEach(e -> liveHosts.add(e.key().substring(keys.livePrefix().length())));

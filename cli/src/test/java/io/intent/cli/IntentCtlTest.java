@@ -490,8 +490,64 @@ class IntentCtlTest {
         assertEquals(0, p.waitFor(), out);
         List<String> lines = out.lines().toList();
         assertEquals("get", lines.get(0), out);
-        assertEquals("apps hosts status assignments leader", lines.get(1), out);
+        assertEquals("apps hosts status assignments leader endpoints", lines.get(1), out);
         assertEquals("table wide name json yaml", lines.get(2), out);
         assertEquals("use-context", lines.get(3), out);
+    }
+
+    @Test
+    void restartRaisesTheRestartGenerationOfEveryInstanceOrOfOneHost() throws Exception {
+        ok("apply", "-f", file("rs.yaml", app("rs-web", "1.0", 2, 8031)).toString());
+        Run all = ok("restart", "rs-web");
+        assertTrue(all.out().contains("app/rs-web restart requested for every instance"), all.out());
+        assertEquals(1L, stored("rs-web").restart().generation());
+        Run one = ok("restart", "rs-web", "--host", "h2");
+        assertTrue(one.out().contains("app/rs-web restart requested on h2"), one.out());
+        assertEquals(2, stored("rs-web").restart().generationFor("h2"));
+        assertEquals(1, stored("rs-web").restart().generationFor("h1"));
+        assertEquals("1.0", stored("rs-web").active(), "a restart changes no version");
+
+        Run missing = ctl(OPERATOR, "restart", "rs-none");
+        assertEquals(1, missing.code(), missing.out());
+        assertTrue(missing.err().contains("not found"), missing.err());
+        Run viewer = ctl(VIEWER, "restart", "rs-web");
+        assertEquals(1, viewer.code(), viewer.out());
+        assertTrue(viewer.err().contains("operator"), viewer.err());
+        assertEquals(2, stored("rs-web").restart().generationFor("h2"), "refused restarts write nothing");
+        assertEquals(2, ctl(OPERATOR, "restart").code(), "APP is required");
+    }
+
+    @Test
+    void getEndpointsShowsTheLiveHealthyInstancesOfAnApp() throws Exception {
+        ok("apply", "-f", file("ep.yaml", app("ep-web", "1.0", 2, 8032)).toString());
+        var keys = store.keys();
+        for (String h : List.of("ep-h1", "ep-h2")) {
+            store.put(keys.live(h), new Liveness(h, "127.0.0.8", "test", 1, Instant.now()));
+            store.put(keys.endpoint("ep-web", h), new io.intent.store.model.Endpoint("ep-web", h, "127.0.0.8",
+                    "1.0", Map.of("http", 8032), Instant.now()));
+        }
+        store.put(keys.status("ep-h1", "ep-web", "setlive"), new AgentStatus("setlive", Phase.READY, "1.0", 1, null, 0,
+                Instant.now(), null, Map.of()));
+        // ep-h2 has started but is not healthy yet: no endpoint for it
+        store.put(keys.status("ep-h2", "ep-web", "setlive"), new AgentStatus("setlive", Phase.PROGRESSING, "1.0", 1,
+                null, 0, Instant.now(), null, Map.of()));
+
+        Run table = ctl(VIEWER, "get", "endpoints", "ep-web");
+        assertEquals(0, table.code(), table.err());
+        List<String> lines = table.out().lines().toList();
+        assertTrue(lines.get(0).matches("HOST\\s+ADDRESS\\s+PORTS\\s+VERSION\\s+SINCE"), table.out());
+        assertEquals(2, lines.size(), table.out());
+        assertTrue(lines.get(1).matches("ep-h1\\s+127\\.0\\.0\\.8\\s+http=8032\\s+1\\.0\\s+\\S+"), table.out());
+
+        Run asJson = ctl(VIEWER, "get", "endpoints", "ep-web", "-o", "json");
+        assertEquals(0, asJson.code(), asJson.err());
+        var body = Json.tree(asJson.out().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(1, body.get("endpoints").size(), asJson.out());
+        assertEquals("ep-h1", body.get("endpoints").get(0).get("host").asText());
+
+        Run missing = ctl(VIEWER, "get", "endpoints", "ep-none");
+        assertEquals(1, missing.code(), missing.out());
+        assertTrue(missing.err().contains("not found"), missing.err());
+        assertEquals(2, ctl(VIEWER, "get", "endpoints").code(), "the app is required");
     }
 }

@@ -101,6 +101,13 @@ public final class Planner {
                     avoid.putIfAbsent(slot.app(), slot.host());
                 }
             });
+            // a sick instance moved by an earlier plan that still runs on its host (its replacement is not healthy
+            // yet) is still moving away: its host is neither kept nor chosen for the app
+            in.lastMoves().forEach((app, last) -> {
+                if (last.leavingOrDefault() && in.current().containsKey(new Slot(last.from(), app))) {
+                    avoid.putIfAbsent(app, last.from());
+                }
+            });
             in.hosts().forEach((name, spec) -> hosts.put(name, new HostLoad(name, spec, in.live().contains(name),
                     in.graced().contains(name), in.held().get(name))));
             for (String name : in.unreadable()) {
@@ -150,7 +157,7 @@ public final class Planner {
             Map<String, TreeSet<String>> placed = new HashMap<>();
             Map<String, List<String>> stay = new HashMap<>();
             for (PlanInput.App app : valid) {
-                TreeSet<String> on = place(app, kept.get(app.name()));
+                TreeSet<String> on = place(app, kept.get(app.name()), leaving.get(app.name()));
                 placed.put(app.name(), on);
                 stay.put(app.name(), replaceBeforeRemove(app, on, leaving.get(app.name())));
             }
@@ -211,7 +218,13 @@ public final class Planner {
             List<HostLoad> candidates = new ArrayList<>();
             for (Slot s : currentByApp.getOrDefault(app.name(), List.of())) {
                 HostLoad h = hosts.get(s.host());
-                if (h == null || h.draining() || !h.hasLabels(intent) || h.name.equals(avoid.get(app.name()))) {
+                if (h == null || h.draining() || !h.hasLabels(intent)) {
+                    continue;
+                }
+                if (h.name.equals(avoid.get(app.name()))) {
+                    // a sick instance being moved: like one on an evacuated host, it goes once its replacement
+                    // runs healthy (it may still serve meanwhile)
+                    leaving.add(h);
                     continue;
                 }
                 if (h.live || h.graced || h.held != null || h.spec == null || intent.statefulOrDefault()) {
@@ -248,7 +261,7 @@ public final class Planner {
          * Without soft preferences the pass walks {@link #byLoad} from the least-loaded host and usually stops
          * after a few hosts; with preferences every eligible host is scored.
          */
-        private TreeSet<String> place(PlanInput.App app, List<String> kept) {
+        private TreeSet<String> place(PlanInput.App app, List<String> kept, List<HostLoad> leaving) {
             AppIntent intent = app.intent();
             int need = intent.scaleOrDefault() - kept.size();
             TreeSet<String> on = new TreeSet<>(kept);
@@ -291,15 +304,18 @@ public final class Planner {
                 on.add(h.name);
                 next.put(new Slot(h.name, app.name()), new Assignment(app.name(), h.name, app.revision(), intent));
             }
+            Reschedule.Move move = away == null ? null : in.moves().get(new Slot(away, app.name()));
             if (away != null) {
                 on.remove(away);
-                Reschedule.Move move = in.moves().get(new Slot(away, app.name()));
+            }
+            if (move != null) {
                 String to = chosen.stream().map(h -> h.name).sorted().findFirst().orElse(null);
                 HostLoad back = hosts.get(away);
                 if (to != null) {
                     moved.put(app.name(), new Placement.Rescheduled(away, to, move.at(), move.reason()));
                 } else if (back != null && back.fits(intent) && back.portTakenBy(app.name(), intent) == null) {
-                    // nowhere else to go: it stays where it is, sick or not
+                    // nowhere else to go: it stays where it is, sick or not, as an ordinary instance
+                    leaving.removeIf(h -> h.name.equals(away));
                     back.add(app.name(), intent);
                     on.add(away);
                     next.put(new Slot(away, app.name()), new Assignment(app.name(), away, app.revision(), intent));
@@ -357,9 +373,19 @@ public final class Planner {
                     notes.add(unreachable(host) + "; " + h.held);
                 }
             }
+            Placement.Rescheduled last = moved.getOrDefault(app.name(), in.lastMoves().get(app.name()));
+            String sickHost = avoid.get(app.name());
             for (String host : stay) {
-                notes.add(unreachable(host) + (on.size() < scale ? "; no other host fits"
-                        : "; its instance stays until a replacement runs healthy"));
+                if (host.equals(sickHost) && last != null && host.equals(last.from())) {
+                    notes.add("sick instance on " + host + " (" + last.reason() + ") stays until its replacement on "
+                            + last.to() + " runs healthy");
+                } else {
+                    notes.add(unreachable(host) + (on.size() < scale ? "; no other host fits"
+                            : "; its instance stays until a replacement runs healthy"));
+                }
+            }
+            if (last != null) {
+                last = last.withLeaving(stay.contains(last.from()) && last.from().equals(sickHost));
             }
             if (on.size() < scale) {
                 Rejections why = new Rejections();
@@ -391,7 +417,6 @@ public final class Planner {
             }
             TreeSet<String> all = new TreeSet<>(on);
             all.addAll(stay);
-            Placement.Rescheduled last = moved.getOrDefault(app.name(), in.lastMoves().get(app.name()));
             placements.put(app.name(), new Placement(List.copyOf(all), scale, app.revision(), reason,
                     app.intent().channel(), last));
         }

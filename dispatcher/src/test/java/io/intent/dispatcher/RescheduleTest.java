@@ -90,17 +90,19 @@ class RescheduleTest {
         Map<String, HostSpec> hosts = Map.of("h1", Fixtures.host(), "h2", Fixtures.host(), "h3", Fixtures.host());
         var move = new Reschedule.Move("5 failures within 600 s", T0);
         Plan plan = Planner.plan(input(web, hosts, "h1").withMoves(Map.of(new Slot("h1", "web"), move), Map.of()));
-        assertEquals(List.of("h2"), plan.placements().get("web").hosts());
-        assertEquals(new Placement.Rescheduled("h1", "h2", T0, "5 failures within 600 s"),
+        // placed on h2; the sick instance stays on h1 until h2 runs healthy (below)
+        assertEquals(List.of("h1", "h2"), plan.placements().get("web").hosts());
+        assertEquals(new Placement.Rescheduled("h1", "h2", T0, "5 failures within 600 s", true),
                 plan.placements().get("web").rescheduled());
-        assertNull(plan.placements().get("web").pendingReason());
 
-        // the next plan, without a move, keeps it there and carries the record forward
+        // once it left h1, the next plan, without a move, keeps it on h2 and carries the record forward
         PlanInput after = input(web, hosts, "h2").withMoves(Map.of(), Map.of("web",
                 plan.placements().get("web").rescheduled()));
         Plan again = Planner.plan(after);
         assertEquals(List.of("h2"), again.placements().get("web").hosts());
-        assertEquals(plan.placements().get("web").rescheduled(), again.placements().get("web").rescheduled());
+        assertNull(again.placements().get("web").pendingReason());
+        assertEquals(new Placement.Rescheduled("h1", "h2", T0, "5 failures within 600 s"),
+                again.placements().get("web").rescheduled());
     }
 
     @Test
@@ -115,5 +117,46 @@ class RescheduleTest {
         assertNull(p.rescheduled());
         assertNotNull(p.pendingReason());
         assertTrue(p.pendingReason().contains("no other host fits"), p.pendingReason());
+    }
+
+    @Test
+    void aMovedSickInstanceStaysOnItsHostUntilItsReplacementRunsHealthy() {
+        AppIntent web = Fixtures.app(1);
+        Map<String, HostSpec> hosts = Map.of("h1", Fixtures.host(), "h2", Fixtures.host(), "h3", Fixtures.host());
+        var move = new Reschedule.Move("5 failures within 600 s", T0);
+        Plan plan = Planner.plan(input(web, hosts, "h1").withMoves(Map.of(new Slot("h1", "web"), move), Map.of()));
+        // the replacement is placed on h2, and the sick instance keeps serving on h1 meanwhile
+        assertEquals(Set.of(new Slot("h1", "web"), new Slot("h2", "web")), plan.assignments().keySet());
+        Placement p = plan.placements().get("web");
+        assertEquals("h1", p.rescheduled().from());
+        assertEquals("h2", p.rescheduled().to());
+        assertTrue(p.rescheduled().leavingOrDefault(), p.toString());
+        assertTrue(p.pendingReason() != null && p.pendingReason().contains("stays until its replacement on h2"),
+                p.pendingReason());
+
+        // the next plans (no new move: the window holds it) keep both while h2 is not healthy, also with h1 healthy
+        PlanInput next = PlanInput.of(List.of(app("web", web)), hosts, hosts.keySet(), Set.of(), plan.assignments())
+                .withMoves(Map.of(), Map.of("web", p.rescheduled()));
+        for (Set<Slot> healthy : List.of(Set.<Slot>of(), Set.of(new Slot("h1", "web")))) {
+            Plan again = Planner.plan(next.withHealthy(healthy));
+            assertEquals(plan.assignments().keySet(), again.assignments().keySet(), "healthy: " + healthy);
+            assertEquals(p, again.placements().get("web"));
+        }
+
+        // once the replacement runs healthy the sick instance goes, and the move is kept as done
+        Plan done = Planner.plan(next.withHealthy(Set.of(new Slot("h2", "web"))));
+        assertEquals(Set.of(new Slot("h2", "web")), done.assignments().keySet());
+        Placement after = done.placements().get("web");
+        assertEquals(List.of("h2"), after.hosts());
+        assertNull(after.pendingReason());
+        assertEquals(new Placement.Rescheduled("h1", "h2", T0, "5 failures within 600 s"), after.rescheduled());
+
+        // a later instance on h1 (the app scaled up) is an ordinary one, not a leaving one
+        AppIntent two = Fixtures.app(2);
+        Map<Slot, Assignment> both = new TreeMap<>(on("web", two, "h1", "h2"));
+        Plan scaled = Planner.plan(PlanInput.of(List.of(app("web", two)), hosts, hosts.keySet(), Set.of(), both)
+                .withMoves(Map.of(), Map.of("web", after.rescheduled())));
+        assertEquals(both.keySet(), scaled.assignments().keySet());
+        assertNull(scaled.placements().get("web").pendingReason());
     }
 }

@@ -14,10 +14,24 @@ public record Placement(List<String> hosts, int wanted, long appRevision, String
                         ChannelFollow channel, Rescheduled rescheduled) {
     /**
      * The last time the dispatcher moved a sick instance of the app: from which host to which, when, and why.
-     * Kept in the placement (so it survives a leader change) until the next move replaces it.
+     * Kept in the placement (so it survives a leader change) until the next move replaces it. {@code leaving} is
+     * true while the sick instance still runs on {@code from}: it stays there until its replacement runs healthy.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Rescheduled(String from, String to, java.time.Instant at, String reason) {
+    public record Rescheduled(String from, String to, java.time.Instant at, String reason, Boolean leaving) {
+        /** A move whose sick instance has left its host. */
+        public Rescheduled(String from, String to, java.time.Instant at, String reason) {
+            this(from, to, at, reason, null);
+        }
+
+        public boolean leavingOrDefault() {
+            return Boolean.TRUE.equals(leaving);
+        }
+
+        /** The same move, with the sick instance still on its host or gone from it. */
+        public Rescheduled withLeaving(boolean stillThere) {
+            return new Rescheduled(from, to, at, reason, stillThere ? Boolean.TRUE : null);
+        }
     }
 
     public Placement {
