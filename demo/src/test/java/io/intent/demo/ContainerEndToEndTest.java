@@ -20,6 +20,7 @@ import io.intent.store.model.Placement;
 import io.intent.testkit.ContainerHost;
 import io.intent.testkit.ContainerHosts;
 import io.intent.testkit.JvmProcess;
+import io.intent.testkit.Pki;
 import io.intent.testkit.Ports;
 import io.intent.testkit.Rbac;
 import io.vertx.core.Vertx;
@@ -53,12 +54,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The whole path across several machines, each machine a real container (Testcontainers, {@link ContainerHosts}):
- * a 3-member etcd as three containers with auth on (one etcd user per host, from etc/etcd/setup-rbac.sh), two
- * leader JVMs and the API on this machine, and three host containers, each with its own network stack, file
- * system and processes: INPUT policy DROP, runit supervising {@code intent-node} (kernel iptables backend) and
- * the apps. Faults are Docker's: a host cut off the network, frozen, crashed and rebooted; etcd members crashed
- * and cut off. Operators' writes go through the API with intentctl. The scenarios share the system, in order.
+ * The whole path across several machines, each machine a real container (Testcontainers, {@link ContainerHosts}),
+ * configured as in production: a 3-member etcd as three containers speaking TLS only on every client and peer
+ * connection (a private CA made at test time by etc/tls/make-certs.sh) with auth on (one etcd user per host,
+ * from etc/etcd/setup-rbac.sh), two leader JVMs and the API (its own JVM, etcd user intent-api, serving HTTPS)
+ * on this machine, and three host containers, each with its own network stack, file system and processes:
+ * INPUT policy DROP, runit supervising {@code intent-node} (kernel iptables backend) and the apps. Every process
+ * verifies etcd with {@code --etcd-ca}. Faults are Docker's: a host cut off the network, frozen, crashed and
+ * rebooted; etcd members crashed and cut off. Operators' writes go through the API with intentctl
+ * ({@code --cacert}). The scenarios share the system, in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ContainerEndToEndTest {
@@ -74,12 +78,16 @@ class ContainerEndToEndTest {
     static ContainerHosts machines;
     static EtcdStore admin;
     static Rbac rbac;
+    static Pki pki;
+    static HttpClient tlsHttp; // trusts the test CA only
     static JvmProcess apiProcess;
     static String apiUrl;
     static Vertx artifacts;
     static String artifactBase;
     static Map<String, String> digests;
     static ContainerHost client;
+    /** The etcd user that {@link #aHostsEtcdUserCannotReadAnotherHostsSlice} makes write intent, on purpose. */
+    static String refusedOnPurpose = "";
     static final Map<String, JvmProcess> leaders = new HashMap<>();
     static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(800)).build();
 
@@ -94,14 +102,16 @@ class ContainerEndToEndTest {
     @BeforeAll
     static void startTheSystem() throws Exception {
         work = Files.createTempDirectory("intent-container-e2e-");
-        machines = ContainerHosts.start(3, work.resolve("logs"));
+        pki = Pki.create(work.resolve("tls"));
+        tlsHttp = HttpClient.newBuilder().sslContext(pki.sslContext()).connectTimeout(Duration.ofMillis(800))
+                .build();
+        machines = ContainerHosts.startTls(3, work.resolve("logs"), pki);
         String[] hosts = new String[HOSTS];
         for (int i = 0; i < HOSTS; i++) {
             hosts[i] = host(i);
         }
-        rbac = Rbac.setup(machines.etcdEndpoints(), work, hosts);
-        admin = EtcdStore.connect(EtcdConfig.of(machines.etcdEndpoints()).withCredentials("root",
-                Rbac.ROOT_PASSWORD));
+        rbac = Rbac.setup(machines.etcdEndpoints(), pki.ca(), work, hosts); // etcdctl gets ETCDCTL_CACERT
+        admin = EtcdStore.connect(etcdConfig().withCredentials("root", Rbac.ROOT_PASSWORD));
         startApi();
 
         digests = DemoArtifacts.build(REPO.resolve("test-data/demo-app"), work.resolve("repo"));
@@ -138,23 +148,32 @@ class ContainerEndToEndTest {
                 .until(() -> admin.count(admin.keys().livePrefix()) == HOSTS);
     }
 
-    /** The API as an operator runs it: its own JVM, etcd user intent-api, an operator token from a file. */
+    /** The TLS etcd as a client on this machine reaches it: https endpoints verified with the test CA. */
+    static EtcdConfig etcdConfig() {
+        return EtcdConfig.of(machines.etcdEndpoints()).withTrustedCa(pki.ca());
+    }
+
+    /** The API as an operator runs it: its own JVM, HTTPS, etcd user intent-api, an operator token from a file. */
     static void startApi() throws IOException {
         Files.writeString(work.resolve("token"), OPERATOR_TOKEN);
         Files.writeString(work.resolve("tokens.yaml"), "- {name: ops, role: operator, sha256: "
                 + Tokens.hash(OPERATOR_TOKEN) + "}\n");
         int port = Ports.free();
-        apiUrl = "http://127.0.0.1:" + port;
+        apiUrl = "https://127.0.0.1:" + port;
+        Pki.Cert cert = pki.issue("api", "127.0.0.1");
         apiProcess = JvmProcess.start(List.of(), "io.intent.api.ApiMain", List.of("--etcd",
-                String.join(",", machines.etcdEndpoints()), "--etcd-user", "intent-api", "--etcd-password-file",
-                rbac.passwordFile("intent-api").toString(), "--listen", "127.0.0.1", "--port", Integer.toString(port),
+                String.join(",", machines.etcdEndpoints()), "--etcd-ca", pki.ca().toString(), "--etcd-user",
+                "intent-api", "--etcd-password-file", rbac.passwordFile("intent-api").toString(),
+                "--tls-cert", cert.cert().toString(), "--tls-key", cert.key().toString(),
+                "--listen", "127.0.0.1", "--port", Integer.toString(port),
                 "--tokens-file", work.resolve("tokens.yaml").toString()), Map.of(),
                 work.resolve("logs/api-" + System.nanoTime() + ".log"));
     }
 
     static void startLeader(String name) {
         leaders.put(name, JvmProcess.start(List.of(), "io.intent.leader.LeaderMain", List.of("--name", name,
-                "--etcd", String.join(",", machines.etcdEndpoints()), "--etcd-user", "intent-leader",
+                "--etcd", String.join(",", machines.etcdEndpoints()), "--etcd-ca", pki.ca().toString(),
+                "--etcd-user", "intent-leader",
                 "--etcd-password-file", rbac.passwordFile("intent-leader").toString(),
                 "--lease-ttl", "2", "--host-grace", Integer.toString(HOST_GRACE), "--http-port", "-1"), Map.of(),
                 work.resolve("logs/" + name + "-" + System.nanoTime() + ".log")));
@@ -177,9 +196,14 @@ class ContainerEndToEndTest {
         }
     }
 
+    /** The status {@code url} answers, over HTTPS verified with the test CA; -1 when nothing answers. */
     static int status(String url) {
+        return status(tlsHttp, url);
+    }
+
+    static int status(HttpClient client, String url) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+            return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
@@ -202,10 +226,14 @@ class ContainerEndToEndTest {
                 + "\"health\":{\"http\":\"/healthz\",\"timeoutSeconds\":20},\"scale\":" + scale + "}";
     }
 
-    /** Runs intentctl (its real command line, in this JVM) against the API with the operator token. */
+    /**
+     * Runs intentctl (its real command line, in this JVM) against the API over HTTPS (--cacert) with the operator
+     * token; every write it makes carries an Idempotency-Key. Returns what it printed; fails on a non-zero exit.
+     */
     static String ctl(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--api", apiUrl, "--token-file", work.resolve("token").toString()));
+        all.addAll(List.of("--api", apiUrl, "--cacert", pki.ca().toString(), "--token-file",
+                work.resolve("token").toString()));
         StringWriter out = new StringWriter();
         var cl = IntentCtl.commandLine();
         cl.setOut(new PrintWriter(out, true));
@@ -276,6 +304,18 @@ class ContainerEndToEndTest {
             h.appPid("web").ifPresent(p -> out.put(h.name(), p));
         }
         return out;
+    }
+
+    @Test
+    @Order(0)
+    void etcdAndTheApiAnswerOnlyOverTls() {
+        String member = machines.etcdEndpoints().get(0);
+        assertTrue(member.startsWith("https://"), member);
+        assertEquals(200, status(member + "/health"), "etcd answers over TLS, verified with the test CA");
+        assertNotEquals(200, status(http, member.replaceFirst("^https:", "http:") + "/health"),
+                "etcd answered plain HTTP");
+        assertNotEquals(200, status(http, apiUrl.replaceFirst("^https:", "http:") + "/readyz"),
+                "the API answered plain HTTP");
     }
 
     @Test
@@ -397,8 +437,11 @@ class ContainerEndToEndTest {
     @Test
     @Order(7)
     void losingQuorumTearsNothingDownAndTheSystemRecovers() throws Exception {
-        apply("1.0", 3);
-        awaitServing("1.0", 3);
+        // whatever version the last scenario left active: a rollout back to 1.0 first would prove nothing more
+        String active = stored().active();
+        String next = active.equals("1.0") ? "2.0" : "1.0";
+        apply(active, 3);
+        awaitServing(active, 3);
         Map<String, Long> pids = webPids();
         machines.etcdMember(0).crash();
         machines.etcdMember(1).crash();
@@ -406,7 +449,7 @@ class ContainerEndToEndTest {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(12);
         while (System.nanoTime() < until) {
             for (int i = 0; i < HOSTS; i++) {
-                if (!"1.0".equals(answer(host(i)))) {
+                if (!active.equals(answer(host(i)))) {
                     misses.incrementAndGet();
                 }
             }
@@ -419,15 +462,16 @@ class ContainerEndToEndTest {
             machines.awaitEtcdHealthy(i, Duration.ofSeconds(60));
         }
         assertEquals(pids, webPids(), "no app was restarted");
-        ctl("deploy", "web", "2.0");
-        awaitServing("2.0", 3);
+        ctl("deploy", "web", next);
+        awaitServing(next, 3);
     }
 
     @Test
     @Order(8)
     void aPartitionOfEveryHostFromEtcdAndItsHealingLoseNoRunningApp() throws Exception {
-        apply("1.0", 3);
-        awaitServing("1.0", 3);
+        String active = stored().active();
+        apply(active, 3);
+        awaitServing(active, 3);
         Map<String, Long> pids = webPids();
         assertEquals(HOSTS, pids.size());
         List<String> deleted = new CopyOnWriteArrayList<>();
@@ -450,7 +494,7 @@ class ContainerEndToEndTest {
             }
             await().atMost(CONVERGE).until(() -> !String.valueOf(admin.get(admin.keys().placement("web"),
                     Placement.class).map(e -> e.value()).orElse(null)).contains("unreachable"));
-            awaitServing("1.0", 3);
+            awaitServing(active, 3);
             await().during(Duration.ofSeconds(2)).atMost(CONVERGE).until(() -> webPids().equals(pids));
         }
         assertEquals(List.of(), deleted, "no assignment was deleted");
@@ -475,12 +519,16 @@ class ContainerEndToEndTest {
     @Test
     @Order(10)
     void aHostsEtcdUserCannotReadAnotherHostsSlice() {
-        var base = EtcdConfig.of(machines.etcdEndpoints());
-        try (EtcdStore h1 = EtcdStore.connect(base.withCredentials("h1", rbac.password("h1")))) {
-            h1.list(h1.keys().assignSlice("h1"), Assignment.class); // its own slice: allowed
-            assertThrows(PermissionDeniedException.class, () -> h1.list(h1.keys().assignSlice("h2"),
+        String own = placedHosts().iterator().next();
+        String other = own.equals("h1") ? "h2" : "h1";
+        refusedOnPurpose = own;
+        try (EtcdStore h = EtcdStore.connect(etcdConfig().withCredentials(own, rbac.password(own)))) {
+            assertFalse(h.list(h.keys().assignSlice(own), Assignment.class).entries().isEmpty(),
+                    "a host reads its own slice");
+            var denied = assertThrows(PermissionDeniedException.class, () -> h.list(h.keys().assignSlice(other),
                     Assignment.class));
-            assertThrows(PermissionDeniedException.class, () -> h1.put(h1.keys().app("web"), stored()));
+            assertTrue(denied.getMessage().contains("permission denied"), denied.getMessage());
+            assertThrows(PermissionDeniedException.class, () -> h.put(h.keys().app("web"), stored()));
         }
     }
 
@@ -495,8 +543,14 @@ class ContainerEndToEndTest {
         assertTrue(apiProcess.terminate(30), "the API did not stop on SIGTERM");
         try (var logs = Files.list(work.resolve("logs"))) {
             for (Path log : logs.toList()) {
-                String text = Files.readString(log);
-                assertFalse(text.contains("PERMISSION_DENIED"), log + " shows etcd refusing its user:\n" + text);
+                // etcd's own logs (m0.log, …) name the refused request; the one refused on purpose above is no fault
+                String onPurpose = "username:\\\"" + refusedOnPurpose + "\\\"";
+                List<String> refused = Files.readAllLines(log).stream()
+                        .filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("permission denied")
+                                || l.contains("PERMISSION_DENIED"))
+                        .filter(l -> !(l.contains(onPurpose) && l.contains("key:\\\"/intent/apps/web\\\"")))
+                        .toList();
+                assertEquals(List.of(), refused, log + " shows etcd refusing a user");
             }
         }
     }

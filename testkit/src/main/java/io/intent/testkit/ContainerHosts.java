@@ -59,13 +59,18 @@ public final class ContainerHosts implements AutoCloseable {
     private final Map<String, ContainerHost> hosts = new LinkedHashMap<>();
     private final List<ContainerHost> others = new ArrayList<>();
     private final List<String> classpath;
+    private final Pki pki;
     private boolean closed;
 
-    private ContainerHosts(String image, Network network, String subnet, Path logs) {
+    /** Where a host finds the CA that signed etcd's certificates, when etcd speaks TLS. */
+    public static final String HOST_CA = "/etc/intent/tls/ca.pem";
+
+    private ContainerHosts(String image, Network network, String subnet, Path logs, Pki pki) {
         this.image = image;
         this.network = network;
         this.subnet = subnet;
         this.logs = logs;
+        this.pki = pki;
         this.prefix = "intent-" + ProcessHandle.current().pid() + "-" + Long.toString(System.nanoTime() % 100000, 36);
         this.classpath = classpath();
     }
@@ -77,6 +82,21 @@ public final class ContainerHosts implements AutoCloseable {
      * @throws AssertionError when Docker is not reachable, saying how to start it
      */
     public static ContainerHosts start(int etcdMembers, Path logs) {
+        return start(etcdMembers, logs, null);
+    }
+
+    /**
+     * As {@link #start(int, Path)}, but etcd speaks TLS only, on client and peer URLs, as in production: each
+     * member gets a certificate {@code pki} issues for its address ({@code etc/tls/make-certs.sh}), copied into
+     * its container with {@code ca.pem}; peers verify each other's certificate ({@code --peer-client-cert-auth}).
+     * {@link #etcdEndpoints()} are then {@code https} URLs, and every host gets {@code ca.pem} at
+     * {@link #HOST_CA} and {@code INTENT_ETCD_CA} pointing to it.
+     */
+    public static ContainerHosts startTls(int etcdMembers, Path logs, Pki pki) {
+        return start(etcdMembers, logs, java.util.Objects.requireNonNull(pki, "pki"));
+    }
+
+    private static ContainerHosts start(int etcdMembers, Path logs, Pki pki) {
         requireDocker();
         removeOrphans();
         String image = HostImage.ensure();
@@ -94,7 +114,7 @@ public final class ContainerHosts implements AutoCloseable {
                 last = e;
                 continue;
             }
-            ContainerHosts c = new ContainerHosts(image, net, subnet, logs);
+            ContainerHosts c = new ContainerHosts(image, net, subnet, logs, pki);
             Runtime.getRuntime().addShutdownHook(new Thread(c::close, "container-hosts-cleanup"));
             try {
                 c.startEtcd(etcdMembers);
@@ -172,7 +192,17 @@ public final class ContainerHosts implements AutoCloseable {
 
     /** etcd's client URLs, one per member. */
     public List<String> etcdEndpoints() {
-        return members.stream().map(m -> "http://" + m.address() + ":2379").toList();
+        return members.stream().map(m -> scheme() + "://" + m.address() + ":2379").toList();
+    }
+
+    private String scheme() {
+        return pki == null ? "http" : "https";
+    }
+
+    /** A client for the members' own HTTP endpoints (health, status), trusting the test CA when TLS is on. */
+    private HttpClient etcdHttp() {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1));
+        return (pki == null ? b : b.sslContext(pki.sslContext())).build();
     }
 
     public ContainerHost etcdMember(int i) {
@@ -210,18 +240,33 @@ public final class ContainerHosts implements AutoCloseable {
     }
 
     private void startEtcd(int size) {
+        String s = scheme();
         String cluster = String.join(",", java.util.stream.IntStream.range(0, size)
-                .mapToObj(i -> "m" + i + "=http://" + subnet + "." + (FIRST_ETCD + i) + ":2380").toList());
+                .mapToObj(i -> "m" + i + "=" + s + "://" + subnet + "." + (FIRST_ETCD + i) + ":2380").toList());
         for (int i = 0; i < size; i++) {
             String name = "m" + i;
             String ip = subnet + "." + (FIRST_ETCD + i);
-            GenericContainer<?> c = container(name, ip).withCommand("etcd", "--name", name,
+            List<String> cmd = new ArrayList<>(List.of("etcd", "--name", name,
                     "--data-dir", "/var/lib/etcd-data",
-                    "--listen-client-urls", "http://0.0.0.0:2379", "--advertise-client-urls", "http://" + ip + ":2379",
-                    "--listen-peer-urls", "http://0.0.0.0:2380", "--initial-advertise-peer-urls",
-                    "http://" + ip + ":2380", "--initial-cluster", cluster, "--initial-cluster-state", "new",
+                    "--listen-client-urls", s + "://0.0.0.0:2379", "--advertise-client-urls", s + "://" + ip + ":2379",
+                    "--listen-peer-urls", s + "://0.0.0.0:2380", "--initial-advertise-peer-urls",
+                    s + "://" + ip + ":2380", "--initial-cluster", cluster, "--initial-cluster-state", "new",
                     "--initial-cluster-token", prefix, "--heartbeat-interval", "100", "--election-timeout", "1000",
-                    "--log-level", "warn", "--logger", "zap");
+                    "--log-level", "warn", "--logger", "zap"));
+            GenericContainer<?> c = container(name, ip);
+            if (pki != null) {
+                // one certificate for the client URL and both ends of a peer connection, as make-certs.sh makes it
+                Pki.Cert cert = pki.issue("etcd-" + name, ip, name);
+                c.withCopyToContainer(Transferable.of(read(pki.ca()), 0644), "/etc/etcd/tls/ca.pem")
+                        .withCopyToContainer(Transferable.of(read(cert.cert()), 0644), "/etc/etcd/tls/member.pem")
+                        .withCopyToContainer(Transferable.of(read(cert.key()), 0600), "/etc/etcd/tls/member-key.pem");
+                cmd.addAll(List.of("--cert-file", "/etc/etcd/tls/member.pem",
+                        "--key-file", "/etc/etcd/tls/member-key.pem",
+                        "--peer-cert-file", "/etc/etcd/tls/member.pem",
+                        "--peer-key-file", "/etc/etcd/tls/member-key.pem",
+                        "--peer-trusted-ca-file", "/etc/etcd/tls/ca.pem", "--peer-client-cert-auth"));
+            }
+            c.withCommand(cmd.toArray(String[]::new));
             c.start(); // no ports to wait on: health is awaited below, once every member runs
             members.add(new ContainerHost(name, ip, c, this));
         }
@@ -232,7 +277,7 @@ public final class ContainerHosts implements AutoCloseable {
 
     /** Waits until member {@code i} answers {@code /health} with true. */
     public void awaitEtcdHealthy(int i, Duration timeout) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpClient http = etcdHttp();
         long deadline = System.nanoTime() + timeout.toNanos();
         String url = etcdEndpoints().get(i) + "/health";
         while (System.nanoTime() < deadline) {
@@ -261,7 +306,7 @@ public final class ContainerHosts implements AutoCloseable {
 
     /** The index of the etcd member that leads, asked over etcd's JSON gateway; -1 when none answers so. */
     public int etcdLeaderIndex() {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpClient http = etcdHttp();
         Pattern leader = Pattern.compile("\"leader\":\"(\\d+)\"");
         Pattern self = Pattern.compile("\"member_id\":\"(\\d+)\"");
         for (int i = 0; i < members.size(); i++) {
@@ -289,8 +334,8 @@ public final class ContainerHosts implements AutoCloseable {
      * Starts host {@code name} at the next host address: firewall up (INPUT DROP), then {@code intent-node} under
      * runit with {@code nodeEnv} (INTENT_* options, e.g. INTENT_ETCD) on top of the host's own
      * (INTENT_HOST, INTENT_ADDRESS, INTENT_ROOT=/var/lib/intent, INTENT_BACKEND=iptables,
-     * INTENT_RUNSVDIR=external). {@code files} are copied in first (container path to content), e.g. a
-     * password file.
+     * INTENT_RUNSVDIR=external, and with TLS etcd INTENT_ETCD_CA). {@code files} are copied in first (container
+     * path to content), e.g. a password file.
      */
     public ContainerHost addHost(String name, Map<String, String> nodeEnv, Map<String, String> files) {
         String ip = subnet + "." + (FIRST_HOST + hosts.size());
@@ -314,6 +359,9 @@ public final class ContainerHosts implements AutoCloseable {
         // helper image from a registry, and there is none here.
         List<Bind> binds = classpath.stream().map(e -> new Bind(e, new Volume(e), AccessMode.ro)).toList();
         c.withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(binds));
+        if (pki != null) {
+            c.withCopyToContainer(Transferable.of(read(pki.ca()), 0644), HOST_CA).withEnv("INTENT_ETCD_CA", HOST_CA);
+        }
         files.forEach((path, content) -> c.withCopyToContainer(Transferable.of(content, 0600), path));
         c.start();
         ContainerHost h = new ContainerHost(name, ip, c, this);
@@ -364,6 +412,14 @@ public final class ContainerHosts implements AutoCloseable {
             }
         }
         return List.copyOf(out);
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static java.util.function.Consumer<OutputFrame> logTo(Path file) {
