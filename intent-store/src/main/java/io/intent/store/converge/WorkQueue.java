@@ -38,7 +38,9 @@ final class WorkQueue {
 
     /** Queues a name for the periodic resync: unless a delayed retry is already pending for it. */
     synchronized void resync(String name) {
-        if (!delayed.containsKey(name)) {
+        // nor while it is being worked on: that reconcile decides when it runs next (a resync marking it dirty
+        // would run a failing name again the moment it finished, past its backoff)
+        if (!delayed.containsKey(name) && !running.contains(name)) {
             enqueue(name);
         }
     }
