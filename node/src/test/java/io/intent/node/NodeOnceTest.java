@@ -82,8 +82,10 @@ class NodeOnceTest {
             int port = Ports.free();
             fx.assign("web", port);
             fx.awaitAnswers(port, daemon);
-            await().atMost(Duration.ofSeconds(30)).until(() -> fx.status("web").filter(st -> st.phase() == Phase.READY)
-                    .isPresent());
+            // the daemon's own steady status ("live and healthy", after "started 1.0; live and healthy"), so that
+            // what is compared below can only change through the refused run
+            await().atMost(Duration.ofSeconds(60)).until(() -> fx.status("web").filter(st -> st.phase() == Phase.READY
+                    && "live and healthy".equals(st.message())).isPresent());
             long pid = fx.appPid("web");
             AgentStatus before = status(fx, "web", "setlive");
 

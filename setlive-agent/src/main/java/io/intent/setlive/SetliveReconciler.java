@@ -74,6 +74,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     /** Per app: health checks failed in a row by the running instance (liveness), and the last check's result. */
     private final Map<String, Integer> healthFailures = new ConcurrentHashMap<>();
     private final Map<String, String> lastHealth = new ConcurrentHashMap<>();
+    /** Per app with {@code health}, how often a running instance is probed (liveness): from the intent in hand. */
+    private final Map<String, Duration> probeEvery = new ConcurrentHashMap<>();
     /** Per app: the intent of the last reconcile, for the reschedule window in the status details. */
     private final Map<String, AppIntent> intents = new ConcurrentHashMap<>();
     /** What this agent last published per app, with the lease it hangs on, to skip needless writes. */
@@ -188,6 +190,11 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                 intent.isDocker() ? marker.get().imageId() : null);
         String wantPrint = rt.fingerprint(want);
         HealthProbe probe = HealthProbe.of(intent, address);
+        if (intent.health() == null) {
+            probeEvery.remove(app);
+        } else {
+            probeEvery.put(app, Duration.ofSeconds(intent.health().intervalSecondsOrDefault()));
+        }
         Duration healthTimeout = Duration.ofSeconds(intent.health() == null ? 30
                 : intent.health().timeoutSecondsOrDefault());
 
@@ -388,7 +395,10 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                 + " with a new spec" : "switched " + from + " -> " + version;
         long ms = Duration.between(p.requestedAt(), Instant.now()).toMillis();
         log.info("{}: {} in {} ms; healthy ({})", app, how, ms, probe.describe());
-        return Result.ready(version, rev, how + "; live and healthy", details(rt, app, ms));
+        Result ready = Result.ready(version, rev, how + "; live and healthy", details(rt, app, ms));
+        // liveness probing starts right after a switch, not at the next resync
+        Duration every = probeEvery.get(app);
+        return every == null ? ready : ready.requeueAfter(every);
     }
 
     /** The new spec timed out: stop it and put the last healthy spec back (itself waited for, between reconciles). */
@@ -628,6 +638,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         failedSwitches.remove(app);
         healthFailures.remove(app);
         lastHealth.remove(app);
+        probeEvery.remove(app);
         intents.remove(app);
         book.remove(app);
         forget(app);

@@ -359,15 +359,15 @@ public final class Converger<T> implements AutoCloseable {
                         r == null ? "ignored: not a valid name" : r.removal() ? "removed" : r.message(), true));
                 continue;
             }
-            if (r != null) {
+            Outcome last = outcomes.get(name);
+            if (r != null && (r.phase() == Phase.FAILED || last == null || last.phase() != Phase.FAILED)) {
+                // a retry under way after a failure (PROGRESSING) does not hide the failure from the summary
                 outcomes.put(name, new Outcome(agent(), name, r.phase(), r.message(), false));
             }
+            // counted until the name converges: a retry in progress between two failures does not reset it
             if (r != null && r.phase() == Phase.FAILED && failuresInRow.merge(name, 1, Integer::sum) >= giveUpAfter) {
                 due.remove(name);
                 continue;
-            }
-            if (r != null && r.phase() != Phase.FAILED) {
-                failuresInRow.remove(name);
             }
             // no resync will come: a waiting name is looked at again within half a second, whatever it asked for
             Duration again = step.next() == null ? Duration.ofMillis(500) : step.next();
@@ -397,7 +397,10 @@ public final class Converger<T> implements AutoCloseable {
             }
             try {
                 Step step = runOne(name);
-                if (step.next() != null) {
+                if (step.next() != null && retryAt.containsKey(name)) {
+                    // a failure: its backoff is not cut short by a resync (a change still cuts it)
+                    queue.backOff(name, step.next());
+                } else if (step.next() != null) {
                     queue.addAfter(name, step.next());
                 }
             } finally {

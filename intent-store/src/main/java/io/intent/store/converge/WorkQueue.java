@@ -21,6 +21,8 @@ final class WorkQueue {
     private final Set<String> running = new HashSet<>();
     private final Set<String> dirty = new HashSet<>();
     private final Map<String, ScheduledFuture<?>> delayed = new HashMap<>();
+    /** Names whose pending delay is a failure's backoff (a plain requeue may be overtaken by a resync). */
+    private final Set<String> backingOff = new HashSet<>();
     private final ScheduledExecutorService timer;
     private boolean shutdown;
 
@@ -29,6 +31,7 @@ final class WorkQueue {
     }
 
     synchronized void add(String name) {
+        backingOff.remove(name);
         ScheduledFuture<?> d = delayed.remove(name);
         if (d != null) {
             d.cancel(false);
@@ -40,8 +43,16 @@ final class WorkQueue {
     synchronized void resync(String name) {
         // nor while it is being worked on: that reconcile decides when it runs next (a resync marking it dirty
         // would run a failing name again the moment it finished, past its backoff)
-        if (!delayed.containsKey(name) && !running.contains(name)) {
+        if (!backingOff.contains(name) && !running.contains(name)) {
             enqueue(name);
+        }
+    }
+
+    /** Like {@link #addAfter}, for a failed name's backoff: a {@link #resync} leaves it alone until it fires. */
+    synchronized void backOff(String name, Duration delay) {
+        addAfter(name, delay);
+        if (!shutdown) {
+            backingOff.add(name);
         }
     }
 
@@ -64,11 +75,13 @@ final class WorkQueue {
         if (old != null) {
             old.cancel(false);
         }
+        backingOff.remove(name);
         delayed.put(name, timer.schedule(() -> fire(name), delay.toMillis(), TimeUnit.MILLISECONDS));
     }
 
     private synchronized void fire(String name) {
         delayed.remove(name);
+        backingOff.remove(name);
         enqueue(name);
     }
 
