@@ -1,28 +1,21 @@
 package io.intent.preparer;
 
 import io.intent.store.InstallLayout;
-import io.intent.store.codec.FieldError;
-import io.intent.store.codec.Validation;
 import io.intent.store.converge.ReconcileContext;
 import io.intent.store.converge.Reconciler;
 import io.intent.store.converge.Result;
 import io.intent.store.etcd.Entry;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
-import io.intent.store.model.Phase;
 import io.intent.store.model.VersionSpec;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -37,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * and complete under {@code installs/<app>/<version>/}; versions no longer listed are removed, except the one
  * {@code current} points to.
  *
- * <p>Fetching and unpacking run in the background on a pool of {@code concurrentDownloads} threads, so a slow
- * or failing artifact never holds a converge worker: {@code reconcile} starts the work, reports
+ * <p>A reconcile looks at the host (installs, {@code current}, work started), asks {@link PreparePlanner} what to
+ * do, and does it. Fetching and unpacking run in the background on a pool of {@code concurrentDownloads} threads,
+ * so a slow or failing artifact never holds a converge worker: {@code reconcile} starts the work, reports
  * {@code PROGRESSING} with bytes done and total, and requeues its app through the kit when the work ends. A failed
  * version is reported and retried after the kit's capped exponential backoff; other versions and other apps carry
  * on meanwhile.
@@ -46,7 +40,6 @@ import org.slf4j.LoggerFactory;
 public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Preparer.class);
     public static final String AGENT = "preparer";
-    static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
 
     private final PreparerSettings settings;
     private final InstallLayout layout;
@@ -111,111 +104,68 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     public Result reconcile(String app, Entry<Assignment> desired) throws Exception {
         installer.removeStaleTemps(app);
         if (desired == null) {
-            jobs.entrySet().removeIf(e -> e.getValue().app.equals(app) && e.getValue().done());
-            collect(app, Set.of());
-            return jobsOf(app) ? Result.waiting(null, 0, "unassigned; waiting for running work to end")
-                    : Result.removed();
+            return execute(app, null, PreparePlanner.unassigned(observe(app, null)));
         }
         Assignment a = desired.value();
-        AppIntent intent = a.intent();
-        long rev = a.appRevision();
-        if (intent == null) {
-            return Result.failed(null, rev, "assignment has no intent");
+        Optional<Result> refusal = PreparePlanner.refusal(app, a);
+        if (refusal.isPresent()) {
+            return refusal.get();
         }
-        List<String> problems = new ArrayList<>();
-        for (FieldError e : Validation.check(app, intent)) {
-            if (e.field().startsWith("versions") || e.field().equals("runtime") || e.field().equals("name")) {
-                problems.add(e.toString());
-            }
-        }
-        if (!problems.isEmpty()) {
-            return Result.failed(intent.active(), rev, "cannot prepare: " + String.join("; ", problems));
-        }
-
-        List<String> ready = new ArrayList<>();
-        List<String> failed = new ArrayList<>();
-        List<PrepareJob> running = new ArrayList<>();
-        for (String version : new TreeSet<>(intent.versions().keySet())) {
-            VersionSpec spec = intent.versions().get(version);
-            String key = app + "/" + version;
-            if (complete(app, version, spec, intent.isDocker())) {
-                ready.add(version);
-                jobs.computeIfPresent(key, (k, j) -> j.done() ? null : j);
-                continue;
-            }
-            String inUse = inUseWithOtherBytes(app, version, spec, intent.isDocker());
-            if (inUse != null) {
-                failed.add(version + ": " + inUse);
-                continue;
-            }
-            PrepareJob job = jobs.get(key);
-            if (job != null && job.done()) {
-                if (job.spec.equals(spec) && (!job.reported || backingOff(app))) {
-                    // reported once, then left to the kit's backoff: a reconcile before it runs out redoes nothing
-                    if (!job.reported) {
-                        job.reported = true;
-                        log.warn("preparing {} failed: {}", key, describe(job));
-                    }
-                    failed.add(version + ": " + describe(job));
-                    continue;
-                }
-                // the backoff ran out (retry), or it prepared an older spec of this version: start over
-                jobs.remove(key);
-                job = null;
-            }
-            if (job == null) {
-                job = start(app, version, spec, intent.isDocker());
-            }
-            running.add(job);
-        }
-        collect(app, intent.versions().keySet());
-
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("versions", ready);
-        if (!running.isEmpty()) {
-            long done = 0;
-            long total = 0;
-            boolean known = true;
-            List<String> preparing = new ArrayList<>();
-            for (PrepareJob j : running) {
-                preparing.add(j.version);
-                done += j.bytesDone.get();
-                long t = j.bytesTotal.get();
-                known &= t >= 0;
-                total += Math.max(0, t);
-            }
-            details.put("preparing", preparing);
-            details.put("bytesDone", done);
-            details.put("bytesTotal", known ? total : -1);
-        }
-        if (!failed.isEmpty()) {
-            details.put("failed", failed.stream().map(s -> s.substring(0, s.indexOf(':'))).toList());
-            // the kit retries after its backoff; while other versions download, look sooner to report progress
-            return new Result(Phase.FAILED, intent.active(), rev, "cannot prepare " + String.join("; ", failed),
-                    details, running.isEmpty() ? null : PROGRESS_EVERY, false);
-        }
-        if (!running.isEmpty()) {
-            return Result.progressing(intent.active(), rev, "preparing " + details.get("preparing"), details)
-                    .requeueAfter(PROGRESS_EVERY);
-        }
-        return Result.ready(intent.active(), rev, "prepared " + ready.size() + " version"
-                + (ready.size() == 1 ? "" : "s"), details);
+        return execute(app, a.intent(), PreparePlanner.assigned(a, observe(app, a.intent())));
     }
 
-    /**
-     * Why the install of {@code version} may not be replaced now, or null: it is the one {@code current} points to
-     * (an app runs from it) and the intent names other bytes for it. Replacing it would change the running app's
-     * files behind setlive's rollout slots and health gate, so new bytes need a new version name.
-     */
-    private String inUseWithOtherBytes(String app, String version, VersionSpec spec, boolean isDocker) {
-        if (isDocker || spec.sha256() == null || !layout.currentVersion(app).filter(version::equals).isPresent()) {
-            return null;
+    /** What the host has for {@code app}: installs on disk, {@code current}, and the work started for it. */
+    private PreparePlanner.Observed observe(String app, AppIntent intent) throws IOException, PrepareException {
+        String current = layout.currentVersion(app).orElse(null);
+        String currentSha256 = current == null ? null
+                : layout.completed(app, current).map(InstallLayout.Marker::sha256).orElse(null);
+        Set<String> complete = new HashSet<>();
+        if (intent != null) {
+            for (Map.Entry<String, VersionSpec> v : intent.versions().entrySet()) {
+                if (complete(app, v.getKey(), v.getValue(), intent.isDocker())) {
+                    complete.add(v.getKey());
+                }
+            }
         }
-        return layout.completed(app, version).map(InstallLayout.Marker::sha256)
-                .filter(had -> had != null && !had.equals(spec.sha256()))
-                .map(had -> "refusing to replace the install of " + version + " in use (sha256 " + had
-                        + ") with other bytes (sha256 " + spec.sha256() + "); publish them under a new version name")
-                .orElse(null);
+        Map<String, PreparePlanner.Work> work = new HashMap<>();
+        for (PrepareJob job : jobs.values()) {
+            if (job.app.equals(app)) {
+                work.put(job.version, job.done() ? PreparePlanner.Work.ended(job.spec, describe(job), job.reported)
+                        : PreparePlanner.Work.running(job.spec, job.bytesDone.get(), job.bytesTotal.get()));
+            }
+        }
+        return new PreparePlanner.Observed(installer.versionsOnDisk(app), current, currentSha256, complete, work,
+                backingOff(app));
+    }
+
+    /** Does what the plan says for {@code app} (assigned {@code intent}, or null), then returns its status. */
+    private Result execute(String app, AppIntent intent, PreparePlanner.Plan plan)
+            throws IOException, PrepareException {
+        for (String version : plan.forget()) {
+            jobs.computeIfPresent(app + "/" + version, (k, j) -> j.done() ? null : j);
+        }
+        plan.firstReports().forEach((version, why) -> {
+            PrepareJob job = jobs.get(app + "/" + version);
+            if (job != null) {
+                job.reported = true;
+            }
+            log.warn("preparing {}/{} failed: {}", app, version, why);
+        });
+        for (String version : plan.start()) {
+            start(app, version, intent.versions().get(version), intent.isDocker());
+        }
+        for (String version : plan.remove()) {
+            log.info("removing {}/{}: no longer listed", app, version);
+            installer.remove(app, version);
+            jobs.remove(app + "/" + version);
+        }
+        if (plan.removeAppDir()) {
+            installer.removeAppDirIfEmpty(app);
+        }
+        if (!plan.remove().isEmpty()) {
+            sweep();
+        }
+        return plan.result();
     }
 
     /** Why a finished job did not leave a complete install. */
@@ -257,10 +207,6 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     /** Versions being fetched or unpacked right now (a gauge for /metrics). */
     public int running() {
         return (int) jobs.values().stream().filter(j -> !j.done()).count();
-    }
-
-    private boolean jobsOf(String app) {
-        return jobs.values().stream().anyMatch(j -> j.app.equals(app) && !j.done());
     }
 
     private PrepareJob start(String app, String version, VersionSpec spec, boolean isDocker) {
@@ -367,36 +313,6 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             installer.install(job.app, job.version, job.spec.sha256(), id, Installer.MARKER_ONLY, () -> { });
         } finally {
             imagesInFlight.remove(id);
-        }
-    }
-
-    /**
-     * Removes installs of {@code app} whose version is not in {@code keep}, never the one {@code current} points
-     * to, nor one being prepared; then images and cache entries nothing on disk refers to any more.
-     */
-    private void collect(String app, Set<String> keep) throws IOException, PrepareException {
-        String current = layout.currentVersion(app).orElse(null);
-        boolean removed = false;
-        for (String version : installer.versionsOnDisk(app)) {
-            PrepareJob job = jobs.get(app + "/" + version);
-            if (keep.contains(version) || version.equals(current) || (job != null && !job.done())) {
-                continue;
-            }
-            try {
-                InstallLayout.requireVersion(version);
-            } catch (RuntimeException e) {
-                continue; // not ours: never delete what we could not have made
-            }
-            log.info("removing {}/{}: no longer listed", app, version);
-            installer.remove(app, version);
-            jobs.remove(app + "/" + version);
-            removed = true;
-        }
-        if (keep.isEmpty()) {
-            installer.removeAppDirIfEmpty(app);
-        }
-        if (removed) {
-            sweep();
         }
     }
 
