@@ -9,7 +9,6 @@ import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.VersionSpec;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -17,9 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -41,32 +38,25 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Preparer.class);
     public static final String AGENT = "preparer";
 
-    private final PreparerSettings settings;
     private final InstallLayout layout;
     private final ArtifactCache cache;
-    private final Fetcher fetcher;
     private final Installer installer;
+    private final Preparation preparation;
     private final ImageLedger ledger;
     private final ExecutorService pool;
-    private final ExecutorService unpackPool = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "preparer-unpack");
-        t.setDaemon(true);
-        return t;
-    });
     /** Per app and version, the work started (a failed one stays until the kit's backoff says to retry it). */
     private final Map<String, PrepareJob> jobs = new ConcurrentHashMap<>();
-    private final Set<String> imagesInFlight = ConcurrentHashMap.newKeySet();
     private volatile DockerImages docker;
     private volatile ReconcileContext<Assignment> kit;
 
     public Preparer(PreparerSettings settings) throws IOException {
-        this.settings = settings;
         this.layout = new InstallLayout(settings.root());
         this.cache = new ArtifactCache(settings.cacheDir());
         this.cache.removeStaleTemps();
-        this.fetcher = new Fetcher(cache, settings);
         this.installer = new Installer(layout, new Unpacker(settings.maxUnpackedBytes(), settings.maxEntries()));
         this.ledger = new ImageLedger(layout.root().resolve("state").resolve("preparer-images.json"));
+        this.preparation = new Preparation(settings, cache, new Fetcher(cache, settings), installer, ledger,
+                this::docker);
         AtomicInteger n = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(settings.concurrentDownloads(), r -> {
             Thread t = new Thread(r, "preparer-fetch-" + n.incrementAndGet());
@@ -214,7 +204,7 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         jobs.put(app + "/" + version, job);
         pool.execute(() -> {
             try {
-                prepare(job);
+                preparation.prepare(job);
                 job.outcome.complete(null);
             } catch (Throwable t) {
                 job.outcome.completeExceptionally(t);
@@ -226,94 +216,6 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
             }
         });
         return job;
-    }
-
-    /** The background work for one version: fetch, verify, unpack or load, commit. */
-    private void prepare(PrepareJob job) throws IOException, PrepareException {
-        VersionSpec spec = job.spec;
-        if (job.docker && spec.image() != null) {
-            String id = docker().imageId(spec.image()).orElse(null);
-            if (id == null) {
-                id = docker().pull(spec.image(), settings.downloadTimeout());
-                ledger.add(id);
-            }
-            installer.install(job.app, job.version, null, id, Installer.MARKER_ONLY, () -> { });
-            return;
-        }
-        cache.pin(spec.sha256());
-        try {
-            long t0 = System.nanoTime();
-            String format = spec.formatOrInferred();
-            if (!job.docker && Unpacker.streamable(format) && cache.lookup(spec.sha256()).isEmpty()) {
-                streamInstall(job, format);
-            } else {
-                Path artifact = fetcher.fetch(spec.artifact(), spec.sha256(), job::progress);
-                if (job.docker) {
-                    loadImage(job, artifact);
-                } else {
-                    installer.install(job.app, job.version, spec.sha256(), null,
-                            installer.archive(artifact, format), () -> { });
-                }
-            }
-            log.info("prepared {}/{} in {} ms", job.app, job.version, (System.nanoTime() - t0) / 1_000_000);
-        } finally {
-            cache.unpin(spec.sha256());
-        }
-    }
-
-    /** Unpacks while downloading; the install commits only once the whole download matched its sha256. */
-    private void streamInstall(PrepareJob job, String format) throws IOException, PrepareException {
-        VersionSpec spec = job.spec;
-        BytePipe pipe = new BytePipe();
-        java.io.InputStream in = pipe.input();
-        Future<?> unpack = unpackPool.submit(() -> {
-            try (in) { // whatever happens, release the fetch from the pipe
-                return installer.install(job.app, job.version, spec.sha256(), null, installer.stream(in, format),
-                        pipe::awaitVerified);
-            }
-        });
-        try {
-            fetcher.fetch(spec.artifact(), spec.sha256(), job::progress, pipe);
-            pipe.verified();
-        } catch (Throwable e) {
-            // anything, even an Error: the unpacker waits on the pipe and must be released
-            pipe.fail(e);
-            try {
-                unpack.get();
-            } catch (InterruptedException | ExecutionException ignored) {
-                // the fetch failure is the reason; the unpack only stopped because of it
-            }
-            throw e;
-        }
-        try {
-            unpack.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PrepareException("interrupted while unpacking");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof PrepareException p) {
-                throw p;
-            }
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            throw new PrepareException("unpacking failed: " + c, c);
-        }
-    }
-
-    private void loadImage(PrepareJob job, Path artifact) throws IOException, PrepareException {
-        String id = DockerImages.archiveImageId(artifact);
-        imagesInFlight.add(id);
-        try {
-            if (docker().imageId(id).isEmpty()) {
-                ledger.add(id);
-                docker().load(artifact, id);
-            }
-            installer.install(job.app, job.version, job.spec.sha256(), id, Installer.MARKER_ONLY, () -> { });
-        } finally {
-            imagesInFlight.remove(id);
-        }
     }
 
     /** Removes cache entries and ledger images that no install on disk and no running work refers to. */
@@ -338,7 +240,7 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
         }
         cache.retainOnly(shas);
         for (String id : ledger.all()) {
-            if (!images.contains(id) && !imagesInFlight.contains(id)) {
+            if (!images.contains(id) && !preparation.loading(id)) {
                 if (docker().remove(id)) {
                     log.info("removed image {}: no install refers to it", id);
                     ledger.remove(id);
@@ -365,7 +267,7 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     @Override
     public void close() throws IOException {
         pool.shutdownNow();
-        unpackPool.shutdownNow();
+        preparation.close();
         if (docker != null) {
             docker.close();
         }
