@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -219,23 +220,27 @@ class PreparerCrashTest {
     }
 
     /** Waits until the agent's temp dir holds at least {@code threshold} files; false if it finished first. */
-    boolean awaitUnpacking(String app, long threshold, long[] seen, JvmProcess agent) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            Path tmp = tempDir(app);
-            if (tmp != null) {
-                seen[0] = filesUnder(tmp);
-                if (seen[0] >= threshold) {
-                    return true;
-                }
-            }
-            if (layout.completed(app, "1.0").isPresent()) {
-                return false;
-            }
-            assertTrue(agent.alive(), "agent died by itself:\n" + agent.output());
-            Thread.sleep(1);
+    boolean awaitUnpacking(String app, long threshold, long[] seen, JvmProcess agent) {
+        boolean[] finished = {false};
+        try {
+            // polled every millisecond in this thread: the kill that follows must land while the unpack runs
+            await().atMost(WAIT).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                    .until(() -> {
+                        Path tmp = tempDir(app);
+                        if (tmp != null) {
+                            seen[0] = filesUnder(tmp);
+                            if (seen[0] >= threshold) {
+                                return true;
+                            }
+                        }
+                        finished[0] = layout.completed(app, "1.0").isPresent();
+                        assertTrue(finished[0] || agent.alive(), "agent died by itself:\n" + agent.output());
+                        return finished[0];
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("unpacking never reached " + threshold + " files:\n" + agent.output(), e);
         }
-        throw new AssertionError("unpacking never reached " + threshold + " files:\n" + agent.output());
+        return !finished[0];
     }
 
     long tempFiles(Path d) throws IOException {
