@@ -6,7 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** The preparer's flags (a picocli mixin), shared by its own main and any launcher that runs it. */
+/**
+ * The preparer's flags (a picocli mixin), shared by its own main and any launcher that runs it.
+ *
+ * <p>These fields look like {@code AgentOptions}' on purpose, not by copy: picocli declares one annotated field per
+ * flag, and every flag here is the preparer's own and declared once. The shared flags come in through
+ * {@code AgentOptions}, mixed in next to this class by {@code preparer-agent} and by {@code node}.
+ */
 public final class PreparerOptions {
     @Option(names = "--cache-dir", paramLabel = "DIR",
             description = "download cache, keyed by sha256; same filesystem as --root. Default: <root>/cache")
