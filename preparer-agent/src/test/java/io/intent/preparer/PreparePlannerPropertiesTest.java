@@ -120,6 +120,13 @@ class PreparePlannerPropertiesTest {
                 && !o.complete().contains(version);
     }
 
+    /** The ended work of a listed version that is neither complete nor refused as in use, else null. */
+    static Work endedWorkToDecideOn(Host h, String version) {
+        Work w = h.observed().work().get(version);
+        boolean decided = h.observed().complete().contains(version) || inUseWithOtherBytes(h, version);
+        return w == null || w.running() || decided ? null : w;
+    }
+
     @Property
     void everyListedVersionIsReadyFailedOrPreparingExactlyOnce(@ForAll("hosts") Host h) {
         Result result = PreparePlanner.assigned(h.assignment(), h.observed()).result();
@@ -173,9 +180,8 @@ class PreparePlannerPropertiesTest {
         Observed o = h.observed();
         Plan plan = PreparePlanner.assigned(h.assignment(), o);
         h.listed().forEach((v, spec) -> {
-            Work w = o.work().get(v);
-            if (w == null || w.running() || !w.spec().equals(spec) || o.complete().contains(v)
-                    || inUseWithOtherBytes(h, v)) {
+            Work w = endedWorkToDecideOn(h, v);
+            if (w == null || !w.spec().equals(spec)) {
                 return;
             }
             if (!w.reported()) {
@@ -194,12 +200,10 @@ class PreparePlannerPropertiesTest {
 
     @Property
     void endedWorkForAnotherSpecIsStartedOver(@ForAll("hosts") Host h) {
-        Observed o = h.observed();
-        Plan plan = PreparePlanner.assigned(h.assignment(), o);
+        Plan plan = PreparePlanner.assigned(h.assignment(), h.observed());
         h.listed().forEach((v, spec) -> {
-            Work w = o.work().get(v);
-            if (w != null && !w.running() && !w.spec().equals(spec) && !o.complete().contains(v)
-                    && !inUseWithOtherBytes(h, v)) {
+            Work w = endedWorkToDecideOn(h, v);
+            if (w != null && !w.spec().equals(spec)) {
                 assertTrue(plan.start().contains(v), v);
             }
         });
