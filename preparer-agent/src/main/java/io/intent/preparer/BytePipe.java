@@ -93,59 +93,71 @@ final class BytePipe {
 
     /** The unpacker's side. */
     InputStream input() {
-        return new InputStream() {
-            private byte[] current = new byte[0];
-            private int pos;
+        return new Input();
+    }
 
-            private boolean fill() throws IOException {
-                while (pos >= current.length) {
-                    if (current == END) {
-                        return false;
-                    }
-                    try {
-                        current = chunks.take();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("interrupted while unpacking");
-                    }
-                    pos = 0;
-                    if (current == END) {
-                        if (failure instanceof IOException io) {
-                            throw new IOException(io.getMessage(), io);
-                        }
-                        if (failure != null) {
-                            throw new IOException(String.valueOf(failure.getMessage()), failure);
-                        }
-                        return false;
-                    }
+    /** Reads the chunks in order; at the end, throws the writer's failure if there was one. */
+    private final class Input extends InputStream {
+        private byte[] current = new byte[0];
+        private int pos;
+
+        /** Makes {@code current[pos]} the next byte; false at the end of a stream that did not fail. */
+        private boolean fill() throws IOException {
+            while (pos >= current.length) {
+                if (current == END) {
+                    return false;
                 }
-                return true;
-            }
-
-            @Override
-            public int read() throws IOException {
-                return fill() ? current[pos++] & 0xff : -1;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                if (len == 0) {
-                    return 0;
+                current = take();
+                pos = 0;
+                if (current == END) {
+                    throwFailure();
+                    return false;
                 }
-                if (!fill()) {
-                    return -1;
-                }
-                int n = Math.min(len, current.length - pos);
-                System.arraycopy(current, pos, b, off, n);
-                pos += n;
-                return n;
             }
+            return true;
+        }
 
-            @Override
-            public void close() {
-                readerClosed = true;
-                chunks.clear();
+        private byte[] take() throws IOException {
+            try {
+                return chunks.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while unpacking");
             }
-        };
+        }
+
+        private void throwFailure() throws IOException {
+            if (failure instanceof IOException io) {
+                throw new IOException(io.getMessage(), io);
+            }
+            if (failure != null) {
+                throw new IOException(String.valueOf(failure.getMessage()), failure);
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            return fill() ? current[pos++] & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (!fill()) {
+                return -1;
+            }
+            int n = Math.min(len, current.length - pos);
+            System.arraycopy(current, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public void close() {
+            readerClosed = true;
+            chunks.clear();
+        }
     }
 }
