@@ -11,14 +11,10 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.List;
@@ -26,7 +22,6 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
@@ -47,12 +42,14 @@ final class Fetcher {
     private final ArtifactCache cache;
     private final PreparerSettings settings;
     private final HttpClient http;
+    private final FileArtifacts files;
     private final java.util.concurrent.ConcurrentHashMap<String, Object> locks =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     Fetcher(ArtifactCache cache, PreparerSettings settings) throws IOException {
         this.cache = cache;
         this.settings = settings;
+        this.files = new FileArtifacts(settings.artifactFileRoots(), settings.downloadTimeout());
         HttpClient.Builder b = HttpClient.newBuilder();
         if (settings.artifactCa() != null) {
             b.sslContext(trusting(settings.artifactCa()));
@@ -139,10 +136,10 @@ final class Fetcher {
         Path temp = cache.newTemp(sha256);
         boolean ok = false;
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            Sink sink = new Sink(url, out, settings.maxArchiveBytes(), progress, tap);
+            DownloadSink sink = new DownloadSink(url, out, settings.maxArchiveBytes(), progress, tap);
             String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
             if (scheme.equals("file")) {
-                copyFile(uri, sink);
+                files.copy(uri, sink);
             } else {
                 download(uri, sink);
             }
@@ -173,74 +170,7 @@ final class Fetcher {
         }
     }
 
-    private void copyFile(URI uri, Sink sink) throws IOException, PrepareException {
-        Path src = allowedFile(uri);
-        // NOFOLLOW_LINKS: src is already the real path; a symlink swapped in since then is not followed
-        try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            sink.total(in.size());
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-            long deadline = System.nanoTime() + settings.downloadTimeout().toNanos();
-            while (in.read(buf) >= 0) {
-                buf.flip();
-                sink.accept(buf);
-                buf.clear();
-                if (System.nanoTime() > deadline) {
-                    throw new PrepareException("reading " + uri + " took longer than " + settings.downloadTimeout());
-                }
-            }
-        } catch (NoSuchFileException e) {
-            throw new PrepareException("artifact " + uri + " does not exist");
-        }
-    }
-
-    /**
-     * The real path of a {@code file://} artifact, once it is known to be a regular file inside the allowed
-     * roots. Checked before anything is opened: opening a FIFO blocks and a device never ends, and a file
-     * outside the roots is never read, so no digest or size of it can be reported.
-     */
-    Path allowedFile(URI uri) throws IOException, PrepareException {
-        List<Path> roots = settings.artifactFileRoots();
-        if (roots.isEmpty()) {
-            throw new PrepareException("artifact " + uri + ": file:// artifacts are refused on this host;"
-                    + " allow a directory with --artifact-file-roots");
-        }
-        Path src;
-        try {
-            src = Path.of(uri).toAbsolutePath().normalize();
-        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-            throw new PrepareException("artifact " + uri + ": not a local file URL (" + e.getMessage() + ")");
-        }
-        String outside = "artifact " + uri + " is outside the allowed file roots " + roots;
-        // Lexically first, so nothing (not even whether it exists) is learned about paths outside the roots.
-        if (roots.stream().noneMatch(src::startsWith)) {
-            throw new PrepareException(outside);
-        }
-        Path real;
-        try {
-            real = src.toRealPath();
-        } catch (NoSuchFileException e) {
-            throw new PrepareException("artifact " + uri + " does not exist");
-        }
-        boolean inside = false;
-        for (Path root : roots) {
-            try {
-                inside |= real.startsWith(root.toRealPath());
-            } catch (NoSuchFileException e) {
-                // a configured root that does not exist allows nothing
-            }
-        }
-        if (!inside) {
-            throw new PrepareException(outside + " (it resolves elsewhere through a symlink)");
-        }
-        BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (!attrs.isRegularFile()) {
-            String kind = attrs.isDirectory() ? "a directory" : attrs.isOther() ? "a FIFO, socket or device" : "special";
-            throw new PrepareException("artifact " + uri + " is not a regular file (" + kind + "); refused");
-        }
-        return real;
-    }
-
-    private void download(URI start, Sink sink) throws IOException, PrepareException {
+    private void download(URI start, DownloadSink sink) throws IOException, PrepareException {
         URI uri = start;
         for (int hop = 0; ; hop++) {
             HttpRequest req = HttpRequest.newBuilder(uri).timeout(settings.connectTimeout()).GET().build();
@@ -290,7 +220,7 @@ final class Fetcher {
     }
 
     /** Waits for the response, failing it when no byte arrived for the idle timeout or it ran too long. */
-    private void await(URI uri, CompletableFuture<HttpResponse<Void>> f, Sink sink)
+    private void await(URI uri, CompletableFuture<HttpResponse<Void>> f, DownloadSink sink)
             throws IOException, PrepareException {
         long deadline = System.nanoTime() + settings.downloadTimeout().toNanos();
         long idle = settings.idleTimeout().toNanos();
@@ -345,92 +275,5 @@ final class Fetcher {
         volatile int code;
         volatile String location;
         volatile long tooBig;
-    }
-
-    /** Writes the body to the temp file and hashes it, bounded by the size limit. */
-    private static final class Sink implements Flow.Subscriber<List<ByteBuffer>> {
-        final String url;
-        final FileChannel out;
-        final long limit;
-        final Progress progress;
-        final BytePipe tap;
-        final MessageDigest digest = Sha256.digest();
-        volatile long done;
-        volatile long total = -1;
-        volatile long lastProgress = System.nanoTime();
-        volatile PrepareException failure;
-        volatile boolean started;
-        private volatile Flow.Subscription subscription;
-
-        Sink(String url, FileChannel out, long limit, Progress progress, BytePipe tap) {
-            this.tap = tap;
-            this.url = url;
-            this.out = out;
-            this.limit = limit;
-            this.progress = progress;
-        }
-
-        void total(long t) {
-            total = t;
-            progress.update(done, t);
-        }
-
-        void accept(ByteBuffer buf) throws IOException, PrepareException {
-            long n = buf.remaining();
-            if (done + n > limit) {
-                throw new PrepareException(url + " is larger than the limit of " + limit + " bytes");
-            }
-            digest.update(buf.duplicate());
-            if (tap != null) {
-                tap.write(buf);
-                lastProgress = System.nanoTime(); // time spent waiting for the unpacker is not a stall
-            }
-            while (buf.hasRemaining()) {
-                out.write(buf);
-            }
-            done += n;
-            lastProgress = System.nanoTime();
-            progress.update(done, total);
-        }
-
-        void cancel() {
-            Flow.Subscription s = subscription;
-            if (s != null) {
-                s.cancel();
-            }
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            lastProgress = System.nanoTime();
-            started = true;
-            s.request(1);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> item) {
-            try {
-                for (ByteBuffer b : item) {
-                    accept(b);
-                }
-                subscription.request(1);
-            } catch (PrepareException e) {
-                failure = e;
-                subscription.cancel();
-            } catch (IOException e) {
-                failure = new PrepareException("writing the download of " + url + " failed: " + e.getMessage(), e);
-                subscription.cancel();
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            // surfaces through the response future
-        }
-
-        @Override
-        public void onComplete() {
-        }
     }
 }
