@@ -36,6 +36,9 @@ import java.util.Set;
  *   <li>the top-level name of the install marker is reserved.</li>
  * </ul>
  */
+// About 300 lines on purpose: every rule above guards the same state (the real directories made here, the links
+// written, the byte and entry counts), and each write method checks it; split apart, a rule would sit away from
+// the state it relies on, which is how confinement bugs start.
 final class ConfinedTree {
     private final Path root;
     private final long maxBytes;
