@@ -52,7 +52,7 @@ final class PreparePlanner {
      *
      * @param onDisk        version directories under {@code installs/<app>/} (not the {@code .tmp-*} ones)
      * @param current       the version {@code apps/<app>/current} points to, or null
-     * @param currentSha256 the sha256 the marker of {@code current}'s install records, or null
+     * @param currentSha256 the sha256 the marker of {@code current}'s install records when it is listed, or null
      * @param complete      listed versions whose install is complete as the intent asks (marker, digest, image)
      * @param work          work started for the app's versions, running or ended, by version
      * @param backingOff    whether the kit's backoff for the app still runs (a failure waits for it)

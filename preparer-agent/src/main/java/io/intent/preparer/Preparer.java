@@ -107,7 +107,8 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     /** What the host has for {@code app}: installs on disk, {@code current}, and the work started for it. */
     private PreparePlanner.Observed observe(String app, AppIntent intent) throws IOException, PrepareException {
         String current = layout.currentVersion(app).orElse(null);
-        String currentSha256 = current == null ? null
+        // only a listed version is looked up: it is a valid version name, and only then does its sha256 matter
+        String currentSha256 = intent == null || current == null || !intent.versions().containsKey(current) ? null
                 : layout.completed(app, current).map(InstallLayout.Marker::sha256).orElse(null);
         Set<String> complete = new HashSet<>();
         if (intent != null) {
