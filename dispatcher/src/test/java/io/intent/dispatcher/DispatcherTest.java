@@ -225,7 +225,9 @@ class DispatcherTest {
 
         // an agent restart: liveness gone for half the grace period, then back
         store.revokeLease(leases.remove(first));
-        Thread.sleep(GRACE.toMillis() / 2); // not an assertion: the host is away for this long, then comes back
+        // the host is away for half the grace period, and nothing moves meanwhile
+        await().during(GRACE.dividedBy(2)).atMost(GRACE.plusSeconds(5))
+                .until(() -> hostsOf("web").equals(Set.of(first)));
         live(first);
         await().during(GRACE.plusMillis(500)).atMost(GRACE.plusSeconds(5))
                 .until(() -> hostsOf("web").equals(Set.of(first)));
