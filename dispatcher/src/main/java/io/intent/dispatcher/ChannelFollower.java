@@ -14,7 +14,6 @@ import io.intent.store.model.Channel;
 import io.intent.store.model.ChannelManifest;
 import io.intent.store.model.ChannelStatus;
 import io.intent.store.model.Phase;
-import io.intent.store.codec.Names;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,13 +79,12 @@ public final class ChannelFollower extends TermFollower {
     }
 
     private void onStatus(SliceWatch.Change<AgentStatus> c) {
-        String[] parts = c.key().startsWith(keys.statusPrefix())
-                ? c.key().substring(keys.statusPrefix().length()).split("/", -1) : new String[0];
-        if (parts.length != 3 || !"setlive".equals(parts[2]) || !Names.valid(parts[0]) || !Names.valid(parts[1])) {
+        Slot slot = InstanceHealth.setliveSlot(keys.statusPrefix(), c.key());
+        if (slot == null) {
             return;
         }
-        String host = parts[0];
-        String app = parts[1];
+        String host = slot.host();
+        String app = slot.app();
         AgentStatus st = c.kind() == SliceWatch.Kind.DELETE || !c.entry().valid() ? null : c.entry().value();
         if (st != null && st.phase() == Phase.FAILED) {
             failures.computeIfAbsent(app, a -> new TreeMap<>()).put(host,
