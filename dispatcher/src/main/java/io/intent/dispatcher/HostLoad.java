@@ -6,6 +6,9 @@ import io.intent.store.model.PortSpec;
 import io.intent.store.model.Resources;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /** A host's spec (null when unreadable), state and what the plan has put on it so far. */
 final class HostLoad {
@@ -110,5 +113,38 @@ final class HostLoad {
 
     private static String key(PortSpec p) {
         return p.protocolOrDefault() + "/" + p.port();
+    }
+
+    /** Why this host cannot take a new instance of the app, or null when it can. */
+    String rejection(String app, AppIntent intent, Set<String> on) {
+        if (on.contains(name)) {
+            return "already run it";
+        }
+        if (spec == null) {
+            return "have an unreadable spec";
+        }
+        if (draining()) {
+            return "are draining";
+        }
+        if (!live) {
+            return "are not live";
+        }
+        if (!hasLabels(intent)) {
+            return "lack labels " + labels(intent.constraintsOrDefault().labels());
+        }
+        if (!fits(intent)) {
+            Resources r = intent.resourcesOrDefault();
+            return "lack room for cpu " + r.cpu() + ", memory " + r.memoryMb() + " MB";
+        }
+        String port = portTakenBy(app, intent);
+        if (port != null) {
+            return "have port " + port + " taken by another app";
+        }
+        return null;
+    }
+
+    private static String labels(Map<String, String> labels) {
+        return new TreeMap<>(labels).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(","));
     }
 }

@@ -6,7 +6,6 @@ import io.intent.store.codec.Validation;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Placement;
-import io.intent.store.model.Resources;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -65,7 +64,7 @@ import java.util.stream.Collectors;
  * input whose current assignments equal a previous plan's output yields the same plan (idempotent).
  */
 // Over 300 lines: the rules above are one pass over shared tallies (the next assignments, the hosts' loads, the
-// hosts to avoid), each rule a method of Run; its pieces with no tally of their own (HostLoad, Rejections) live apart.
+// hosts to avoid), each rule a method of Run; what has no tally of its own lives apart (HostLoad, PlacementReasons).
 public final class Planner {
     /** Room left for the assignment envelope (app, host, revision) around the copied intent. */
     private static final int ENVELOPE_BYTES = 1024;
@@ -91,11 +90,13 @@ public final class Planner {
         private final Map<String, String> avoid = new HashMap<>();
         private final Map<String, Placement.Rescheduled> moved = new HashMap<>();
         private final Map<String, String> stuck = new HashMap<>();
+        private final PlacementReasons reasons;
         private final TreeSet<HostLoad> byLoad = new TreeSet<>(Comparator.comparingDouble((HostLoad h) -> h.load)
                 .thenComparingInt(h -> h.count).thenComparing(h -> h.name));
 
         Run(PlanInput in) {
             this.in = in;
+            this.reasons = new PlacementReasons(in, hosts);
             in.moves().forEach((slot, move) -> {
                 if (in.current().containsKey(slot)) {
                     avoid.putIfAbsent(slot.app(), slot.host());
@@ -296,7 +297,7 @@ public final class Planner {
             List<HostLoad> chosen = new ArrayList<>(need);
             if (intent.constraintsOrDefault().prefer().isEmpty()) {
                 for (HostLoad h : byLoad) {
-                    if (rejection(h, app, intent, on) == null) {
+                    if (h.rejection(app, intent, on) == null) {
                         chosen.add(h);
                         if (chosen.size() == need) {
                             break;
@@ -307,7 +308,7 @@ public final class Planner {
             }
             List<HostLoad> eligible = new ArrayList<>();
             for (HostLoad h : byLoad) {
-                if (rejection(h, app, intent, on) == null) {
+                if (h.rejection(app, intent, on) == null) {
                     eligible.add(h);
                 }
             }
@@ -380,113 +381,14 @@ public final class Planner {
             int scale = app.intent().scaleOrDefault();
             Placement.Rescheduled last = moved.getOrDefault(app.name(), in.lastMoves().get(app.name()));
             String sickHost = avoid.get(app.name());
-            List<String> notes = notes(on, stay, scale, last, sickHost);
+            String reason = reasons.reason(app, on, stay, last, sickHost, stuck.get(app.name()));
             if (last != null) {
                 last = last.withLeaving(stay.contains(last.from()) && last.from().equals(sickHost));
             }
-            String reason = on.size() < scale ? shortfall(app, on, scale) : null;
-            reason = then(reason, waitingStateful(on));
-            if (!notes.isEmpty()) {
-                String note = String.join("; ", notes);
-                reason = reason == null ? note : note + " (" + reason + ")";
-            }
-            reason = then(reason, stuck.get(app.name()));
             TreeSet<String> all = new TreeSet<>(on);
             all.addAll(stay);
             placements.put(app.name(), new Placement(List.copyOf(all), scale, app.revision(), reason,
                     app.intent().channel(), last));
-        }
-
-        /** What a person should know about the hosts the app stays on: unreadable, held, or being left. */
-        private List<String> notes(TreeSet<String> on, List<String> stay, int scale, Placement.Rescheduled last,
-                                   String sickHost) {
-            List<String> notes = new ArrayList<>();
-            for (String host : on) {
-                HostLoad h = hosts.get(host);
-                if (h.spec == null) {
-                    notes.add("host " + host + " has an unreadable spec: its instance stays as it is");
-                } else if (h.held != null && !h.live && !h.graced) {
-                    notes.add(unreachable(host) + "; " + h.held);
-                }
-            }
-            for (String host : stay) {
-                if (host.equals(sickHost) && last != null && host.equals(last.from())) {
-                    notes.add("sick instance on " + host + " (" + last.reason() + ") stays until its replacement on "
-                            + last.to() + " runs healthy");
-                } else {
-                    notes.add(unreachable(host) + (on.size() < scale ? "; no other host fits"
-                            : "; its instance stays until a replacement runs healthy"));
-                }
-            }
-            return notes;
-        }
-
-        /** Why fewer than {@code scale} instances are placed, counting every host's reason. */
-        private String shortfall(PlanInput.App app, TreeSet<String> on, int scale) {
-            Rejections why = new Rejections();
-            for (HostLoad h : hosts.values()) {
-                String reject = rejection(h, app.name(), app.intent(), on);
-                why.add(reject == null ? "could take it" : reject);
-            }
-            return "placed " + on.size() + " of " + scale + ": " + why.describe(hosts.size());
-        }
-
-        /** The note for stateful instances waiting for their dead hosts, or null. */
-        private String waitingStateful(TreeSet<String> on) {
-            List<String> waiting = new ArrayList<>();
-            for (String host : on) {
-                HostLoad h = hosts.get(host);
-                if (!h.live && !h.graced && h.held == null && h.spec != null) {
-                    waiting.add(host);
-                }
-            }
-            return waiting.isEmpty() ? null : "stateful: instance(s) wait for dead host(s) "
-                    + String.join(", ", waiting) + " to come back (drain a host to move its instance)";
-        }
-
-        private static String then(String reason, String note) {
-            if (note == null) {
-                return reason;
-            }
-            return reason == null ? note : reason + "; " + note;
-        }
-
-        private String unreachable(String host) {
-            Long seconds = in.missing().get(host);
-            return "host " + host + " unreachable" + (seconds == null ? "" : " for " + seconds + " s");
-        }
-
-        /** Why {@code h} cannot take a new instance of the app, or null when it can. */
-        private static String rejection(HostLoad h, String app, AppIntent intent, TreeSet<String> on) {
-            if (on.contains(h.name)) {
-                return "already run it";
-            }
-            if (h.spec == null) {
-                return "have an unreadable spec";
-            }
-            if (h.draining()) {
-                return "are draining";
-            }
-            if (!h.live) {
-                return "are not live";
-            }
-            if (!h.hasLabels(intent)) {
-                return "lack labels " + labels(intent.constraintsOrDefault().labels());
-            }
-            if (!h.fits(intent)) {
-                Resources r = intent.resourcesOrDefault();
-                return "lack room for cpu " + r.cpu() + ", memory " + r.memoryMb() + " MB";
-            }
-            String port = h.portTakenBy(app, intent);
-            if (port != null) {
-                return "have port " + port + " taken by another app";
-            }
-            return null;
-        }
-
-        private static String labels(Map<String, String> labels) {
-            return new TreeMap<>(labels).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                    .collect(Collectors.joining(","));
         }
     }
 }
