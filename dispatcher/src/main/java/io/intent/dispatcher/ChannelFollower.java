@@ -2,13 +2,9 @@ package io.intent.dispatcher;
 
 import io.intent.store.KeyLayout;
 import io.intent.store.codec.FieldError;
-import io.intent.store.codec.InvalidValueException;
-import io.intent.store.codec.Json;
-import io.intent.store.codec.Names;
 import io.intent.store.codec.Validation;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.EtcdStore;
-import io.intent.store.etcd.Failures;
 import io.intent.store.etcd.Fence;
 import io.intent.store.etcd.Op;
 import io.intent.store.etcd.SliceWatch;
@@ -18,34 +14,17 @@ import io.intent.store.model.Channel;
 import io.intent.store.model.ChannelManifest;
 import io.intent.store.model.ChannelStatus;
 import io.intent.store.model.Phase;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,10 +37,8 @@ import org.slf4j.LoggerFactory;
  * value. Follows the store from the start, writes only between {@link #lead} and {@link #standDown}. All state
  * is confined to one thread.
  */
-public final class ChannelFollower implements AutoCloseable {
+public final class ChannelFollower extends TermFollower {
     private static final Logger log = LoggerFactory.getLogger(ChannelFollower.class);
-    private static final Duration FEED_TIMEOUT = Duration.ofSeconds(5);
-    private static final int WATCHES = 4;
 
     /** How often fed channels are polled. */
     public record Settings(Duration poll) {
@@ -70,14 +47,7 @@ public final class ChannelFollower implements AutoCloseable {
         }
     }
 
-    private final EtcdStore store;
-    private final KeyLayout keys;
     private final String leader;
-    private final Settings settings;
-    private final ScheduledExecutorService exec;
-    private final List<SliceWatch<?>> watches = new ArrayList<>();
-    private volatile Fence fence;
-    private volatile boolean active = true;
 
     // confined to exec
     private final Map<String, Entry<AppIntent>> apps = new TreeMap<>();
@@ -85,73 +55,36 @@ public final class ChannelFollower implements AutoCloseable {
     private final Map<String, Entry<ChannelStatus>> statuses = new TreeMap<>();
     /** Per app, per host: setlive's FAILED statuses. */
     private final Map<String, Map<String, ChannelMoves.Failure>> failures = new HashMap<>();
-    /** Per fed channel: the last feed answer applied (its URL, ETag and manifest), for If-None-Match. */
-    private final Map<String, FeedState> feeds = new HashMap<>();
-    /** Per fed channel: why its last poll failed. */
-    private final Map<String, String> feedErrors = new HashMap<>();
+    private final ChannelFeeds feeds = new ChannelFeeds();
     /** Per app: the mod revision a write was last tried over, so a refused write is not retried in a loop. */
     private final Map<String, Long> tried = new HashMap<>();
-    private final Set<String> loaded = new HashSet<>();
-    private boolean stepDue;
 
-    private record FeedState(String feed, String etag, ChannelManifest manifest) {
-    }
-
-    private ChannelFollower(EtcdStore store, String leader, Settings settings) {
-        this.store = store;
-        this.keys = store.keys();
+    private ChannelFollower(EtcdStore store, String leader) {
+        super(store, "channel-follower", "channel follower", 4);
         this.leader = leader;
-        this.settings = settings;
-        this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "channel-follower");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** Starts following apps, channels, their statuses and setlive's statuses; writes nothing until {@link #lead}. */
     public static ChannelFollower follow(EtcdStore store, String leader, Settings settings) {
-        ChannelFollower f = new ChannelFollower(store, leader, settings);
+        ChannelFollower f = new ChannelFollower(store, leader);
         KeyLayout k = f.keys;
-        f.watches.add(store.watchSlice(k.appsPrefix(), AppIntent.class, (changes, rev, relisted) ->
-                f.post(() -> f.onChanges("apps", changes, c -> track(f.apps, k.appsPrefix(), c)))));
-        f.watches.add(store.watchSlice(k.channelsPrefix(), Channel.class, (changes, rev, relisted) ->
-                f.post(() -> f.onChanges("channels", changes, c -> track(f.channels, k.channelsPrefix(), c)))));
-        f.watches.add(store.watchSlice(k.channelStatusPrefix(), ChannelStatus.class, (changes, rev, relisted) ->
-                f.post(() -> f.onChanges("channel-status", changes,
-                        c -> track(f.statuses, k.channelStatusPrefix(), c)))));
-        f.watches.add(store.watchSlice(k.statusPrefix(), AgentStatus.class, (changes, rev, relisted) ->
-                f.post(() -> f.onChanges("status", changes, f::onStatus))));
+        f.watch(k.appsPrefix(), AppIntent.class, changes -> track(f.apps, k.appsPrefix(), changes));
+        f.watch(k.channelsPrefix(), Channel.class, changes -> track(f.channels, k.channelsPrefix(), changes));
+        f.watch(k.channelStatusPrefix(), ChannelStatus.class,
+                changes -> track(f.statuses, k.channelStatusPrefix(), changes));
+        f.watch(k.statusPrefix(), AgentStatus.class, changes -> changes.forEach(f::onStatus));
         long poll = settings.poll().toMillis();
         f.exec.scheduleWithFixedDelay(() -> f.post(f::pollFeeds), poll, poll, TimeUnit.MILLISECONDS);
         return f;
     }
 
-    private static <T> void track(Map<String, Entry<T>> into, String prefix, SliceWatch.Change<T> c) {
-        String name = KeyLayout.childName(prefix, c.key());
-        if (name == null) {
-            return;
-        }
-        if (!Names.valid(name)) {
-            // etcdctl can write any key; the API refuses such a name, and nothing here can report under it
-            log.warn("ignoring {}: '{}' is not a DNS label", c.key(), name);
-            return;
-        }
-        if (c.kind() == SliceWatch.Kind.DELETE) {
-            into.remove(name);
-        } else {
-            into.put(name, c.entry());
-        }
-    }
-
     private void onStatus(SliceWatch.Change<AgentStatus> c) {
-        String[] parts = c.key().startsWith(keys.statusPrefix())
-                ? c.key().substring(keys.statusPrefix().length()).split("/", -1) : new String[0];
-        if (parts.length != 3 || !"setlive".equals(parts[2]) || !Names.valid(parts[0]) || !Names.valid(parts[1])) {
+        Slot slot = InstanceHealth.setliveSlot(keys.statusPrefix(), c.key());
+        if (slot == null) {
             return;
         }
-        String host = parts[0];
-        String app = parts[1];
+        String host = slot.host();
+        String app = slot.app();
         AgentStatus st = c.kind() == SliceWatch.Kind.DELETE || !c.entry().valid() ? null : c.entry().value();
         if (st != null && st.phase() == Phase.FAILED) {
             failures.computeIfAbsent(app, a -> new TreeMap<>()).put(host,
@@ -164,62 +97,16 @@ public final class ChannelFollower implements AutoCloseable {
         }
     }
 
-    /** Begins a term: from now on followers are moved and feeds applied, fenced by {@code f}. */
-    public void lead(Fence f) {
-        fence = f;
-        post(() -> {
-            tried.clear();
-            step();
-            pollFeeds();
-        });
+    @Override
+    protected void termBegan() {
+        tried.clear();
+        step();
+        pollFeeds();
     }
 
-    /** Ends the term of {@code f}: no write starts after this returns. */
-    public void standDown(Fence f) {
-        if (f.equals(fence)) {
-            fence = null;
-        }
-    }
-
-    private <T> void onChanges(String watch, List<SliceWatch.Change<T>> changes,
-                               java.util.function.Consumer<SliceWatch.Change<T>> apply) {
-        changes.forEach(apply);
-        loaded.add(watch);
-        if (!stepDue) {
-            stepDue = true;
-            post(this::step);
-        }
-    }
-
-    private void post(Runnable r) {
-        if (!active) {
-            return;
-        }
-        try {
-            exec.execute(() -> {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    log.warn("channel follower step failed ({}); retrying in 1 s", Failures.describe(e));
-                    try {
-                        exec.schedule(() -> post(this::step), 1, TimeUnit.SECONDS);
-                    } catch (RejectedExecutionException stopping) {
-                        // stopping
-                    }
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            // stopping
-        }
-    }
-
-    private void step() {
-        stepDue = false;
-        Fence f = fence;
-        // act only on a whole view: a failure must not be missed because the status watch is not in yet
-        if (f == null || loaded.size() < WATCHES) {
-            return;
-        }
+    /** Acts only on a whole view: a failure must not be missed because the status watch is not in yet. */
+    @Override
+    protected void act(Fence f) {
         moveFollowers(f);
         reportChannels(f);
     }
@@ -279,46 +166,21 @@ public final class ChannelFollower implements AutoCloseable {
     private void reportChannels(Fence f) {
         for (var e : channels.entrySet()) {
             String name = e.getKey();
-            Entry<Channel> ch = e.getValue();
-            String problem = problem(name, ch);
-            String feedError = feedErrors.get(name);
-            Channel c = ch.valid() ? ch.value() : null;
-            List<String> followers = new ArrayList<>(new TreeSet<>(apps.entrySet().stream()
-                    .filter(a -> a.getValue().valid() && a.getValue().value().following()
-                            && name.equals(a.getValue().value().channel().follow()))
-                    .map(Map.Entry::getKey).toList()));
-            String message;
-            Phase phase;
-            if (problem != null) {
-                phase = Phase.FAILED;
-                message = problem + "; its followers stay where they are";
-            } else if (feedError != null) {
-                phase = Phase.FAILED;
-                message = feedError + "; the channel stays at " + (c.version() == null ? "no version" : c.version());
-            } else if (c.version() == null) {
-                phase = Phase.WAITING;
-                message = "waiting for the first answer of its feed";
-            } else {
-                phase = Phase.READY;
-                message = "points at " + c.version() + (c.feed() == null ? "" : ", fed from " + c.feed());
-            }
-            FeedState fs = feeds.get(name);
-            ChannelStatus next = new ChannelStatus(phase, c == null ? null : c.version(), ch.modRevision(), message,
-                    fs == null ? null : fs.etag(), followers, Instant.now());
+            ChannelStatus next = status(name, e.getValue());
             Entry<ChannelStatus> before = statuses.get(name);
             if (before != null && before.valid() && next.sameAs(before.value())) {
                 continue;
             }
-            if (before != null && before.valid() && before.value().phase() == phase
-                    && java.util.Objects.equals(before.value().message(), message)) {
-                next = new ChannelStatus(phase, next.version(), next.revision(), message, next.etag(), followers,
-                        before.value().since());
+            if (before != null && before.valid() && before.value().phase() == next.phase()
+                    && Objects.equals(before.value().message(), next.message())) {
+                next = new ChannelStatus(next.phase(), next.version(), next.revision(), next.message(), next.etag(),
+                        next.followers(), before.value().since());
             }
             if (!store.commit(f, List.of(Op.put(keys.channelStatus(name), next), stamp(f)))) {
                 return;
             }
-            if (phase == Phase.FAILED) {
-                log.warn("channel {}: {}", name, message);
+            if (next.phase() == Phase.FAILED) {
+                log.warn("channel {}: {}", name, next.message());
             }
         }
         for (String gone : List.copyOf(statuses.keySet())) {
@@ -328,19 +190,46 @@ public final class ChannelFollower implements AutoCloseable {
         }
     }
 
+    /** What channel {@code name} reports now: its phase and why, with the apps that follow it. */
+    private ChannelStatus status(String name, Entry<Channel> ch) {
+        String problem = problem(name, ch);
+        String feedError = feeds.error(name);
+        Channel c = ch.valid() ? ch.value() : null;
+        List<String> followers = new ArrayList<>(new TreeSet<>(apps.entrySet().stream()
+                .filter(a -> a.getValue().valid() && a.getValue().value().following()
+                        && name.equals(a.getValue().value().channel().follow()))
+                .map(Map.Entry::getKey).toList()));
+        String message;
+        Phase phase;
+        if (problem != null) {
+            phase = Phase.FAILED;
+            message = problem + "; its followers stay where they are";
+        } else if (feedError != null) {
+            phase = Phase.FAILED;
+            message = feedError + "; the channel stays at " + (c.version() == null ? "no version" : c.version());
+        } else if (c.version() == null) {
+            phase = Phase.WAITING;
+            message = "waiting for the first answer of its feed";
+        } else {
+            phase = Phase.READY;
+            message = "points at " + c.version() + (c.feed() == null ? "" : ", fed from " + c.feed());
+        }
+        return new ChannelStatus(phase, c == null ? null : c.version(), ch.modRevision(), message,
+                feeds.etag(name), followers, Instant.now());
+    }
+
     // ---- feeds
 
     private void pollFeeds() {
-        Fence f = fence;
-        if (f == null || loaded.size() < WATCHES) {
+        Fence f = actingFence();
+        if (f == null) {
             return;
         }
         for (var e : List.copyOf(channels.entrySet())) {
             String name = e.getKey();
             Entry<Channel> ch = e.getValue();
             if (!ch.valid() || ch.value().feed() == null) {
-                feeds.remove(name);
-                feedErrors.remove(name);
+                feeds.forget(name);
                 continue;
             }
             if (problem(name, ch) != null && Validation.check(name, ch.value()).stream()
@@ -354,52 +243,8 @@ public final class ChannelFollower implements AutoCloseable {
 
     private void poll(Fence f, String name, Entry<Channel> ch) {
         Channel c = ch.value();
-        FeedState last = feeds.get(name);
-        if (last != null && !last.feed().equals(c.feed())) {
-            last = null;
-            feeds.remove(name);
-        }
-        ChannelManifest manifest;
-        String etag;
-        try {
-            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(c.feed())).timeout(FEED_TIMEOUT)
-                    .header("Accept", "application/json");
-            if (last != null && last.etag() != null) {
-                req.header("If-None-Match", last.etag());
-            }
-            HttpResponse<byte[]> resp = client(c).send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (resp.statusCode() == 304 && last != null) {
-                manifest = last.manifest();
-                etag = last.etag();
-            } else if (resp.statusCode() != 200) {
-                throw new FeedException("feed " + c.feed() + " answered HTTP " + resp.statusCode());
-            } else {
-                etag = resp.headers().firstValue("ETag").orElse(null);
-                try {
-                    manifest = Json.read(resp.body(), ChannelManifest.class);
-                } catch (InvalidValueException bad) {
-                    throw new FeedException("feed " + c.feed() + " did not serve a channel manifest: "
-                            + bad.getMessage());
-                }
-                List<FieldError> errs = Validation.check(manifest);
-                if (!errs.isEmpty()) {
-                    throw new FeedException("feed " + c.feed() + " serves an invalid manifest: " + errs.stream()
-                            .map(FieldError::toString).collect(Collectors.joining("; ")));
-                }
-            }
-        } catch (FeedException bad) {
-            feedErrors.put(name, bad.getMessage());
-            return;
-        } catch (IOException | RuntimeException | GeneralSecurityException ex) {
-            feedErrors.put(name, "feed " + c.feed() + " could not be read: " + describe(ex));
-            return;
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            return;
-        }
-        feedErrors.remove(name);
-        feeds.put(name, new FeedState(c.feed(), etag, manifest));
-        if (c.pointsAt(manifest)) {
+        ChannelManifest manifest = feeds.poll(name, c);
+        if (manifest == null || c.pointsAt(manifest)) {
             return;
         }
         String key = keys.channel(name);
@@ -408,58 +253,5 @@ public final class ChannelFollower implements AutoCloseable {
         } else {
             log.info("channel {} changed meanwhile (or the term ended); its feed is applied on the next poll", name);
         }
-    }
-
-    private static String describe(Exception ex) {
-        String m = ex.getMessage();
-        Throwable cause = ex.getCause();
-        while (m == null && cause != null) {
-            m = cause.getMessage();
-            cause = cause.getCause();
-        }
-        return ex.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
-
-    /** A client trusting the channel's {@code ca} only, or the JDK's CAs without one. Never follows redirects. */
-    private static HttpClient client(Channel c) throws IOException, GeneralSecurityException {
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(FEED_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NEVER);
-        if (c.ca() != null) {
-            b.sslContext(trusting(Path.of(c.ca())));
-        }
-        return b.build();
-    }
-
-    private static SSLContext trusting(Path caFile) throws IOException, GeneralSecurityException {
-        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-        ks.load(null, null);
-        try (InputStream in = Files.newInputStream(caFile)) {
-            int i = 0;
-            for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                ks.setCertificateEntry("ca-" + i++, cert);
-            }
-            if (i == 0) {
-                throw new GeneralSecurityException("no certificate in " + caFile);
-            }
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        return ssl;
-    }
-
-    /** A feed answer that is not a usable manifest; its message is the channel's status. */
-    private static final class FeedException extends Exception {
-        FeedException(String message) {
-            super(message);
-        }
-    }
-
-    @Override
-    public void close() {
-        active = false;
-        watches.forEach(SliceWatch::close);
-        exec.shutdownNow();
     }
 }

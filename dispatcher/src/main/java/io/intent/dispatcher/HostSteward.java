@@ -6,7 +6,6 @@ import io.intent.store.codec.Json;
 import io.intent.store.codec.Validation;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.EtcdStore;
-import io.intent.store.etcd.Failures;
 import io.intent.store.etcd.Fence;
 import io.intent.store.etcd.Op;
 import io.intent.store.etcd.SliceWatch;
@@ -23,10 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,14 +35,8 @@ import org.slf4j.LoggerFactory;
  * same lease with the same create revision, so a slot whose holder died or let go never counts; requests from
  * a host not assigned the app, or on no lease, are never granted. All state is confined to one thread.
  */
-public final class HostSteward implements AutoCloseable {
+public final class HostSteward extends TermFollower {
     private static final Logger log = LoggerFactory.getLogger(HostSteward.class);
-
-    private final EtcdStore store;
-    private final KeyLayout keys;
-    private final ScheduledExecutorService exec;
-    private volatile Fence fence;
-    private volatile boolean active = true;
 
     // confined to exec
     private final Map<String, Entry<HostSpec>> registrations = new TreeMap<>();
@@ -56,57 +45,32 @@ public final class HostSteward implements AutoCloseable {
     private final Map<String, Long> copied = new HashMap<>();
     private final Map<String, Entry<RolloutRequest>> requests = new HashMap<>();
     private final Map<String, Entry<SlotGrant>> grants = new HashMap<>();
-    private final Set<String> loaded = new HashSet<>();
-    private boolean stepDue;
-    private final List<SliceWatch<?>> watches = new ArrayList<>();
 
     private HostSteward(EtcdStore store) {
-        this.store = store;
-        this.keys = store.keys();
-        this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "host-steward");
-            t.setDaemon(true);
-            return t;
-        });
+        super(store, "host-steward", "host steward", 4);
     }
 
     /** Starts following registrations, host specs, slot requests and grants; writes nothing until {@link #lead}. */
     public static HostSteward follow(EtcdStore store) {
         HostSteward s = new HostSteward(store);
         KeyLayout k = s.keys;
-        s.watches.add(store.watchSlice(k.registrationPrefix(), HostSpec.class,
-                (changes, rev, relisted) -> s.post(() -> s.onChanges("registration", changes, c -> {
-                    String h = KeyLayout.childName(k.registrationPrefix(), c.key());
-                    if (h != null && io.intent.store.codec.Names.valid(h)) {
-                        if (c.kind() == SliceWatch.Kind.DELETE) {
-                            s.registrations.remove(h);
-                        } else {
-                            s.registrations.put(h, c.entry());
-                        }
+        s.watch(k.registrationPrefix(), HostSpec.class, changes -> track(s.registrations, k.registrationPrefix(),
+                changes));
+        s.watch(k.hostsPrefix(), HostSpec.class, changes -> WatchedPrefixes.byChild(k.hostsPrefix(), changes,
+                (h, c) -> {
+                    if (c.kind() == SliceWatch.Kind.DELETE) {
+                        s.hosts.remove(h);
+                        s.copied.remove(h);
+                    } else {
+                        s.hosts.add(h);
                     }
-                }))));
-        s.watches.add(store.watchSlice(k.hostsPrefix(), HostSpec.class,
-                (changes, rev, relisted) -> s.post(() -> s.onChanges("hosts", changes, c -> {
-                    String h = KeyLayout.childName(k.hostsPrefix(), c.key());
-                    if (h != null) {
-                        if (c.kind() == SliceWatch.Kind.DELETE) {
-                            s.hosts.remove(h);
-                            s.copied.remove(h);
-                        } else {
-                            s.hosts.add(h);
-                        }
-                    }
-                }))));
-        s.watches.add(store.watchSlice(k.rolloutPrefix(), RolloutRequest.class,
-                (changes, rev, relisted) -> s.post(() -> s.onChanges("rollout", changes,
-                        c -> track(s.requests, c)))));
-        s.watches.add(store.watchSlice(k.slotsPrefix(), SlotGrant.class,
-                (changes, rev, relisted) -> s.post(() -> s.onChanges("slots", changes,
-                        c -> track(s.grants, c)))));
+                }));
+        s.watch(k.rolloutPrefix(), RolloutRequest.class, changes -> changes.forEach(c -> byKey(s.requests, c)));
+        s.watch(k.slotsPrefix(), SlotGrant.class, changes -> changes.forEach(c -> byKey(s.grants, c)));
         return s;
     }
 
-    private static <T> void track(Map<String, Entry<T>> into, SliceWatch.Change<T> c) {
+    private static <T> void byKey(Map<String, Entry<T>> into, SliceWatch.Change<T> c) {
         if (c.kind() == SliceWatch.Kind.DELETE) {
             into.remove(c.key());
         } else {
@@ -114,62 +78,15 @@ public final class HostSteward implements AutoCloseable {
         }
     }
 
-    /** Begins a term: from now on registrations are copied and slots granted, fenced by {@code f}. */
-    public void lead(Fence f) {
-        fence = f;
-        post(() -> {
-            copied.clear();
-            step();
-        });
+    @Override
+    protected void termBegan() {
+        copied.clear();
+        step();
     }
 
-    /** Ends the term of {@code f}: no write starts after this returns. */
-    public void standDown(Fence f) {
-        if (f.equals(fence)) {
-            fence = null;
-        }
-    }
-
-    private <T> void onChanges(String watch, List<SliceWatch.Change<T>> changes,
-                               java.util.function.Consumer<SliceWatch.Change<T>> apply) {
-        changes.forEach(apply);
-        loaded.add(watch);
-        if (!stepDue) {
-            stepDue = true;
-            post(this::step);
-        }
-    }
-
-    private void post(Runnable r) {
-        if (!active) {
-            return;
-        }
-        try {
-            exec.execute(() -> {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    // etcd unreachable or a bug: the next change, or the retry below, steps again
-                    log.warn("host steward step failed ({}); retrying in 1 s", Failures.describe(e));
-                    try {
-                        exec.schedule(() -> post(this::step), 1, TimeUnit.SECONDS);
-                    } catch (RejectedExecutionException stopping) {
-                        // stopping
-                    }
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            // stopping
-        }
-    }
-
-    private void step() {
-        stepDue = false;
-        Fence f = fence;
-        // act only on a whole view: a grant must never look stale because its request's watch is not in yet
-        if (f == null || loaded.size() < 4) {
-            return;
-        }
+    /** Acts only on a whole view: a grant must never look stale because its request's watch is not in yet. */
+    @Override
+    protected void act(Fence f) {
         copyRegistrations(f);
         grantSlots(f);
     }
@@ -267,12 +184,5 @@ public final class HostSteward implements AutoCloseable {
         String[] ha = KeyLayout.hostAndApp(keys.rolloutPrefix(), r.key());
         Entry<SlotGrant> g = grants.get(keys.slot(ha[0], ha[1]));
         return g != null && holds(g);
-    }
-
-    @Override
-    public void close() {
-        active = false;
-        watches.forEach(SliceWatch::close);
-        exec.shutdownNow();
     }
 }

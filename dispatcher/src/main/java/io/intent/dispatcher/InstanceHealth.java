@@ -36,13 +36,10 @@ final class InstanceHealth {
         boolean ready = false;
         boolean sickChanged = false;
         for (var c : changes) {
-            String[] parts = c.key().startsWith(statusPrefix)
-                    ? c.key().substring(statusPrefix.length()).split("/", -1) : new String[0];
-            if (parts.length != 3 || !"setlive".equals(parts[2]) || !Names.valid(parts[0])
-                    || !Names.valid(parts[1])) {
+            Slot slot = setliveSlot(statusPrefix, c.key());
+            if (slot == null) {
                 continue;
             }
-            Slot slot = new Slot(parts[0], parts[1]);
             AgentStatus st = c.kind() == SliceWatch.Kind.DELETE || !c.entry().valid() ? null : c.entry().value();
             Long before = st != null && st.phase() == Phase.READY ? readyAt.put(slot, st.observedRevision())
                     : readyAt.remove(slot);
@@ -52,6 +49,16 @@ final class InstanceHealth {
             sickChanged |= (sickBefore == null) != (sickNow == null);
         }
         return new Changed(ready, sickChanged);
+    }
+
+    /** The instance a key under {@code status/} is setlive's status of ({@code <host>/<app>/setlive}), or null. */
+    static Slot setliveSlot(String statusPrefix, String key) {
+        String[] parts = key.startsWith(statusPrefix) ? key.substring(statusPrefix.length()).split("/", -1)
+                : new String[0];
+        if (parts.length != 3 || !"setlive".equals(parts[2]) || !Names.valid(parts[0]) || !Names.valid(parts[1])) {
+            return null;
+        }
+        return new Slot(parts[0], parts[1]);
     }
 
     /** What a setlive status says when it reports its instance sick (viking's {@code /counter}), else null. */

@@ -5,10 +5,7 @@ import io.intent.store.codec.Json;
 import io.intent.store.codec.Validation;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
-import io.intent.store.model.HostSpec;
 import io.intent.store.model.Placement;
-import io.intent.store.model.PortSpec;
-import io.intent.store.model.Resources;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -66,6 +63,8 @@ import java.util.stream.Collectors;
  * {@code scale} instances could be placed a reason counting why the other hosts were unsuitable. Planning an
  * input whose current assignments equal a previous plan's output yields the same plan (idempotent).
  */
+// Over 300 lines: the rules above are one pass over shared tallies (the next assignments, the hosts' loads, the
+// hosts to avoid), each rule a method of Run; what has no tally of its own lives apart (HostLoad, PlacementReasons).
 public final class Planner {
     /** Room left for the assignment envelope (app, host, revision) around the copied intent. */
     private static final int ENVELOPE_BYTES = 1024;
@@ -91,11 +90,13 @@ public final class Planner {
         private final Map<String, String> avoid = new HashMap<>();
         private final Map<String, Placement.Rescheduled> moved = new HashMap<>();
         private final Map<String, String> stuck = new HashMap<>();
+        private final PlacementReasons reasons;
         private final TreeSet<HostLoad> byLoad = new TreeSet<>(Comparator.comparingDouble((HostLoad h) -> h.load)
                 .thenComparingInt(h -> h.count).thenComparing(h -> h.name));
 
         Run(PlanInput in) {
             this.in = in;
+            this.reasons = new PlacementReasons(in, hosts);
             in.moves().forEach((slot, move) -> {
                 if (in.current().containsKey(slot)) {
                     avoid.putIfAbsent(slot.app(), slot.host());
@@ -276,27 +277,7 @@ public final class Planner {
                 }
                 return on;
             }
-            List<HostLoad> chosen = new ArrayList<>(need);
-            if (intent.constraintsOrDefault().prefer().isEmpty()) {
-                for (HostLoad h : byLoad) {
-                    if (rejection(h, app.name(), intent, on) == null) {
-                        chosen.add(h);
-                        if (chosen.size() == need) {
-                            break;
-                        }
-                    }
-                }
-            } else {
-                List<HostLoad> eligible = new ArrayList<>();
-                for (HostLoad h : byLoad) {
-                    if (rejection(h, app.name(), intent, on) == null) {
-                        eligible.add(h);
-                    }
-                }
-                // byLoad order is kept among hosts with the same number of matching preferences (stable sort)
-                eligible.sort(Comparator.comparingInt((HostLoad h) -> -h.preferMatches(intent)));
-                chosen.addAll(eligible.subList(0, Math.min(need, eligible.size())));
-            }
+            List<HostLoad> chosen = choose(app.name(), intent, need, on);
             for (HostLoad h : chosen) {
                 byLoad.remove(h);
                 h.add(app.name(), intent);
@@ -304,26 +285,62 @@ public final class Planner {
                 on.add(h.name);
                 next.put(new Slot(h.name, app.name()), new Assignment(app.name(), h.name, app.revision(), intent));
             }
-            Reschedule.Move move = away == null ? null : in.moves().get(new Slot(away, app.name()));
             if (away != null) {
                 on.remove(away);
-            }
-            if (move != null) {
-                String to = chosen.stream().map(h -> h.name).sorted().findFirst().orElse(null);
-                HostLoad back = hosts.get(away);
-                if (to != null) {
-                    moved.put(app.name(), new Placement.Rescheduled(away, to, move.at(), move.reason()));
-                } else if (back != null && back.fits(intent) && back.portTakenBy(app.name(), intent) == null) {
-                    // nowhere else to go: it stays where it is, sick or not, as an ordinary instance
-                    leaving.removeIf(h -> h.name.equals(away));
-                    back.add(app.name(), intent);
-                    on.add(away);
-                    next.put(new Slot(away, app.name()), new Assignment(app.name(), away, app.revision(), intent));
-                    stuck.put(app.name(), "instance on " + away + " is sick (" + move.reason()
-                            + "); no other host fits, so it stays");
-                }
+                settleMove(app, away, chosen, on, leaving);
             }
             return on;
+        }
+
+        /** The best {@code need} hosts for a new instance each, in one ordered pass (see {@link #place}). */
+        private List<HostLoad> choose(String app, AppIntent intent, int need, TreeSet<String> on) {
+            List<HostLoad> chosen = new ArrayList<>(need);
+            if (intent.constraintsOrDefault().prefer().isEmpty()) {
+                for (HostLoad h : byLoad) {
+                    if (h.rejection(app, intent, on) == null) {
+                        chosen.add(h);
+                        if (chosen.size() == need) {
+                            break;
+                        }
+                    }
+                }
+                return chosen;
+            }
+            List<HostLoad> eligible = new ArrayList<>();
+            for (HostLoad h : byLoad) {
+                if (h.rejection(app, intent, on) == null) {
+                    eligible.add(h);
+                }
+            }
+            // byLoad order is kept among hosts with the same number of matching preferences (stable sort)
+            eligible.sort(Comparator.comparingInt((HostLoad h) -> -h.preferMatches(intent)));
+            chosen.addAll(eligible.subList(0, Math.min(need, eligible.size())));
+            return chosen;
+        }
+
+        /**
+         * Records where a sick instance moved off {@code away} went; when no other host took it, it stays where it
+         * is, sick or not, as an ordinary instance (if it still fits there).
+         */
+        private void settleMove(PlanInput.App app, String away, List<HostLoad> chosen, TreeSet<String> on,
+                                List<HostLoad> leaving) {
+            Reschedule.Move move = in.moves().get(new Slot(away, app.name()));
+            if (move == null) {
+                return;
+            }
+            AppIntent intent = app.intent();
+            String to = chosen.stream().map(h -> h.name).sorted().findFirst().orElse(null);
+            HostLoad back = hosts.get(away);
+            if (to != null) {
+                moved.put(app.name(), new Placement.Rescheduled(away, to, move.at(), move.reason()));
+            } else if (back != null && back.fits(intent) && back.portTakenBy(app.name(), intent) == null) {
+                leaving.removeIf(h -> h.name.equals(away));
+                back.add(app.name(), intent);
+                on.add(away);
+                next.put(new Slot(away, app.name()), new Assignment(app.name(), away, app.revision(), intent));
+                stuck.put(app.name(), "instance on " + away + " is sick (" + move.reason()
+                        + "); no other host fits, so it stays");
+            }
         }
 
         private boolean healthy(String host, String app) {
@@ -361,225 +378,17 @@ public final class Planner {
          * the moment the placement gave up, so planning the plan's own output gives the same words.
          */
         private void report(PlanInput.App app, TreeSet<String> on, List<String> stay) {
-            AppIntent intent = app.intent();
-            int scale = intent.scaleOrDefault();
-            String reason = null;
-            List<String> notes = new ArrayList<>();
-            for (String host : on) {
-                HostLoad h = hosts.get(host);
-                if (h.spec == null) {
-                    notes.add("host " + host + " has an unreadable spec: its instance stays as it is");
-                } else if (h.held != null && !h.live && !h.graced) {
-                    notes.add(unreachable(host) + "; " + h.held);
-                }
-            }
+            int scale = app.intent().scaleOrDefault();
             Placement.Rescheduled last = moved.getOrDefault(app.name(), in.lastMoves().get(app.name()));
             String sickHost = avoid.get(app.name());
-            for (String host : stay) {
-                if (host.equals(sickHost) && last != null && host.equals(last.from())) {
-                    notes.add("sick instance on " + host + " (" + last.reason() + ") stays until its replacement on "
-                            + last.to() + " runs healthy");
-                } else {
-                    notes.add(unreachable(host) + (on.size() < scale ? "; no other host fits"
-                            : "; its instance stays until a replacement runs healthy"));
-                }
-            }
+            String reason = reasons.reason(app, on, stay, last, sickHost, stuck.get(app.name()));
             if (last != null) {
                 last = last.withLeaving(stay.contains(last.from()) && last.from().equals(sickHost));
-            }
-            if (on.size() < scale) {
-                Rejections why = new Rejections();
-                for (HostLoad h : hosts.values()) {
-                    String reject = rejection(h, app.name(), intent, on);
-                    why.add(reject == null ? "could take it" : reject);
-                }
-                reason = "placed " + on.size() + " of " + scale + ": " + why.describe(hosts.size());
-            }
-            List<String> waiting = new ArrayList<>();
-            for (String host : on) {
-                HostLoad h = hosts.get(host);
-                if (!h.live && !h.graced && h.held == null && h.spec != null) {
-                    waiting.add(host);
-                }
-            }
-            if (!waiting.isEmpty()) {
-                String note = "stateful: instance(s) wait for dead host(s) " + String.join(", ", waiting)
-                        + " to come back (drain a host to move its instance)";
-                reason = reason == null ? note : reason + "; " + note;
-            }
-            if (!notes.isEmpty()) {
-                String note = String.join("; ", notes);
-                reason = reason == null ? note : note + " (" + reason + ")";
-            }
-            String note = stuck.get(app.name());
-            if (note != null) {
-                reason = reason == null ? note : reason + "; " + note;
             }
             TreeSet<String> all = new TreeSet<>(on);
             all.addAll(stay);
             placements.put(app.name(), new Placement(List.copyOf(all), scale, app.revision(), reason,
                     app.intent().channel(), last));
-        }
-
-        private String unreachable(String host) {
-            Long seconds = in.missing().get(host);
-            return "host " + host + " unreachable" + (seconds == null ? "" : " for " + seconds + " s");
-        }
-
-        /** Why {@code h} cannot take a new instance of the app, or null when it can. */
-        private static String rejection(HostLoad h, String app, AppIntent intent, TreeSet<String> on) {
-            if (on.contains(h.name)) {
-                return "already run it";
-            }
-            if (h.spec == null) {
-                return "have an unreadable spec";
-            }
-            if (h.draining()) {
-                return "are draining";
-            }
-            if (!h.live) {
-                return "are not live";
-            }
-            if (!h.hasLabels(intent)) {
-                return "lack labels " + labels(intent.constraintsOrDefault().labels());
-            }
-            if (!h.fits(intent)) {
-                Resources r = intent.resourcesOrDefault();
-                return "lack room for cpu " + r.cpu() + ", memory " + r.memoryMb() + " MB";
-            }
-            String port = h.portTakenBy(app, intent);
-            if (port != null) {
-                return "have port " + port + " taken by another app";
-            }
-            return null;
-        }
-
-        private static String labels(Map<String, String> labels) {
-            return new TreeMap<>(labels).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                    .collect(Collectors.joining(","));
-        }
-    }
-
-    /** Counts why hosts were turned down, for a pending reason a person can act on. */
-    private static final class Rejections {
-        private final Map<String, Integer> counts = new TreeMap<>();
-
-        void add(String why) {
-            counts.merge(why, 1, Integer::sum);
-        }
-
-        String describe(int hostCount) {
-            if (hostCount == 0) {
-                return "no hosts are registered";
-            }
-            return "no suitable host among " + hostCount + " (" + counts.entrySet().stream()
-                    .map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining("; ")) + ")";
-        }
-    }
-
-    /** A host's spec (null when unreadable), state and what the plan has put on it so far. */
-    private static final class HostLoad {
-        final String name;
-        final HostSpec spec;
-        final boolean live;
-        final boolean graced;
-        /** Why this dead host keeps its instances for now, or null. */
-        final String held;
-        double cpu;
-        long memoryMb;
-        int count;
-        /** The higher of cpu and memory used, as a fraction of capacity; 0 for a host without a capacity. */
-        double load;
-        final Map<String, String> ports = new HashMap<>();
-
-        HostLoad(String name, HostSpec spec, boolean live, boolean graced, String held) {
-            this.name = name;
-            this.spec = spec;
-            this.live = live;
-            this.graced = graced;
-            this.held = held;
-        }
-
-        boolean draining() {
-            return spec != null && spec.drainOrDefault();
-        }
-
-        boolean hasLabels(AppIntent intent) {
-            if (spec == null) {
-                return true;
-            }
-            for (var e : intent.constraintsOrDefault().labels().entrySet()) {
-                if (!e.getValue().equals(spec.labels().get(e.getKey()))) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        int preferMatches(AppIntent intent) {
-            int n = 0;
-            if (spec == null) {
-                return 0;
-            }
-            for (var e : intent.constraintsOrDefault().prefer().entrySet()) {
-                if (e.getValue().equals(spec.labels().get(e.getKey()))) {
-                    n++;
-                }
-            }
-            return n;
-        }
-
-        boolean fits(AppIntent intent) {
-            Resources cap = spec == null ? null : spec.capacity();
-            if (cap == null) {
-                return true;
-            }
-            Resources r = intent.resourcesOrDefault();
-            // a tiny epsilon so that 0.1 + 0.2 cores fit in 0.3
-            return cpu + r.cpu() <= cap.cpu() + 1e-9 && memoryMb + r.memoryMb() <= cap.memoryMb();
-        }
-
-        /** The first of the app's ports that another app already holds here, as {@code tcp/8080}, or null. */
-        String portTakenBy(String app, AppIntent intent) {
-            for (PortSpec p : intent.ports()) {
-                String holder = ports.get(key(p));
-                if (holder != null && !holder.equals(app)) {
-                    return key(p);
-                }
-            }
-            return null;
-        }
-
-        void add(String app, AppIntent intent) {
-            Resources r = intent.resourcesOrDefault();
-            cpu += r.cpu();
-            memoryMb += r.memoryMb();
-            count++;
-            load = computeLoad();
-            for (PortSpec p : intent.ports()) {
-                if (p != null) {
-                    ports.putIfAbsent(key(p), app);
-                }
-            }
-        }
-
-        private double computeLoad() {
-            Resources cap = spec == null ? null : spec.capacity();
-            if (cap == null) {
-                return 0;
-            }
-            return Math.max(fraction(cpu, cap.cpu()), fraction(memoryMb, cap.memoryMb()));
-        }
-
-        private static double fraction(double used, double capacity) {
-            if (capacity <= 0) {
-                return used > 0 ? 1 : 0;
-            }
-            return used / capacity;
-        }
-
-        private static String key(PortSpec p) {
-            return p.protocolOrDefault() + "/" + p.port();
         }
     }
 }

@@ -51,6 +51,7 @@ class DispatcherTest {
     private KeyLayout keys;
     private Dispatcher dispatcher;
     private DispatchMetrics metrics;
+    private SimpleMeterRegistry registry;
     private final AtomicInteger fenceLost = new AtomicInteger();
     private final Map<String, Long> leases = new HashMap<>();
 
@@ -68,7 +69,8 @@ class DispatcherTest {
     void connect(TestInfo info) {
         store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withRoot("/t" + ROOTS.incrementAndGet()));
         keys = store.keys();
-        metrics = new DispatchMetrics(new SimpleMeterRegistry());
+        registry = new SimpleMeterRegistry();
+        metrics = new DispatchMetrics(registry);
     }
 
     @AfterEach
@@ -223,9 +225,10 @@ class DispatcherTest {
         String first = hostsOf("web").iterator().next();
         long stable = store.get(keys.assignment(first, "web"), Assignment.class).orElseThrow().modRevision();
 
-        // an agent restart: liveness gone for half the grace period, then back
+        // an agent restart: liveness gone until the dispatcher has seen it gone (its unreachable-hosts gauge), then
+        // back well within the grace period
         store.revokeLease(leases.remove(first));
-        Thread.sleep(GRACE.toMillis() / 2); // not an assertion: the host is away for this long, then comes back
+        await().atMost(GRACE).until(() -> registry.get("intent_dispatcher_unreachable_hosts").gauge().value() == 1);
         live(first);
         await().during(GRACE.plusMillis(500)).atMost(GRACE.plusSeconds(5))
                 .until(() -> hostsOf("web").equals(Set.of(first)));
