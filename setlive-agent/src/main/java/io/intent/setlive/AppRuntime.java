@@ -1,5 +1,6 @@
 package io.intent.setlive;
 
+import io.intent.store.InstallLayout;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -66,4 +67,25 @@ public interface AppRuntime {
 
     /** Apps this runtime has anything for on this host. */
     Set<String> apps() throws Exception;
+
+    /**
+     * Whether this runtime may have anything for {@code app}: asked on every reconcile of an app of the other
+     * runtime, so a runtime may answer from a cached listing. Default: {@link #apps()}.
+     */
+    default boolean mayHave(String app) throws Exception {
+        return apps().contains(app);
+    }
+
+    /**
+     * The image a spec of this runtime runs, from the install's marker: null when it runs no image (runit).
+     *
+     * @throws IllegalArgumentException when the runtime needs an image and the marker names none
+     */
+    default String imageId(InstallLayout.Marker marker) {
+        return null;
+    }
+
+    /** Lets go of what the runtime holds open (an engine connection); apps keep running. Default: nothing. */
+    default void close() {
+    }
 }

@@ -1,30 +1,18 @@
 package io.intent.setlive;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.ExposedPort;
-import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.LogConfig;
-import com.github.dockerjava.api.model.Ports;
-import com.github.dockerjava.api.model.RestartPolicy;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import io.intent.store.codec.InvalidValueException;
 import io.intent.store.codec.Json;
+import io.intent.store.InstallLayout;
 import io.intent.store.codec.Names;
-import io.intent.store.model.PortSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,10 +38,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     static final String LABEL_SPEC = "intent.spec";
 
     private final String dockerHost;
-    private final String host;
-    private final String address;
-    private final LogLimits logLimits;
-    private DockerClient client;
+    private final DockerContainers engine;
     /** Apps seen with containers at the last listing (null: never listed); cheap answer for runit apps. */
     private volatile Set<String> lastSeen;
 
@@ -63,14 +48,12 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     public DockerRuntime(String dockerHost, String host, String address, LogLimits logLimits) {
         this.dockerHost = dockerHost;
-        this.host = host;
-        this.address = address;
-        this.logLimits = logLimits;
+        this.engine = new DockerContainers(dockerHost, host, address, logLimits);
     }
 
     /** The container whose output is {@code app}'s log here: the running one, else the newest; empty if none. */
     Optional<String> logContainer(String app) {
-        List<Container> all = containers(app);
+        List<Container> all = engine.containers(app);
         return all.stream().filter(c -> "running".equals(c.getState())).findFirst()
                 .or(() -> all.stream().max(java.util.Comparator.comparingLong(c -> c.getCreated() == null ? 0
                         : c.getCreated())))
@@ -92,40 +75,9 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
         return ("intent-" + spec.host() + "-" + spec.app() + "-" + spec.version()).replace('+', '_');
     }
 
-    /** False when the engine's unix socket does not exist: a host without Docker has no containers. */
-    boolean present() {
-        return !dockerHost.startsWith("unix://") || Files.exists(Path.of(dockerHost.substring("unix://".length())));
-    }
-
-    synchronized DockerClient client() {
-        if (client == null) {
-            var cfg = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost)
-                    .withApiVersion("1.41").build();
-            var http = new ZerodepDockerHttpClient.Builder().dockerHost(cfg.getDockerHost())
-                    .sslConfig(cfg.getSSLConfig()).connectionTimeout(Duration.ofSeconds(5))
-                    .responseTimeout(Duration.ofSeconds(120)).build();
-            client = DockerClientImpl.getInstance(cfg, http);
-        }
-        return client;
-    }
-
-    private List<Container> containers(String app) {
-        if (!present()) {
-            return List.of();
-        }
-        Map<String, String> labels = app == null ? Map.of(LABEL_HOST, host)
-                : Map.of(LABEL_HOST, host, LABEL_APP, Names.require("app", app));
-        return client().listContainersCmd().withShowAll(true).withLabelFilter(labels).exec();
-    }
-
-    private static String name(Container c) {
-        String[] names = c.getNames();
-        return names == null || names.length == 0 ? "" : names[0].replaceFirst("^/", "");
-    }
-
     @Override
     public Optional<Instance> inspect(String app) {
-        List<Container> all = containers(app);
+        List<Container> all = engine.containers(app);
         List<Container> running = all.stream().filter(c -> "running".equals(c.getState())).toList();
         if (running.size() == 1) {
             return Optional.of(instance(running.get(0)));
@@ -147,13 +99,13 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
             String json = labels.get(LABEL_SPEC);
             spec = json == null ? null : Json.read(json, LaunchSpec.class);
         } catch (InvalidValueException e) {
-            log.warn("container {} has an unreadable {} label", name(c), LABEL_SPEC);
+            log.warn("container {} has an unreadable {} label", DockerContainers.name(c), LABEL_SPEC);
         }
         long pid = 0;
         Instant since = Instant.EPOCH;
         if ("running".equals(c.getState())) {
             try {
-                InspectContainerResponse r = client().inspectContainerCmd(c.getId()).exec();
+                InspectContainerResponse r = engine.client().inspectContainerCmd(c.getId()).exec();
                 pid = r.getState().getPidLong() == null ? 0 : r.getState().getPidLong();
                 since = Instant.parse(r.getState().getStartedAt());
             } catch (NotFoundException | java.time.format.DateTimeParseException e) {
@@ -165,14 +117,14 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     @Override
     public Facts facts(String app) {
-        List<Container> all = containers(app);
+        List<Container> all = engine.containers(app);
         Container c = all.stream().filter(x -> "running".equals(x.getState())).findFirst()
                 .orElse(all.isEmpty() ? null : all.get(0));
         if (c == null) {
             return Facts.NONE;
         }
         try {
-            InspectContainerResponse r = client().inspectContainerCmd(c.getId()).exec();
+            InspectContainerResponse r = engine.client().inspectContainerCmd(c.getId()).exec();
             var st = r.getState();
             boolean running = Boolean.TRUE.equals(st.getRunning());
             Instant started = null;
@@ -195,9 +147,10 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     @Override
     public void restart(String app, Duration timeout) {
-        for (Container c : containers(app)) {
+        for (Container c : engine.containers(app)) {
             if ("running".equals(c.getState())) {
-                client().restartContainerCmd(c.getId()).withTimeout((int) Math.max(1, timeout.toSeconds())).exec();
+                engine.client().restartContainerCmd(c.getId()).withTimeout((int) Math.max(1, timeout.toSeconds()))
+                        .exec();
             }
         }
     }
@@ -209,11 +162,12 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     @Override
     public void stop(String app, Duration timeout) {
-        for (Container c : containers(app)) {
+        for (Container c : engine.containers(app)) {
             if ("running".equals(c.getState()) || "restarting".equals(c.getState())) {
                 try {
                     // docker sends SIGTERM, then SIGKILL after the timeout
-                    client().stopContainerCmd(c.getId()).withTimeout((int) Math.max(1, timeout.toSeconds())).exec();
+                    engine.client().stopContainerCmd(c.getId()).withTimeout((int) Math.max(1, timeout.toSeconds()))
+                            .exec();
                 } catch (NotModifiedException | NotFoundException e) {
                     // already stopped or gone
                 }
@@ -226,18 +180,18 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
         String name = containerName(spec);
         String print = fingerprint(spec);
         String id = null;
-        for (Container c : containers(spec.app())) {
-            if (name.equals(name(c))) {
+        for (Container c : engine.containers(spec.app())) {
+            if (name.equals(DockerContainers.name(c))) {
                 Map<String, String> labels = c.getLabels() == null ? Map.of() : c.getLabels();
                 if (print.equals(labels.get(LABEL_HASH))) {
                     id = c.getId();
                 } else {
-                    client().removeContainerCmd(c.getId()).withForce(true).exec();
+                    engine.client().removeContainerCmd(c.getId()).withForce(true).exec();
                 }
             }
         }
         if (id == null) {
-            id = create(spec, name, print);
+            id = engine.create(spec, name, print);
         }
         Set<String> seen = lastSeen;
         if (seen != null && !seen.contains(spec.app())) {
@@ -246,47 +200,18 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
             lastSeen = Set.copyOf(more);
         }
         try {
-            client().startContainerCmd(id).exec();
+            engine.client().startContainerCmd(id).exec();
         } catch (NotModifiedException e) {
             // already running
         }
     }
 
-    private String create(LaunchSpec spec, String name, String print) {
-        List<String> env = new ArrayList<>();
-        spec.environment("0.0.0.0").forEach((k, v) -> env.add(k + "=" + v));
-        Ports bindings = new Ports();
-        List<ExposedPort> exposed = new ArrayList<>();
-        for (PortSpec p : spec.ports()) {
-            ExposedPort e = "udp".equals(p.protocolOrDefault()) ? ExposedPort.udp(p.port()) : ExposedPort.tcp(p.port());
-            exposed.add(e);
-            bindings.bind(e, Ports.Binding.bindIpAndPort(address, p.port()));
-        }
-        HostConfig hc = HostConfig.newHostConfig().withInit(true)
-                .withRestartPolicy(RestartPolicy.unlessStoppedRestart()).withPortBindings(bindings)
-                // Docker's own driver rotates the output, within the same limits as svlogd for runit apps
-                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of(
-                        "max-size", Long.toString(logLimits.maxBytes()),
-                        "max-file", Integer.toString(logLimits.files() + 1))));
-        CreateContainerCmd cmd = client().createContainerCmd(spec.imageId()).withName(name)
-                .withLabels(Map.of(LABEL_HOST, spec.host(), LABEL_APP, spec.app(), LABEL_VERSION, spec.version(),
-                        LABEL_HASH, print, LABEL_SPEC, new String(Json.write(spec), StandardCharsets.UTF_8)))
-                .withEnv(env).withExposedPorts(exposed).withHostConfig(hc);
-        if (!spec.command().isEmpty()) {
-            cmd.withCmd(spec.command());
-        }
-        if (spec.workdir() != null && !spec.workdir().isBlank()) {
-            cmd.withWorkingDir("/" + spec.workdir());
-        }
-        return cmd.exec().getId();
-    }
-
     @Override
     public void retire(String app, LaunchSpec live) {
         String keep = containerName(live);
-        for (Container c : containers(app)) {
-            if (!keep.equals(name(c))) {
-                client().removeContainerCmd(c.getId()).withForce(true).exec();
+        for (Container c : engine.containers(app)) {
+            if (!keep.equals(DockerContainers.name(c))) {
+                engine.client().removeContainerCmd(c.getId()).withForce(true).exec();
             }
         }
     }
@@ -294,9 +219,9 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     @Override
     public void remove(String app, Duration timeout) {
         stop(app, timeout);
-        for (Container c : containers(app)) {
+        for (Container c : engine.containers(app)) {
             try {
-                client().removeContainerCmd(c.getId()).withForce(true).exec();
+                engine.client().removeContainerCmd(c.getId()).withForce(true).exec();
             } catch (NotFoundException e) {
                 // gone already
             }
@@ -313,9 +238,20 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
      * Whether {@code app} had containers at the last full listing (refreshed by every resync and by every change
      * this runtime makes): lets runit apps skip a Docker round trip on each reconcile.
      */
-    boolean mayHave(String app) {
+    @Override
+    public boolean mayHave(String app) {
         Set<String> seen = lastSeen;
         return (seen == null ? apps() : seen).contains(app);
+    }
+
+    /** The preparer made the image present and named its id in the install marker; setlive never pulls. */
+    @Override
+    public String imageId(InstallLayout.Marker marker) {
+        if (marker.imageId() == null) {
+            throw new IllegalArgumentException("install marker of docker version " + marker.version()
+                    + " names no image id");
+        }
+        return marker.imageId();
     }
 
     /** Apps with containers of this host; empty when the engine is absent or unreachable (logged). */
@@ -323,7 +259,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     public Set<String> apps() {
         Set<String> out = new TreeSet<>();
         try {
-            for (Container c : containers(null)) {
+            for (Container c : engine.containers(null)) {
                 String app = c.getLabels() == null ? null : c.getLabels().get(LABEL_APP);
                 if (app != null && Names.valid(app)) {
                     out.add(app);
@@ -338,15 +274,18 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
         return out;
     }
 
+    /** False when the engine's unix socket does not exist: a host without Docker has no containers. */
+    boolean present() {
+        return engine.present();
+    }
+
+    /** The engine's client (tests look at containers with it). */
+    DockerClient client() {
+        return engine.client();
+    }
+
     @Override
-    public synchronized void close() {
-        if (client != null) {
-            try {
-                client.close();
-            } catch (IOException e) {
-                log.debug("closing docker client: {}", e.toString());
-            }
-            client = null;
-        }
+    public void close() {
+        engine.close();
     }
 }

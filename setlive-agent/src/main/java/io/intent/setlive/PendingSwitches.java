@@ -33,7 +33,7 @@ final class PendingSwitches {
     void put(String app, PendingSwitch p) throws IOException {
         Files.createDirectories(dir);
         // no fsync: it has to survive the agent's death, not the machine's (after a reboot nothing runs anyway)
-        RunitRuntime.writeAtomically(file(app), Json.write(p), false);
+        AtomicFiles.writeAtomically(file(app), Json.write(p), false);
         cache.put(app, Optional.of(p));
     }
 

@@ -41,7 +41,7 @@ final class RestartBook {
         }
         Files.createDirectories(dir);
         // no fsync, as for pending switches: it has to survive the agent's death, not the machine's
-        RunitRuntime.writeAtomically(file(app), Json.write(r), false);
+        AtomicFiles.writeAtomically(file(app), Json.write(r), false);
         cache.put(app, r);
     }
 

@@ -9,17 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
@@ -48,6 +45,7 @@ public final class RunitRuntime implements AppRuntime {
     private volatile Path nodeConfig;
     private final LogLimits logLimits;
     private final SpareServices spares;
+    private final ServiceDir serviceDir;
     private volatile boolean sparesMade;
 
     public RunitRuntime(InstallLayout layout, Runsvdir.Mode runsvdir) {
@@ -60,6 +58,7 @@ public final class RunitRuntime implements AppRuntime {
         this.runsvdir = runsvdir;
         this.logLimits = logLimits;
         this.spares = new SpareServices(layout.servicesDir());
+        this.serviceDir = new ServiceDir(layout, logLimits, spares);
     }
 
     @Override
@@ -121,7 +120,7 @@ public final class RunitRuntime implements AppRuntime {
         }
         LaunchSpec spec = null;
         String fingerprint = "";
-        syncLogLimits(spec == null ? app : spec.app(), dir);
+        serviceDir.syncLogLimits(app, dir);
         Path specFile = dir.resolve(SPEC_FILE);
         if (Files.isRegularFile(specFile)) {
             try {
@@ -155,93 +154,20 @@ public final class RunitRuntime implements AppRuntime {
     public void start(LaunchSpec spec, Duration timeout) throws IOException, InterruptedException {
         supervisor();
         sweep(spec.app());
-        Path logDir = logDir(spec.app());
-        Files.createDirectories(logDir);
-        writeAtomically(logDir.resolve("config"), logLimits.svlogdConfig().getBytes(StandardCharsets.UTF_8), false);
-        byte[] logRun = LogScript.render(spec.app(), logDir).getBytes(StandardCharsets.UTF_8);
-        String script = script(spec);
-        byte[] specJson = Json.write(new SpecFile(sha256(script), spec));
         Path dir = layout.service(spec.app());
-        byte[] finish = RunScript.finish().getBytes(StandardCharsets.UTF_8);
         if (Files.isDirectory(dir) && !Files.isDirectory(dir.resolve("log"))) {
             // a service dir from before log services: runsv looks for log/ only when it starts, so it is remade
             remove(spec.app(), timeout);
         }
-        if (Files.isDirectory(dir)) {
-            if (!sha256(script).equals(inspect(spec.app()).map(Instance::fingerprint).orElse(""))) {
-                // a new spec starts with no restarts counted (the spec file is written last: a crash before it
-                // only resets again)
-                Files.deleteIfExists(dir.resolve(RESTARTS_FILE));
-                Files.deleteIfExists(dir.resolve(LAST_EXIT_FILE));
-            }
-            writeAtomically(dir.resolve("finish"), finish, true);
-            writeAtomically(dir.resolve("log").resolve("run"), logRun, true);
-            writeAtomically(dir.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
-            writeAtomically(dir.resolve(SPEC_FILE), specJson, false);
-            if (Files.exists(dir.resolve("log").resolve("down"))) {
-                // a claimed spare whose log service an interrupted start never brought up
-                Sv.upLog(dir);
-                Files.deleteIfExists(dir.resolve("log").resolve("down"));
-            }
-        } else if (spares.claim(dir, spare -> {
-            writeAtomically(spare.resolve("log").resolve("run"), logRun, true);
-            writeAtomically(spare.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
-            writeAtomically(spare.resolve("finish"), finish, true);
-            writeAtomically(spare.resolve(SPEC_FILE), specJson, false);
-        }).isPresent()) {
-            // the spare's log service was held down until it had this app's svlogd script: start it before the app
-            Sv.upLog(dir);
-            Files.deleteIfExists(dir.resolve("log").resolve("down"));
-        } else {
-            // no supervised spare ready (a burst): a whole new service dir appears by rename, and runsvdir's next
-            // scan picks it up; 'down' keeps runsv from starting it before we say so
-            Path tmp = layout.servicesDir().resolve(".new-" + spec.app() + "-" + random());
-            Files.createDirectories(tmp.resolve("log"));
-            writeAtomically(tmp.resolve("log").resolve("run"), logRun, true);
-            writeAtomically(tmp.resolve("run"), script.getBytes(StandardCharsets.UTF_8), true);
-            writeAtomically(tmp.resolve(SPEC_FILE), specJson, false);
-            writeAtomically(tmp.resolve("finish"), finish, true);
-            Files.createFile(tmp.resolve("down"));
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        }
+        String script = script(spec);
+        boolean newSpec = !sha256(script).equals(inspect(spec.app()).map(Instance::fingerprint).orElse(""));
+        serviceDir.write(spec, script, newSpec);
         if (!Sv.awaitSupervised(dir, SUPERVISE_WAIT)) {
             throw new IOException("runsvdir did not pick up " + dir + " within " + SUPERVISE_WAIT.toSeconds() + " s");
         }
         Sv.up(dir);
         // from now on runit alone brings the app back (e.g. after a reboot), agent or not
         Files.deleteIfExists(dir.resolve("down"));
-    }
-
-    /**
-     * Brings the log dir's svlogd {@code config} to this agent's limits when they changed, and tells svlogd to
-     * reread it (HUP): new limits apply without restarting the app.
-     */
-    private void syncLogLimits(String app, Path serviceDir) {
-        if (!Names.valid(app)) {
-            return;
-        }
-        Path config = logDir(app).resolve("config");
-        try {
-            if (!Files.isDirectory(config.getParent())) {
-                return;
-            }
-            String want = logLimits.svlogdConfig();
-            if (Files.isRegularFile(config) && want.equals(Files.readString(config))) {
-                return;
-            }
-            writeAtomically(config, want.getBytes(StandardCharsets.UTF_8), false);
-            Path fifo = serviceDir.resolve("log/supervise/control");
-            if (Files.readAttributes(fifo, java.nio.file.attribute.BasicFileAttributes.class,
-                    java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther()) {
-                // O_RDWR on a fifo never blocks and never creates
-                try (var ch = java.nio.channels.FileChannel.open(fifo, java.nio.file.StandardOpenOption.READ,
-                        java.nio.file.StandardOpenOption.WRITE)) {
-                    ch.write(java.nio.ByteBuffer.wrap(new byte[] {'h'}));
-                }
-            }
-        } catch (IOException e) {
-            // the old limits stay until the next look; the app is unaffected
-        }
     }
 
     @Override
@@ -311,10 +237,10 @@ public final class RunitRuntime implements AppRuntime {
         }
         stop(app, timeout);
         // out of runsvdir's sight first (it ignores dot names), then let runsv go and delete
-        Path gone = layout.servicesDir().resolve(".gone-" + app + "-" + random());
+        Path gone = layout.servicesDir().resolve(".gone-" + app + "-" + AtomicFiles.random());
         Files.move(dir, gone, StandardCopyOption.ATOMIC_MOVE);
         Sv.exit(gone);
-        deleteTree(gone);
+        AtomicFiles.deleteTree(gone);
     }
 
     /** Deletes what a crash may have left of earlier starts and removals of {@code app}. */
@@ -328,7 +254,7 @@ public final class RunitRuntime implements AppRuntime {
                 String n = p.getFileName().toString();
                 if (n.startsWith(".new-" + app + "-") || n.startsWith(".gone-" + app + "-")) {
                     Sv.exit(p);
-                    deleteTree(p);
+                    AtomicFiles.deleteTree(p);
                 }
             }
         }
@@ -346,34 +272,6 @@ public final class RunitRuntime implements AppRuntime {
                     .forEach(out::add);
         }
         return out;
-    }
-
-    static void writeAtomically(Path target, byte[] content, boolean executable) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + random());
-        try {
-            Files.write(tmp, content);
-            if (executable) {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
-    private static String random() {
-        return Long.toHexString(ThreadLocalRandom.current().nextLong());
     }
 
     static String sha256(String text) {

@@ -39,7 +39,7 @@ final class SelfDeploy {
     /** Arms the run script's watchdog: {@code version} is where it goes back to; the start count restarts. */
     static void armFallback(Path serviceDir, String version) throws IOException {
         Files.deleteIfExists(serviceDir.resolve(STARTS));
-        RunitRuntime.writeAtomically(serviceDir.resolve(FALLBACK), (version + "\n").getBytes(StandardCharsets.UTF_8),
+        AtomicFiles.writeAtomically(serviceDir.resolve(FALLBACK), (version + "\n").getBytes(StandardCharsets.UTF_8),
                 false);
     }
 

@@ -19,9 +19,11 @@ public final class Setlive {
             // the host's logs, for the API only (signed requests), on the agent's HTTP server
             ctx.routes().add(LogsEndpoint.PREFIX, new LogsEndpoint(ctx.host(), config.logsKeyFile(), layout,
                     config.dockerHost(), Duration.ofMillis(100)));
+            // the node app's run script gets this process's own config file (SelfDeploy)
+            Runtimes runtimes = Runtimes.of(layout, ctx.host(), ctx.options().address, config, ctx.options().config);
             return new SetliveReconciler(ctx.store(), layout, ctx.host(), ctx.options().address,
-                    Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config)
-                    .node(ctx.options().config, ctx.options().once);
+                    Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config, runtimes)
+                    .oneShot(ctx.options().once);
         };
     }
 }

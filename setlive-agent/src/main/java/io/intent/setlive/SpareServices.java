@@ -76,10 +76,10 @@ final class SpareServices {
             // runsv looks for log/ only when it starts: a spare has its log service already, held down (its pipe
             // is made), and its run script is written when the spare is claimed
             Files.createDirectories(tmp.resolve("log"));
-            RunitRuntime.writeAtomically(tmp.resolve("log").resolve("run"), PLACEHOLDER.getBytes(StandardCharsets.UTF_8),
+            AtomicFiles.writeAtomically(tmp.resolve("log").resolve("run"), PLACEHOLDER.getBytes(StandardCharsets.UTF_8),
                     true);
             Files.createFile(tmp.resolve("log").resolve("down"));
-            RunitRuntime.writeAtomically(tmp.resolve("run"), PLACEHOLDER.getBytes(StandardCharsets.UTF_8), true);
+            AtomicFiles.writeAtomically(tmp.resolve("run"), PLACEHOLDER.getBytes(StandardCharsets.UTF_8), true);
             Files.createFile(tmp.resolve("down"));
             Files.move(tmp, services.resolve(PREFIX + id), StandardCopyOption.ATOMIC_MOVE);
         }
@@ -116,7 +116,7 @@ final class SpareServices {
         }
         try (Stream<Path> s = Files.list(services)) {
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".spare-new-")).toList()) {
-                RunitRuntime.deleteTree(p);
+                AtomicFiles.deleteTree(p);
             }
         }
     }

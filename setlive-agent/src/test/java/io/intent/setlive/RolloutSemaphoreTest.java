@@ -69,12 +69,32 @@ class RolloutSemaphoreTest {
         for (String h : HOSTS) {
             fx.assign(h, "fleet", intent.withActive("2.0"));
         }
-        int maxDown = 0;
-        int samples = 0;
-        boolean sawWaitingForSlot = false;
+        // sampled every 5 ms until every host is on 2.0: how many hosts were down at once, and who waited
+        Samples seen = new Samples();
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(5)).until(() -> seen.sample(port));
+        int maxDown = seen.maxDown;
+        int samples = seen.samples;
+        boolean sawWaitingForSlot = seen.sawWaitingForSlot;
+        List<String> worst = seen.worst;
+        for (String a : ADDRS) {
+            assertEquals("2.0", SetliveFixture.body(a, port), "every host ends on 2.0");
+        }
+        assertTrue(maxDown <= 1, "two or more hosts were down at once: " + worst + " (" + samples + " samples)");
+        assertEquals(1, maxDown, "the poller saw each host go down once (else it sampled too coarsely)");
+        assertTrue(sawWaitingForSlot, "some host reported waiting for a rollout slot");
+        await().atMost(Duration.ofSeconds(20)).until(() -> fx.store.count(fx.store.keys().rolloutPrefix()) == 0
+                && fx.store.count(fx.store.keys().slotsPrefix()) == 0);
+    }
+
+    /** What the poller saw across its samples. */
+    private static final class Samples {
+        int maxDown;
+        int samples;
+        boolean sawWaitingForSlot;
         List<String> worst = List.of();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
+
+        /** One look at every host's port (and every tenth look, their statuses); true once all answer 2.0. */
+        boolean sample(int port) {
             List<String> down = new ArrayList<>();
             int onNew = 0;
             for (int i = 0; i < ADDRS.length; i++) {
@@ -96,18 +116,7 @@ class RolloutSemaphoreTest {
                             && s.message().contains("rollout slot")).orElse(false);
                 }
             }
-            if (onNew == ADDRS.length) {
-                break;
-            }
-            Thread.sleep(5);
+            return onNew == ADDRS.length;
         }
-        for (String a : ADDRS) {
-            assertEquals("2.0", SetliveFixture.body(a, port), "every host ends on 2.0");
-        }
-        assertTrue(maxDown <= 1, "two or more hosts were down at once: " + worst + " (" + samples + " samples)");
-        assertEquals(1, maxDown, "the poller saw each host go down once (else it sampled too coarsely)");
-        assertTrue(sawWaitingForSlot, "some host reported waiting for a rollout slot");
-        await().atMost(Duration.ofSeconds(20)).until(() -> fx.store.count(fx.store.keys().rolloutPrefix()) == 0
-                && fx.store.count(fx.store.keys().slotsPrefix()) == 0);
     }
 }

@@ -98,6 +98,6 @@ class RunScriptTest {
         assertTrue(env.contains("INTENT_VERSION=1.5.0\n"), env);
         assertTrue(env.startsWith("PATH=" + RunScript.PATH + "\n"), "clean environment, PATH first: " + env);
         assertTrue(!Files.exists(Path.of("/tmp/pwned")), "nothing in a value was executed");
-        RunitRuntime.deleteTree(dir);
+        AtomicFiles.deleteTree(dir);
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.InstallLayout;
+import io.intent.store.codec.Json;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Phase;
 import io.intent.testkit.DemoApp;
@@ -88,14 +89,39 @@ class SetliveCrashTest {
         DemoApp.install(root, "probe", "1.0", fx.tarball, null);
         fx.assign(HOST, "probe", fx.intent("1.0", port2, Map.of(), "1.0"));
         SetliveFixture.awaitAnswers(ADDR, port2, "1.0");
-        Thread.sleep(5000);
-        assertEquals(pid, pid("calm"), "same app process after the agent restart");
+        // five resyncs (1 s) of the new agent leave the live app alone
+        await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> pid("calm") == pid);
         assertEquals(runsvdir, Runsvdir.find(layout.servicesDir(), root.resolve("setlive")).orElseThrow(),
                 "the same runsvdir supervises");
         assertEquals(Phase.READY, fx.status(HOST, "calm").orElseThrow().phase());
         await().atMost(Duration.ofSeconds(10)).until(() -> fx.endpoint(HOST, "calm").isPresent());
         fx.unassign(HOST, "probe");
         await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(layout.service("probe")));
+    }
+
+    /**
+     * Waits for one stage of the switch to {@code active}, seen on disk (the app takes 1 s to answer, so each lasts
+     * long enough to be seen): 0, the switch is recorded (before the stop); 1, {@code current} points at the new
+     * version (swapped, starting); 2, the new version is started and waited for. A switch that ended before its
+     * stage was seen is a fine moment to kill the agent, too.
+     */
+    private static void awaitStage(int stage, String active, Duration poll) {
+        Path record = root.resolve("setlive/switches/crashy.json");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(poll).ignoreExceptions().until(() -> {
+            if (fx.status(HOST, "crashy").filter(s -> s.phase() == Phase.READY && active.equals(s.version()))
+                    .isPresent()) {
+                return true;
+            }
+            if (!Files.exists(record)) {
+                return false;
+            }
+            return switch (stage) {
+                case 0 -> true;
+                case 1 -> Files.readSymbolicLink(layout.current("crashy")).toString().endsWith("/" + active);
+                default -> Json.read(Files.readAllBytes(record), PendingSwitch.class).startedAt() != null;
+            };
+        });
     }
 
     @Test
@@ -134,7 +160,7 @@ class SetliveCrashTest {
             for (int round = 0; round < 4; round++) {
                 active = active.equals("1.0") ? "2.0" : "1.0";
                 fx.assign(HOST, "crashy", intent.withActive(active));
-                Thread.sleep(100 + rnd.nextInt(1400));
+                awaitStage(round % 3, active, Duration.ofMillis(1 + rnd.nextInt(20)));
                 agent.kill9();
                 agent = startAgent();
                 SetliveFixture.awaitAnswers(ADDR, port, active);

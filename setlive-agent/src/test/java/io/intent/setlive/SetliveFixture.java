@@ -129,7 +129,7 @@ final class SetliveFixture implements AutoCloseable {
         store.close();
         etcd.close();
         try {
-            RunitRuntime.deleteTree(work);
+            AtomicFiles.deleteTree(work);
         } catch (java.io.IOException e) {
             // a temp dir; the OS cleans it eventually
         }

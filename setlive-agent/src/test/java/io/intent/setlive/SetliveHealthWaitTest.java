@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.InstallLayout;
-import io.intent.store.converge.AgentRuntime;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.HealthSpec;
@@ -24,34 +23,23 @@ import org.junit.jupiter.api.Test;
 class SetliveHealthWaitTest {
     static final String HOST = "h1";
     static final String ADDR = "127.0.0.4";
+    static InProcessAgent host;
     static SetliveFixture fx;
     static Path root;
     static InstallLayout layout;
-    static AgentRuntime agent;
 
     @BeforeAll
     static void start() throws Exception {
-        fx = new SetliveFixture();
-        root = fx.work.resolve("root-" + HOST);
-        layout = new InstallLayout(root);
-        agent = startAgent();
-    }
-
-    /** The agent with the default number of converge workers. */
-    private static AgentRuntime startAgent() throws Exception {
-        return SetliveMain.parse("--etcd", fx.etcd.endpoint(0), "--host", HOST, "--address", ADDR,
-                "--root", root.toString(), "--http-port", "-1", "--stop-timeout", "3", "--liveness-ttl", "30")
-                .start();
+        host = new InProcessAgent(HOST, ADDR);
+        fx = host.fx;
+        root = host.root;
+        layout = host.layout;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        Runsvdir.shutdown(layout.servicesDir(), root.resolve("setlive"), Duration.ofSeconds(3));
-        if (fx != null) {
-            fx.close();
+        if (host != null) {
+            host.close();
         }
     }
 
@@ -105,8 +93,7 @@ class SetliveHealthWaitTest {
         String slots = fx.store.keys().rolloutRequest(HOST, "roll");
         assertEquals(1, fx.store.count(slots), "the switch holds a rollout slot");
 
-        agent.close();
-        agent = startAgent();
+        host.restart();
 
         AgentStatus st = fx.awaitStatus(HOST, "roll", Phase.FAILED, "rolled back to 1.0");
         assertTrue(st.message().contains("2.0 did not pass its health check"), st.message());

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.InstallLayout;
 import io.intent.store.codec.Json;
-import io.intent.store.converge.AgentRuntime;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.HealthSpec;
@@ -30,33 +29,23 @@ import org.junit.jupiter.api.Test;
 class SetliveLivenessTest {
     static final String HOST = "h1";
     static final String ADDR = "127.0.0.6";
+    static InProcessAgent host;
     static SetliveFixture fx;
     static Path root;
     static InstallLayout layout;
-    static AgentRuntime agent;
 
     @BeforeAll
     static void start() throws Exception {
-        fx = new SetliveFixture();
-        root = fx.work.resolve("root-" + HOST);
-        layout = new InstallLayout(root);
-        agent = startAgent();
-    }
-
-    private static AgentRuntime startAgent() throws Exception {
-        return SetliveMain.parse("--etcd", fx.etcd.endpoint(0), "--host", HOST, "--address", ADDR,
-                "--root", root.toString(), "--http-port", "-1", "--stop-timeout", "3", "--liveness-ttl", "30")
-                .start();
+        host = new InProcessAgent(HOST, ADDR);
+        fx = host.fx;
+        root = host.root;
+        layout = host.layout;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        Runsvdir.shutdown(layout.servicesDir(), root.resolve("setlive"), Duration.ofSeconds(3));
-        if (fx != null) {
-            fx.close();
+        if (host != null) {
+            host.close();
         }
     }
 
@@ -121,8 +110,7 @@ class SetliveLivenessTest {
         assertTrue(r.notBefore().isAfter(Instant.now()), "the next restart is backed off: " + r);
 
         // a new agent reads the backoff from disk: failing again before notBefore, the instance is not restarted
-        agent.close();
-        agent = startAgent();
+        host.restart();
         long pid2 = Sv.status(layout.service("sick")).pid();
         Files.delete(www.resolve("healthz"));
         fx.awaitStatus(HOST, "sick", Phase.FAILED, "backed off until");
