@@ -19,8 +19,9 @@ public final class Setlive {
             // the host's logs, for the API only (signed requests), on the agent's HTTP server
             ctx.routes().add(LogsEndpoint.PREFIX, new LogsEndpoint(ctx.host(), config.logsKeyFile(), layout,
                     config.dockerHost(), Duration.ofMillis(100)));
-            return new SetliveReconciler(ctx.store(), layout, ctx.host(), ctx.options().address,
-                    Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config)
+            // on the process's one lease (TTL --liveness-ttl, at least 2 s), shared with the host's liveness
+            return new SetliveReconciler(ctx.store(), layout, ctx.host(), ctx.options().address, ctx.session(),
+                    config)
                     .node(ctx.options().config, ctx.options().once);
         };
     }

@@ -82,7 +82,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     private final Map<String, Entry<Endpoint>> published = new ConcurrentHashMap<>();
 
     public SetliveReconciler(EtcdStore store, InstallLayout layout, String host, String address,
-                             Duration leaseTtl, SetliveConfig config) {
+                             io.intent.store.etcd.Session session, SetliveConfig config) {
         this.store = store;
         this.keys = store.keys();
         this.layout = layout;
@@ -91,7 +91,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.config = config;
         this.runit = new RunitRuntime(layout, config.runsvdir(), config.logLimits());
         this.docker = new DockerRuntime(config.dockerHost(), host, address, config.logLimits());
-        this.lease = new AgentLease(store, leaseTtl);
+        this.lease = new AgentLease(session);
         this.slots = new RolloutSlots(store, host, lease);
         this.pending = new PendingSwitches(runit.stateDir());
         this.book = new RestartBook(runit.stateDir());
