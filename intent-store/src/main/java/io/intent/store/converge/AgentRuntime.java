@@ -8,7 +8,6 @@ import io.intent.store.model.HostSpec;
 import io.intent.store.model.Resources;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -231,8 +230,8 @@ public final class AgentRuntime implements AutoCloseable {
             c.start();
         }
         if (opts.httpPort >= 0) {
-            AgentServer s = AgentServer.start(opts.httpAddress, opts.httpPort, metrics, () -> health(convergers),
-                    () -> readiness(convergers), routes);
+            AgentServer s = AgentServer.start(opts.httpAddress, opts.httpPort, metrics,
+                    () -> AgentHealth.health(convergers), () -> AgentHealth.readiness(convergers), routes);
             own(s, () -> server = s);
             log.info("{} on host {}: /healthz, /readyz and /metrics on http://{}:{}", agentName, host,
                     opts.httpAddress, s.port());
@@ -240,10 +239,7 @@ public final class AgentRuntime implements AutoCloseable {
         log.info("{} on host {} started; watching {}", agentName, host, etcd.keys().assignSlice(host));
     }
 
-    /**
-     * The process's one lease (granted on first use). Its TTL is {@code --liveness-ttl}, at least 2 s: etcd never
-     * grants less (its minimum TTL is 1.5 election timeouts), so a shorter local deadline would only cry wolf.
-     */
+    /** The process's one lease, TTL {@code --liveness-ttl} but at least 2 s: etcd never grants less anyway. */
     private Session openSession(EtcdStore etcd, AgentOptions opts) {
         Session s = Session.open(etcd, Duration.ofSeconds(Math.max(2, opts.livenessTtlSeconds)));
         own(s, () -> this.session = s);
@@ -264,36 +260,6 @@ public final class AgentRuntime implements AutoCloseable {
             log.debug("closing {} after a stop during start-up: {}", part, e.toString());
         }
         throw new Stopped();
-    }
-
-    static AgentServer.Health health(List<? extends Converger<?>> convergers) {
-        boolean ok = true;
-        StringBuilder sb = new StringBuilder("{\"agents\":{");
-        for (int i = 0; i < convergers.size(); i++) {
-            var c = convergers.get(i);
-            Instant contact = c.lastStoreContact();
-            ok &= c.isRunning();
-            sb.append(i == 0 ? "" : ",").append('"').append(c.agent()).append("\":{\"running\":")
-                    .append(c.isRunning()).append(",\"lastStoreContact\":\"").append(contact)
-                    .append("\",\"reconciles\":").append(c.reconciles()).append('}');
-        }
-        sb.append("},\"status\":\"").append(ok ? "ok" : "stopped").append("\"}");
-        return new AgentServer.Health(ok, sb.toString());
-    }
-
-    /** Ready once every agent has read its slice and reconciled each name in it once. */
-    static AgentServer.Health readiness(List<? extends Converger<?>> convergers) {
-        boolean ok = !convergers.isEmpty();
-        StringBuilder sb = new StringBuilder("{\"agents\":{");
-        for (int i = 0; i < convergers.size(); i++) {
-            var c = convergers.get(i);
-            boolean ready = c.isRunning() && c.firstSyncDone();
-            ok &= ready;
-            sb.append(i == 0 ? "" : ",").append('"').append(c.agent()).append("\":{\"firstSyncDone\":")
-                    .append(c.firstSyncDone()).append('}');
-        }
-        sb.append("},\"status\":\"").append(ok ? "ready" : "not ready").append("\"}");
-        return new AgentServer.Health(ok, sb.toString());
     }
 
     public List<Converger<Assignment>> convergers() {

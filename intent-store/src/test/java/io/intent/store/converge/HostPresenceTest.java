@@ -88,7 +88,7 @@ class HostPresenceTest {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics.counter("intent_test_total").increment();
         try (AgentServer server = AgentServer.start("127.0.0.1", 0, metrics,
-                () -> AgentAgentHealth.of(List.of()), () -> AgentRuntime.readiness(List.of()))) {
+                () -> AgentAgentHealth.of(List.of()), () -> AgentHealth.readiness(List.of()))) {
             HttpClient http = HttpClient.newHttpClient();
             var health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/healthz"))
                     .build(), HttpResponse.BodyHandlers.ofString());
@@ -109,7 +109,7 @@ class HostPresenceTest {
     /** Adapts the runtime's health verdict for an agent-less server. */
     static final class AgentAgentHealth {
         static AgentServer.Health of(List<Converger<?>> none) {
-            return AgentRuntime.health(none);
+            return AgentHealth.health(none);
         }
     }
 }
