@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  *       passed without an acknowledged keep-alive, which is before the server can expire the lease, and etcd
  *       only revokes expired leases every 500 ms, so before anyone else can be elected; or etcd said the lease
  *       is gone), when the dispatcher reports a refused write ({@link #stepDown}), or on {@link #close()}. Then
- *       {@link Listener#lost} runs first, the election key is resigned if the lease still lives (so the next
- *       campaign, on the same lease, gets a new key and a new fence), and the candidate campaigns again. Both
+ *       {@link Listener#lost} runs first, the election key is resigned (so the next campaign, even on the same
+ *       lease, gets a new key and a new fence), and the candidate campaigns again. Both
  *       calls name the term by its fence: a late {@code lost} or {@code stepDown} for an ended term never touches
  *       the next one.</li>
  *   <li><b>Closed.</b> {@link #close()} (SIGTERM) resigns: the election key is deleted at once and the standby
@@ -253,11 +253,13 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     /**
-     * Gives the election key back while the lease lives (a lost lease takes it along), so the next campaign on the
-     * same lease creates a new key with a new fence; a failure here only means the key goes with the lease.
+     * Gives the election key back, so the next campaign (on the same lease, or a new one) creates a new key with a
+     * new fence, and a key left on a lease that is lost only by our local deadline does not block the standby until
+     * etcd expires it. Resigning compares the key's create revision, so it never deletes a newer key; a failure
+     * here only means the key goes with the lease.
      */
     private void release(Term t) {
-        if (t.key == null || !session.valid(t.lease)) {
+        if (t.key == null) {
             return;
         }
         try {
