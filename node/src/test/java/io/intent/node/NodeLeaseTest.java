@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.intent.store.model.Endpoint;
 import io.intent.store.model.Liveness;
-import io.intent.testkit.JvmProcess;
 import io.intent.testkit.Ports;
 import io.intent.testkit.Prerequisites;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -21,11 +19,8 @@ class NodeLeaseTest {
     void aNodeHangsItsLivenessAndEndpointsOnOneLeaseAndMovesBothWhenThatLeaseIsLost() throws Exception {
         Prerequisites.require("etcdctl", "etcd-client");
         try (NodeFixture fx = new NodeFixture()) {
-            fx.startSupervisor();
-            JvmProcess node = fx.startNode(List.of(), "external");
             int port = Ports.free();
-            fx.assign("web", port);
-            fx.awaitAnswers(port, node);
+            fx.startServing("web", port);
             await().atMost(Duration.ofSeconds(20)).until(() -> fx.endpointPublished("web"));
             long lease = liveLease(fx);
             assertEquals(lease, endpointLease(fx), "liveness and the endpoint hang on one lease");
