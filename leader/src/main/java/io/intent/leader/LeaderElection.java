@@ -8,10 +8,9 @@ import io.intent.store.etcd.Backoff;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Failures;
 import io.intent.store.etcd.Fence;
-import io.intent.store.etcd.LeaseKeeper;
+import io.intent.store.etcd.Session;
 import io.intent.store.etcd.StoreException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -21,27 +20,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One candidate in the leader election over etcd's election API: campaigns under a lease of its own, and
- * tells its {@link Listener} when it leads (with the fencing token) and, at once, when it no longer does.
+ * One candidate in the leader election over etcd's election API: campaigns on the process's {@link Session} lease,
+ * and tells its {@link Listener} when it leads (with the fencing token) and, at once, when it no longer does.
  *
  * <p>States: {@code CAMPAIGNING -> LEADING -> CAMPAIGNING ...}, and {@code CLOSED} at the end.
  * <ul>
- *   <li><b>Campaigning.</b> A fresh lease (TTL, default 5 s) kept alive every TTL/3 by a {@link LeaseKeeper};
- *       {@code campaign} blocks until the keys created before ours are gone. If the lease is lost meanwhile,
- *       the campaign is abandoned, the lease revoked, and a new campaign starts with a new lease.</li>
+ *   <li><b>Campaigning.</b> On the session's lease (TTL {@code --lease-ttl}, kept alive every TTL/3 by the
+ *       session); {@code campaign} blocks until the keys created before ours are gone. If the lease is lost
+ *       meanwhile, the campaign is abandoned and a new one starts on the session's next lease.</li>
  *   <li><b>Leading.</b> The fence is our election key and its create revision; every dispatcher write
  *       compares it, so whatever this process believes, etcd accepts its writes only while that key exists.
- *       The term ends when the keeper's conservative local deadline passes without an acknowledged
- *       keep-alive (that is before the server can expire the lease, and etcd only revokes expired leases
- *       every 500 ms, so before anyone else can be elected), when etcd says the lease is gone, when the
- *       dispatcher reports a refused write ({@link #stepDown}), or on {@link #close()}. Then
- *       {@link Listener#lost} runs first, and the candidate campaigns again. Both calls name the term by its
- *       fence: a late {@code lost} or {@code stepDown} for an ended term never touches the next one.</li>
+ *       The term ends when the session tells that its lease is lost (the keeper's conservative local deadline
+ *       passed without an acknowledged keep-alive, which is before the server can expire the lease, and etcd
+ *       only revokes expired leases every 500 ms, so before anyone else can be elected; or etcd said the lease
+ *       is gone), when the dispatcher reports a refused write ({@link #stepDown}), or on {@link #close()}. Then
+ *       {@link Listener#lost} runs first, the election key is resigned (so the next campaign, even on the same
+ *       lease, gets a new key and a new fence), and the candidate campaigns again. Both
+ *       calls name the term by its fence: a late {@code lost} or {@code stepDown} for an ended term never touches
+ *       the next one.</li>
  *   <li><b>Closed.</b> {@link #close()} (SIGTERM) resigns: the election key is deleted at once and the standby
  *       whose campaign is waiting on it is elected within a round trip.</li>
  * </ul>
- * On connection loss nothing special happens: the keeper's deadline passes, the term ends, and the campaign
- * loop retries with backoff until etcd is back.
+ * On connection loss nothing special happens: the keeper's deadline passes, the session tells, the term ends,
+ * and the campaign loop retries with backoff until etcd is back.
+ *
+ * <p>Over 300 lines, on purpose: the term's states, its end (which must reach the listener exactly once, outside
+ * the lock) and the campaign loop share one lock and one {@code Term}; split apart they would have to expose both.
+ * The lease itself lives in {@link Session}.
  */
 public final class LeaderElection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderElection.class);
@@ -70,58 +75,45 @@ public final class LeaderElection implements AutoCloseable {
     /** Where the candidate stands. */
     public enum State { CAMPAIGNING, LEADING, CLOSED }
 
+    private final Session session;
     private final EtcdStore store;
     private final String name;
-    private final Duration ttl;
     private final Listener listener;
     private final ByteSequence election;
     private final Thread thread;
     private volatile State state = State.CAMPAIGNING;
     private volatile boolean closing;
-    private final boolean fenceOnly;
     private volatile Term term;
 
-    /** One campaign and, if it wins, one term of leadership, under one lease. */
+    /** One campaign and, if it wins, one term of leadership, on one lease of the session. */
     private static final class Term {
         final long lease;
-        volatile LeaseKeeper keeper;
         final CountDownLatch over = new CountDownLatch(1);
         volatile LeaderKey key;
         volatile Fence fence;
-        volatile boolean resign;
 
         Term(long lease) {
             this.lease = lease;
         }
     }
 
-    private LeaderElection(EtcdStore store, String name, Duration ttl, Listener listener, boolean fenceOnly) {
-        this.fenceOnly = fenceOnly;
-        this.store = store;
+    private LeaderElection(Session session, String name, Listener listener) {
+        this.session = session;
+        this.store = session.store();
         this.name = name;
-        this.ttl = ttl;
         this.listener = listener;
         this.election = ByteSequence.from(store.keys().election(), StandardCharsets.UTF_8);
         this.thread = new Thread(this::loop, "election-" + name);
         this.thread.setDaemon(true);
     }
 
-    /** Starts campaigning in the background; returns at once. */
-    public static LeaderElection start(EtcdStore store, String name, Duration ttl, Listener listener) {
-        return start(store, name, ttl, listener, false);
-    }
-
     /**
-     * Like {@link #start(EtcdStore, String, Duration, Listener)}; with {@code fenceOnly} a leader ignores the loss
-     * of its lease and keeps acting until etcd refuses a fenced write. That is the "zombie leader" the fencing
-     * tests need (a paused process whose clock says it still leads); never use it in production.
+     * Starts campaigning in the background on {@code session}'s lease; returns at once. The session stays its
+     * owner's: closing the election resigns but revokes nothing.
      */
-    public static LeaderElection start(EtcdStore store, String name, Duration ttl, Listener listener,
-                                       boolean fenceOnly) {
-        if (ttl.toSeconds() < 1) {
-            throw new IllegalArgumentException("lease TTL must be at least 1 s: " + ttl);
-        }
-        LeaderElection e = new LeaderElection(store, name, ttl, listener, fenceOnly);
+    public static LeaderElection start(Session session, String name, Listener listener) {
+        LeaderElection e = new LeaderElection(session, name, listener);
+        session.onLoss(e::leaseLost);
         e.thread.start();
         return e;
     }
@@ -167,16 +159,8 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     private void runTerm() throws InterruptedException, CampaignFailed {
-        long lease = store.grantLease(ttl);
+        long lease = session.lease();
         Term live = new Term(lease);
-        LeaseKeeper keeper = store.keepAlive(lease, ttl, () -> {
-            if (fenceOnly && state == State.LEADING) {
-                log.warn("{}: lease lost, but fence-only mode keeps acting until a write is refused", name);
-            } else {
-                end(live, "lease lost", false);
-            }
-        });
-        live.keeper = keeper;
         synchronized (this) {
             term = live;
             if (closing) {
@@ -191,7 +175,7 @@ public final class LeaderElection implements AutoCloseable {
             Fence fence = new Fence(key.getKey().toString(StandardCharsets.UTF_8), key.getRevision());
             // a campaign can return after our own key vanished with the lease: check before acting on it
             var entry = store.get(fence.key(), Object.class);
-            if (entry.isEmpty() || entry.get().createRevision() != fence.createRevision() || !keeper.valid()) {
+            if (entry.isEmpty() || entry.get().createRevision() != fence.createRevision() || !session.valid(lease)) {
                 throw new CampaignFailed("elected, but election key " + fence.key() + " is already gone");
             }
             live.key = key;
@@ -202,14 +186,13 @@ public final class LeaderElection implements AutoCloseable {
                 }
                 state = State.LEADING;
                 log.info("{} leads: fence {}@{}, lease {} (TTL {} s)", name, fence.key(), fence.createRevision(),
-                        Long.toHexString(lease), ttl.toSeconds());
+                        Long.toHexString(lease), session.ttl().toSeconds());
                 // under the lock, so that lost() of this term can never overtake its elected()
                 listener.elected(fence);
             }
             live.over.await();
         } finally {
-            end(live, "term over", false);
-            keeper.close();
+            end(live, "term over");
             release(live);
         }
     }
@@ -221,7 +204,8 @@ public final class LeaderElection implements AutoCloseable {
         CompletableFuture<CampaignResponse> f = store.client().getElectionClient().campaign(election, t.lease,
                 proposal);
         while (true) {
-            if (t.over.getCount() == 0 || !t.keeper.valid() || closing) {
+            // polled, not only told: a loss told before this term was current must end this campaign too
+            if (t.over.getCount() == 0 || !session.valid(t.lease) || closing) {
                 f.cancel(true);
                 return null;
             }
@@ -235,15 +219,22 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
+    /** The session lost {@code lease}: the term on it (campaign or leadership) is over. */
+    private void leaseLost(long lease, String why) {
+        Term t = term;
+        if (t != null && t.lease == lease) {
+            end(t, "lease lost: " + why);
+        }
+    }
+
     /** Ends a term: the listener hears it first, then the campaign loop moves on. Idempotent. */
-    private void end(Term t, String why, boolean resign) {
+    private void end(Term t, String why) {
         boolean wasLeading;
         Fence fence;
         synchronized (this) {
             if (t.over.getCount() == 0) {
                 return;
             }
-            t.resign |= resign;
             wasLeading = state == State.LEADING && term == t;
             if (wasLeading) {
                 state = State.CAMPAIGNING;
@@ -261,19 +252,20 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
-    /** Gives the election key and the lease back; a failure here only means the lease expires by itself. */
+    /**
+     * Gives the election key back, so the next campaign (on the same lease, or a new one) creates a new key with a
+     * new fence, and a key left on a lease that is lost only by our local deadline does not block the standby until
+     * etcd expires it. Resigning compares the key's create revision, so it never deletes a newer key; a failure
+     * here only means the key goes with the lease.
+     */
     private void release(Term t) {
-        try {
-            if (t.resign && t.key != null) {
-                store.call("resign", () -> store.client().getElectionClient().resign(t.key));
-            }
-        } catch (StoreException e) {
-            log.debug("resign failed: {}", e.getMessage());
+        if (t.key == null) {
+            return;
         }
         try {
-            store.revokeLease(t.lease);
+            store.call("resign", () -> store.client().getElectionClient().resign(t.key));
         } catch (StoreException e) {
-            log.debug("revoke failed: {}", e.getMessage());
+            log.debug("resign failed: {}", e.getMessage());
         }
     }
 
@@ -284,11 +276,11 @@ public final class LeaderElection implements AutoCloseable {
     public void stepDown(Fence fence, String why) {
         Term t = term;
         if (t != null && fence.equals(t.fence)) {
-            end(t, why, false);
+            end(t, why);
         }
     }
 
-    /** Resigns if leading, stops campaigning, and waits (briefly) until the election key and lease are released. */
+    /** Resigns if leading, stops campaigning, and waits (briefly) until the election key is released. */
     @Override
     public void close() {
         Term t;
@@ -300,7 +292,7 @@ public final class LeaderElection implements AutoCloseable {
             t = term;
         }
         if (t != null) {
-            end(t, "resigning", true);
+            end(t, "resigning");
         }
         try {
             thread.join(store.callTimeout().toMillis() * 2);

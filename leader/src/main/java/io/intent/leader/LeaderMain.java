@@ -9,6 +9,7 @@ import io.intent.store.converge.AgentServer;
 import io.intent.store.converge.Logging;
 import io.intent.store.converge.ProcessMetrics;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Session;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "intent-leader", mixinStandardHelpOptions = true, subcommands = LeaderMain.WhoLeads.class,
         description = "Leader election + dispatcher: assigns app instances to hosts while it leads.")
-public final class LeaderMain implements Callable<Integer> {
+public class LeaderMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(LeaderMain.class);
 
     @Mixin
@@ -45,8 +46,8 @@ public final class LeaderMain implements Callable<Integer> {
     String name;
 
     @Option(names = "--lease-ttl", paramLabel = "SECONDS", defaultValue = "5",
-            description = "TTL of the leader's lease: a crashed leader is replaced after about this long. "
-                    + "Default: ${DEFAULT-VALUE}")
+            description = "TTL of this process's etcd lease, which its election key hangs on: a crashed leader "
+                    + "is replaced after about this long. Default: ${DEFAULT-VALUE}")
     int leaseTtlSeconds;
 
     @Option(names = "--host-grace", paramLabel = "SECONDS", defaultValue = "30",
@@ -87,10 +88,6 @@ public final class LeaderMain implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}")
     int httpPort;
 
-    @Option(names = "--unsafe-fence-only", hidden = true,
-            description = "test mode: ignore the lease deadline and rely on the fence alone")
-    boolean fenceOnly;
-
     public static void main(String[] args) {
         System.exit(commandLine(args).execute(args));
     }
@@ -130,8 +127,8 @@ public final class LeaderMain implements Callable<Integer> {
                 Duration.ofMillis(coalesceMs), Duration.ofSeconds(Math.max(1, resyncSeconds)), limits);
         PrometheusMeterRegistry registry = ProcessMetrics.registry();
         EtcdStore store = EtcdStore.connect(etcd.toConfig()).withMetrics(registry);
-        LeaderProcess process = LeaderProcess.start(store, me, Duration.ofSeconds(leaseTtlSeconds), settings,
-                registry, fenceOnly, new io.intent.dispatcher.ChannelFollower.Settings(
+        LeaderProcess process = LeaderProcess.start(openSession(store, Duration.ofSeconds(leaseTtlSeconds)), me,
+                settings, registry, new io.intent.dispatcher.ChannelFollower.Settings(
                         Duration.ofMillis((long) (Math.max(0.1, channelPollSeconds) * 1000))));
         AgentServer server = null;
         if (httpPort >= 0) {
@@ -155,6 +152,11 @@ public final class LeaderMain implements Callable<Integer> {
                 hostGraceSeconds);
         done.await();
         return 0;
+    }
+
+    /** The process's one lease, which the election key hangs on (the fencing tests put a zombie's in here). */
+    Session openSession(EtcdStore store, Duration ttl) {
+        return Session.open(store, ttl);
     }
 
     /** Alive while the election runs (campaigning or leading); an ended election needs a restart. */

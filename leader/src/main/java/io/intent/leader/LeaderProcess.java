@@ -5,6 +5,7 @@ import io.intent.dispatcher.DispatchMetrics;
 import io.intent.dispatcher.Dispatcher;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Fence;
+import io.intent.store.etcd.Session;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,21 +13,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A leader candidate with its dispatcher and its release-channel follower: both follow the store as a hot standby from the start,
- * dispatches for each term the candidate wins, and stands down the moment the term ends. A write refused by
- * the fence ends the term too.
+ * A leader candidate with its dispatcher and its release-channel follower: both follow the store as a hot standby
+ * from the start, dispatch for each term the candidate wins, and stand down the moment the term ends. A write
+ * refused by the fence ends the term too. It owns the process's {@link Session} (the election key's lease) and
+ * closes it last.
  */
 public final class LeaderProcess implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderProcess.class);
 
+    private final Session session;
     private final Dispatcher dispatcher;
     private final ChannelFollower channels;
     private final AtomicInteger leading = new AtomicInteger();
     private final AtomicInteger terms = new AtomicInteger();
     private volatile LeaderElection election;
 
-    private LeaderProcess(EtcdStore store, String name, Duration ttl, Dispatcher.Settings settings,
-                          MeterRegistry registry, boolean fenceOnly, ChannelFollower.Settings channelSettings) {
+    private LeaderProcess(Session session, String name, Dispatcher.Settings settings, MeterRegistry registry,
+                          ChannelFollower.Settings channelSettings) {
+        EtcdStore store = session.store();
+        this.session = session;
         DispatchMetrics metrics = new DispatchMetrics(registry);
         registry.gauge("intent_leader_is_leader", leading, AtomicInteger::get);
         io.micrometer.core.instrument.FunctionCounter.builder("intent_leader_terms", terms, AtomicInteger::get)
@@ -34,8 +39,7 @@ public final class LeaderProcess implements AutoCloseable {
         this.dispatcher = Dispatcher.follow(store, name, settings, metrics,
                 fence -> stepDown(fence, "a fenced write was refused"));
         this.channels = ChannelFollower.follow(store, name, channelSettings);
-        this.election = LeaderElection.start(store, name, ttl, dispatching(dispatcher, channels, leading, terms),
-                fenceOnly);
+        this.election = LeaderElection.start(session, name, dispatching(dispatcher, channels, leading, terms));
     }
 
     /**
@@ -88,22 +92,16 @@ public final class LeaderProcess implements AutoCloseable {
         }
     }
 
+    /** A candidate on a session of its own with lease TTL {@code ttl} (the process's, if nothing else runs in it). */
     public static LeaderProcess start(EtcdStore store, String name, Duration ttl, Dispatcher.Settings settings,
                                       MeterRegistry registry) {
-        return new LeaderProcess(store, name, ttl, settings, registry, false, ChannelFollower.Settings.defaults());
+        return start(Session.open(store, ttl), name, settings, registry, ChannelFollower.Settings.defaults());
     }
 
-    /** With {@code fenceOnly}, see {@link LeaderElection#start(EtcdStore, String, Duration, LeaderElection.Listener, boolean)}. */
-    public static LeaderProcess start(EtcdStore store, String name, Duration ttl, Dispatcher.Settings settings,
-                                      MeterRegistry registry, boolean fenceOnly) {
-        return new LeaderProcess(store, name, ttl, settings, registry, fenceOnly, ChannelFollower.Settings.defaults());
-    }
-
-    /** With the channel follower's own settings (how often fed channels are polled). */
-    public static LeaderProcess start(EtcdStore store, String name, Duration ttl, Dispatcher.Settings settings,
-                                      MeterRegistry registry, boolean fenceOnly,
-                                      ChannelFollower.Settings channelSettings) {
-        return new LeaderProcess(store, name, ttl, settings, registry, fenceOnly, channelSettings);
+    /** A candidate on {@code session}, which it closes when it closes, with the channel follower's own settings. */
+    public static LeaderProcess start(Session session, String name, Dispatcher.Settings settings,
+                                      MeterRegistry registry, ChannelFollower.Settings channelSettings) {
+        return new LeaderProcess(session, name, settings, registry, channelSettings);
     }
 
     public boolean leading() {
@@ -114,11 +112,12 @@ public final class LeaderProcess implements AutoCloseable {
         return election;
     }
 
-    /** Resigns (the standby takes over within a round trip) and stops dispatching. */
+    /** Resigns (the standby takes over within a round trip), stops dispatching, and revokes the session's lease. */
     @Override
     public void close() {
         election.close();
         dispatcher.close();
         channels.close();
+        session.close();
     }
 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A leader paused (SIGSTOP) past its lease wakes up believing it still leads: the candidates here run in
- * fence-only mode, so nothing but the fence stops them. The standby has taken over and changed the
+ * fence-only mode ({@link FenceOnlyLeaderMain}: no one hears that the lease is lost), so nothing but the fence
+ * stops them. The standby has taken over and changed the
  * assignments meanwhile; the woken leader's writes are refused, and etcd's history proves none landed.
  */
 class FencingTest {
@@ -32,8 +33,8 @@ class FencingTest {
     void aPausedLeaderThatWakesUpAfterItsLeaseExpiredWritesNothing() throws Exception {
         try (EtcdCluster etcd = EtcdCluster.single();
              EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()));
-             LeaderJvms jvms = new LeaderJvms(etcd.endpoints(), List.of("--lease-ttl", Integer.toString(TTL),
-                     "--coalesce-ms", "20", "--unsafe-fence-only"))) {
+             LeaderJvms jvms = new LeaderJvms(FenceOnlyLeaderMain.class, etcd.endpoints(),
+                     List.of("--lease-ttl", Integer.toString(TTL), "--coalesce-ms", "20"))) {
             var keys = store.keys();
             jvms.hosts(store, 4);
             jvms.start("a");

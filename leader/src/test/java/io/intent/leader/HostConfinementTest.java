@@ -14,6 +14,7 @@ import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.LeaseKeeper;
 import io.intent.store.etcd.PermissionDeniedException;
+import io.intent.store.etcd.Session;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Endpoint;
@@ -76,8 +77,8 @@ class HostConfinementTest {
         root.put(keys.root() + "/idempotency/" + "1".repeat(64), Map.of("claim", "x"));
         leader = LeaderProcess.start(leaderStore, "leader-a", Duration.ofSeconds(5),
                 Dispatcher.Settings.defaults().withCoalesce(Duration.ofMillis(20)), new SimpleMeterRegistry());
-        p1 = HostPresence.start(h1, "h1", spec("a", 16), "test", Duration.ofSeconds(10));
-        p2 = HostPresence.start(h2, "h2", spec("a", 16), "test", Duration.ofSeconds(10));
+        p1 = HostPresence.start(Session.open(h1, Duration.ofSeconds(10)), "h1", spec("a", 16), "test");
+        p2 = HostPresence.start(Session.open(h2, Duration.ofSeconds(10)), "h2", spec("a", 16), "test");
         // the leader copies both registrations and assigns web to both hosts: the system converges with these roles
         await().atMost(WAIT).until(() -> root.get(keys.assignment("h1", "web"), Object.class).isPresent()
                 && root.get(keys.assignment("h2", "web"), Object.class).isPresent());

@@ -10,6 +10,7 @@ import io.intent.dispatcher.LeaderTerm;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Fence;
+import io.intent.store.etcd.Session;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
@@ -49,6 +50,11 @@ class LeaderElectionTest {
         return EtcdStore.connect(EtcdConfig.of(etcd.endpoints()).withRoot(root));
     }
 
+    /** A candidate on a session of its own, as if it were a process of its own. */
+    private static LeaderElection start(EtcdStore s, String name, LeaderElection.Listener listener) {
+        return LeaderElection.start(Session.open(s, TTL), name, listener);
+    }
+
     /** Records what a candidate was told. */
     static final class Recorder implements LeaderElection.Listener {
         final List<Fence> elected = new CopyOnWriteArrayList<>();
@@ -75,7 +81,7 @@ class LeaderElectionTest {
             for (int i = 0; i < 3; i++) {
                 EtcdStore s = connect(root);
                 stores.add(s);
-                candidates.add(LeaderElection.start(s, "c" + i, TTL, new Recorder()));
+                candidates.add(start(s, "c" + i, new Recorder()));
             }
             await().atMost(Duration.ofSeconds(15)).until(() ->
                     candidates.stream().filter(c -> c.state() == LeaderElection.State.LEADING).count() == 1);
@@ -98,9 +104,9 @@ class LeaderElectionTest {
         try (EtcdStore s1 = connect(root); EtcdStore s2 = connect(root)) {
             Recorder r1 = new Recorder();
             Recorder r2 = new Recorder();
-            LeaderElection first = LeaderElection.start(s1, "first", TTL, r1);
+            LeaderElection first = start(s1, "first", r1);
             await().atMost(Duration.ofSeconds(10)).until(() -> first.state() == LeaderElection.State.LEADING);
-            LeaderElection second = LeaderElection.start(s2, "second", TTL, r2);
+            LeaderElection second = start(s2, "second", r2);
             await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
                     .until(() -> second.state() == LeaderElection.State.CAMPAIGNING);
             long t0 = System.nanoTime();
@@ -114,6 +120,28 @@ class LeaderElectionTest {
             assertTrue(r2.elected.get(0).createRevision() > r1.elected.get(0).createRevision());
             assertTrue(s1.get(r1.elected.get(0).key(), Object.class).isEmpty(), "the old election key is gone");
             second.close();
+        }
+    }
+
+    @Test
+    void whenTheSessionLosesItsLeaseTheTermEndsAndTheCandidateLeadsAgainOnTheSessionsNewLease() {
+        String root = "/e" + ROOTS.incrementAndGet();
+        try (EtcdStore s = connect(root); EtcdStore admin = connect(root); Session session = Session.open(s, TTL)) {
+            Recorder r = new Recorder();
+            try (LeaderElection e = LeaderElection.start(session, "c", r)) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> e.state() == LeaderElection.State.LEADING);
+                long lease = session.lease();
+                admin.revokeLease(lease); // the lease is gone at the server, the election key with it
+
+                await().atMost(Duration.ofSeconds(10)).until(() -> r.elected.size() == 2);
+                assertEquals(1, r.lost.size(), "the first term was told lost once: " + r.lost);
+                assertTrue(r.lost.get(0).startsWith("lease lost"), r.lost.get(0));
+                assertTrue(session.lease() != lease, "a new lease");
+                Fence second = r.elected.get(1);
+                assertTrue(second.key().endsWith(Long.toHexString(session.lease())), "the key hangs on the new lease");
+                assertTrue(second.createRevision() > r.elected.get(0).createRevision());
+                assertEquals(second, e.fence().orElseThrow());
+            }
         }
     }
 
@@ -185,7 +213,7 @@ class LeaderElectionTest {
                         lostDone.countDown();
                     }
                 };
-                try (LeaderElection e = LeaderElection.start(s, "c", TTL, late)) {
+                try (LeaderElection e = start(s, "c", late)) {
                     await().atMost(Duration.ofSeconds(10)).until(() -> d.leading());
                     Fence first = e.fence().orElseThrow();
                     Thread stepper = new Thread(() -> e.stepDown(first, "test ends the first term"));

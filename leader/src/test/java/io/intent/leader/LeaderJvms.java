@@ -25,6 +25,7 @@ final class LeaderJvms implements AutoCloseable {
     record Candidate(String name, JvmProcess process, int httpPort) {
     }
 
+    private final Class<?> main;
     private final List<String> endpoints;
     private final List<String> extraArgs;
     private final Path logs;
@@ -33,6 +34,12 @@ final class LeaderJvms implements AutoCloseable {
     private final List<AutoCloseable> keepers = new ArrayList<>();
 
     LeaderJvms(List<String> endpoints, List<String> extraArgs) throws java.io.IOException {
+        this(LeaderMain.class, endpoints, extraArgs);
+    }
+
+    /** Candidates running {@code main}: {@link LeaderMain}, or a test-only variant of it. */
+    LeaderJvms(Class<?> main, List<String> endpoints, List<String> extraArgs) throws java.io.IOException {
+        this.main = main;
         this.endpoints = endpoints;
         this.extraArgs = extraArgs;
         // under target/, so the logs of a failed run are there to read and nothing leaks into /tmp
@@ -45,7 +52,7 @@ final class LeaderJvms implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--etcd", String.join(",", endpoints), "--name", name,
                 "--http-port", Integer.toString(port)));
         args.addAll(extraArgs);
-        JvmProcess p = JvmProcess.start(LeaderMain.class, args, Map.of(), logs.resolve(name + ".log"));
+        JvmProcess p = JvmProcess.start(main, args, Map.of(), logs.resolve(name + ".log"));
         Candidate c = new Candidate(name, p, port);
         candidates.put(name, c);
         return c;

@@ -15,7 +15,8 @@ import java.util.function.Function;
 
 /**
  * One host's three agents in one process: the preparer, the iptables agent and setlive, each its own
- * reconciler over the host's slice, sharing one etcd client, one liveness lease and one /metrics.
+ * reconciler over the host's slice, sharing one etcd client, one etcd lease (the process's session, which the
+ * liveness key, rollout requests and endpoints hang on) and one /metrics.
  * Lighter on a real host than three JVMs; each agent still runs standalone too.
  */
 public final class Node implements AutoCloseable {

@@ -107,6 +107,15 @@ final class NodeFixture implements AutoCloseable {
         store.put(store.keys().assignment(HOST, app), new Assignment(app, HOST, 1, intent));
     }
 
+    /** Starts the supervisor and a node daemon, assigns the demo app {@code app} on {@code port}, awaits its answer. */
+    JvmProcess startServing(String app, int port) throws IOException {
+        startSupervisor();
+        JvmProcess node = startNode(List.of(), "external");
+        assign(app, port);
+        awaitAnswers(port, node);
+        return node;
+    }
+
     /** What the app answers on its port (the demo app answers its version), or null when it does not. */
     static String body(int port) {
         String b = HealthProbe.httpBody(ADDR, port, "/");

@@ -77,11 +77,8 @@ class NodeOnceTest {
     @Test
     void besideARunningDaemonItRefusesWithExitThreeAndTouchesNothing() throws Exception {
         try (NodeFixture fx = new NodeFixture()) {
-            fx.startSupervisor();
-            JvmProcess daemon = fx.startNode(List.of(), "external");
             int port = Ports.free();
-            fx.assign("web", port);
-            fx.awaitAnswers(port, daemon);
+            JvmProcess daemon = fx.startServing("web", port);
             // the daemon's own steady status ("live and healthy", after "started 1.0; live and healthy"), so that
             // what is compared below can only change through the refused run
             await().atMost(Duration.ofSeconds(60)).until(() -> fx.status("web").filter(st -> st.phase() == Phase.READY

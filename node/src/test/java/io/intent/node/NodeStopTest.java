@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.testkit.JvmProcess;
 import io.intent.testkit.Ports;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** A real intent-node JVM stops promptly on SIGTERM when etcd is gone, and its apps keep running. */
@@ -13,11 +12,8 @@ class NodeStopTest {
     @Test
     void sigtermEndsTheNodeWithinTenSecondsWhileEtcdIsGone() throws Exception {
         try (NodeFixture fx = new NodeFixture()) {
-            fx.startSupervisor();
-            JvmProcess node = fx.startNode(List.of(), "external");
             int port = Ports.free();
-            fx.assign("web", port);
-            fx.awaitAnswers(port, node);
+            JvmProcess node = fx.startServing("web", port);
             long app = fx.appPid("web");
 
             fx.etcd.kill(0);

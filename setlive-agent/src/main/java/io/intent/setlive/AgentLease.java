@@ -1,57 +1,39 @@
 package io.intent.setlive;
 
-import io.intent.store.etcd.EtcdStore;
-import io.intent.store.etcd.LeaseKeeper;
-import java.time.Duration;
+import io.intent.store.etcd.Session;
 
 /**
- * The setlive agent's own etcd lease, granted on first use and replaced when lost. Rollout slots and endpoints
- * hang on it, so they vanish by themselves when the agent dies (after the TTL).
+ * The setlive agent's view of the process's one lease ({@link Session}): rollout requests and endpoints hang on
+ * it, so they vanish by themselves when the process dies (after the TTL). When the lease is lost the session
+ * grants a new one on the next {@link #id()}, and what compares lease ids (a rollout grant counts only while its
+ * request lives on the same lease; an endpoint is republished on the new lease) sees the change.
  */
 final class AgentLease implements AutoCloseable {
-    private final EtcdStore store;
-    private final Duration ttl;
-    private LeaseKeeper keeper;
+    private final Session session;
 
-    AgentLease(EtcdStore store, Duration ttl) {
-        this.store = store;
-        this.ttl = ttl;
+    AgentLease(Session session) {
+        this.session = session;
     }
 
     /** A lease that is alive now (by the keeper's conservative deadline). */
-    synchronized long id() {
-        if (keeper == null || !keeper.valid()) {
-            if (keeper != null) {
-                keeper.close();
-            }
-            long lease = store.grantLease(ttl);
-            keeper = store.keepAlive(lease, ttl, () -> { });
-        }
-        return keeper.lease();
+    long id() {
+        return session.lease();
     }
 
     /**
-     * Stops keeping the lease alive without revoking it: what hangs on it (a rollout slot) lives on for the TTL,
-     * long enough for the next process (a node replacing itself) to move it onto its own lease.
+     * Stops keeping the process's lease alive without revoking it: what hangs on it (a rollout slot, and the host's
+     * liveness) lives on for the TTL, long enough for the next process (a node replacing itself) to move it onto its
+     * own lease.
      */
-    synchronized void abandon() {
-        if (keeper != null) {
-            keeper.close();
-            keeper = null;
-        }
+    void abandon() {
+        session.abandon();
     }
 
-    /** Revokes the lease (its slots and endpoints go at once). */
+    /**
+     * Nothing to do: the session is the process's, and its owner revokes it (slots and endpoints go at once) after
+     * every agent has stopped.
+     */
     @Override
-    public synchronized void close() {
-        if (keeper != null) {
-            keeper.close();
-            try {
-                store.revokeLease(keeper.lease());
-            } catch (RuntimeException e) {
-                // it expires after the TTL anyway
-            }
-            keeper = null;
-        }
+    public void close() {
     }
 }

@@ -21,8 +21,9 @@ public final class Setlive {
                     config.dockerHost(), Duration.ofMillis(100)));
             // the node app's run script gets this process's own config file (SelfDeploy)
             Runtimes runtimes = Runtimes.of(layout, ctx.host(), ctx.options().address, config, ctx.options().config);
-            return new SetliveReconciler(ctx.store(), layout, ctx.host(), ctx.options().address,
-                    Duration.ofSeconds(Math.max(2, ctx.options().livenessTtlSeconds)), config, runtimes)
+            // on the process's one lease (TTL --liveness-ttl, at least 2 s), shared with the host's liveness
+            return new SetliveReconciler(ctx.store(), layout, ctx.host(), ctx.options().address, ctx.session(),
+                    config, runtimes)
                     .oneShot(ctx.options().once);
         };
     }

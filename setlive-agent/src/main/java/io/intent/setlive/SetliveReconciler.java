@@ -59,8 +59,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     private final SwitchExecutor executor;
 
     /** setlive on {@code host}, running apps with {@code runtimes} ({@link Runtimes#of} in production). */
-    SetliveReconciler(EtcdStore store, InstallLayout layout, String host, String address, Duration leaseTtl,
-                      SetliveConfig config, Runtimes runtimes) {
+    SetliveReconciler(EtcdStore store, InstallLayout layout, String host, String address,
+                      io.intent.store.etcd.Session session, SetliveConfig config, Runtimes runtimes) {
         this.store = store;
         this.keys = store.keys();
         this.layout = layout;
@@ -68,7 +68,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.address = address;
         this.config = config;
         this.runtimes = runtimes;
-        this.lease = new AgentLease(store, leaseTtl);
+        this.lease = new AgentLease(session);
         this.slots = new RolloutSlots(store, host, lease);
         this.book = new RestartBook(runtimes.stateDir());
         this.installs = new InstallWatch(layout);
@@ -236,7 +236,10 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         return Result.removed();
     }
 
-    /** Revokes the agent's lease (slots and endpoints go with it); apps keep running. */
+    /**
+     * Stops the agent's watches; apps keep running. The process's session (slots and endpoints hang on it) is revoked
+     * by its owner after every agent has stopped, or abandoned here when this node hands over to its successor.
+     */
     public void close() {
         slots.close();
         installs.close();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Op;
+import io.intent.store.etcd.Session;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Endpoint;
@@ -60,6 +61,11 @@ class RolloutSlotsTest {
                 Instant.now()));
     }
 
+    /** The lease of one simulated host's process: each host here is a process of its own. */
+    private static AgentLease lease(EtcdStore on, int ttlSeconds) {
+        return new AgentLease(Session.open(on, Duration.ofSeconds(ttlSeconds)));
+    }
+
     /** Assigns {@code app} to {@code hosts} with the given maxUnavailable, as the leader would. */
     private static void assign(String app, Integer maxUnavailable, String... hosts) {
         AppIntent intent = new AppIntent(Map.of("1", new VersionSpec("file:///srv/a.tar.gz", "a".repeat(64), null,
@@ -73,8 +79,8 @@ class RolloutSlotsTest {
     @Test
     void aGrantedSlotWithdrawsTheEndpointAndARefusedOneTouchesNothing() throws Exception {
         assign("web", null, "a", "b");
-        RolloutSlots a = new RolloutSlots(store, "a", new AgentLease(store, Duration.ofSeconds(10)));
-        RolloutSlots b = new RolloutSlots(store, "b", new AgentLease(store, Duration.ofSeconds(10)));
+        RolloutSlots a = new RolloutSlots(store, "a", lease(store, 10));
+        RolloutSlots b = new RolloutSlots(store, "b", lease(store, 10));
         endpoint("web", "a");
         endpoint("web", "b");
 
@@ -99,7 +105,7 @@ class RolloutSlotsTest {
         assign("api", 2, "h0", "h1", "h2");
         RolloutSlots[] hosts = new RolloutSlots[3];
         for (int i = 0; i < 3; i++) {
-            hosts[i] = new RolloutSlots(store, "h" + i, new AgentLease(store, Duration.ofSeconds(10)));
+            hosts[i] = new RolloutSlots(store, "h" + i, lease(store, 10));
         }
         assertTrue(hosts[0].acquire("api", "2", List.of(), GRANT));
         assertTrue(hosts[1].acquire("api", "2", List.of(), GRANT));
@@ -113,9 +119,9 @@ class RolloutSlotsTest {
     @Test
     void aHostIsNeverGrantedASlotOfAnAppItIsNotAssigned() throws Exception {
         assign("solo", null, "mine");
-        RolloutSlots stranger = new RolloutSlots(store, "stranger", new AgentLease(store, Duration.ofSeconds(10)));
+        RolloutSlots stranger = new RolloutSlots(store, "stranger", lease(store, 10));
         assertFalse(stranger.acquire("solo", "2", List.of()));
-        RolloutSlots mine = new RolloutSlots(store, "mine", new AgentLease(store, Duration.ofSeconds(10)));
+        RolloutSlots mine = new RolloutSlots(store, "mine", lease(store, 10));
         assertTrue(mine.acquire("solo", "2", List.of(), GRANT), "the stranger's request took no slot");
         mine.release("solo");
         stranger.release("solo");
@@ -125,10 +131,10 @@ class RolloutSlotsTest {
     void aDeadAgentsSlotFreesItselfWhenItsLeaseExpires() throws Exception {
         assign("db", null, "dying", "next");
         try (EtcdStore doomed = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()))) {
-            RolloutSlots dying = new RolloutSlots(doomed, "dying", new AgentLease(doomed, Duration.ofSeconds(2)));
+            RolloutSlots dying = new RolloutSlots(doomed, "dying", lease(doomed, 2));
             assertTrue(dying.acquire("db", "2", List.of(), GRANT));
         }
-        RolloutSlots next = new RolloutSlots(store, "next", new AgentLease(store, Duration.ofSeconds(10)));
+        RolloutSlots next = new RolloutSlots(store, "next", lease(store, 10));
         assertFalse(next.acquire("db", "2", List.of()));
         await().atMost(Duration.ofSeconds(15)).until(() -> next.acquire("db", "2", List.of()));
         next.release("db");
@@ -137,8 +143,8 @@ class RolloutSlotsTest {
     @Test
     void aHostWaitingForASlotIsWokenByTheGrantWithoutAskingAgain() throws Exception {
         assign("queue", null, "holder", "waiter");
-        RolloutSlots holder = new RolloutSlots(store, "holder", new AgentLease(store, Duration.ofSeconds(10)));
-        RolloutSlots waiter = new RolloutSlots(store, "waiter", new AgentLease(store, Duration.ofSeconds(10)));
+        RolloutSlots holder = new RolloutSlots(store, "holder", lease(store, 10));
+        RolloutSlots waiter = new RolloutSlots(store, "waiter", lease(store, 10));
         java.util.concurrent.BlockingQueue<String> woken = new java.util.concurrent.LinkedBlockingQueue<>();
         waiter.onGrant(woken::add);
         try {
@@ -166,11 +172,11 @@ class RolloutSlotsTest {
     @Test
     void aHostAskingAgainOnANewLeaseIsGrantedItsSlotAgain() throws Exception {
         assign("again", null, "restarted", "other");
-        RolloutSlots before = new RolloutSlots(store, "restarted", new AgentLease(store, Duration.ofSeconds(10)));
+        RolloutSlots before = new RolloutSlots(store, "restarted", lease(store, 10));
         assertTrue(before.acquire("again", "2", List.of(), GRANT));
         // the agent restarts: the same request key, asked again on the new agent's lease; the old grant no longer
         // holds and the new one goes to the same slot key
-        RolloutSlots after = new RolloutSlots(store, "restarted", new AgentLease(store, Duration.ofSeconds(10)));
+        RolloutSlots after = new RolloutSlots(store, "restarted", lease(store, 10));
         try {
             assertTrue(after.acquire("again", "2", List.of(), GRANT));
         } finally {

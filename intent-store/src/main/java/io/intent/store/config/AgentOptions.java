@@ -53,7 +53,8 @@ public final class AgentOptions {
     public int resyncSeconds;
 
     @Option(names = "--liveness-ttl", paramLabel = "SECONDS", defaultValue = "10",
-            description = "TTL of the host's liveness lease. Default: ${DEFAULT-VALUE}")
+            description = "TTL of this process's one etcd lease: the host's liveness key, and setlive's rollout "
+                    + "requests and endpoints, hang on it (at least 2 s). Default: ${DEFAULT-VALUE}")
     public int livenessTtlSeconds;
 
     @Option(names = "--once",

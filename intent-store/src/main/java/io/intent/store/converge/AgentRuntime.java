@@ -2,12 +2,12 @@ package io.intent.store.converge;
 
 import io.intent.store.config.AgentOptions;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Session;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Resources;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -17,16 +17,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one or more agents of one host in this process: connects to etcd, registers the host and keeps its
- * liveness, runs a {@link Converger} per reconciler over {@code /intent/assign/<host>/}, serves /healthz and
+ * Runs one or more agents of one host in this process: connects to etcd, opens the process's one lease
+ * ({@link Session}, TTL {@code --liveness-ttl}) that the host's liveness and every agent's leased keys hang on,
+ * registers the host and keeps its liveness, runs a {@link Converger} per reconciler over {@code /intent/assign/<host>/}, serves /healthz and
  * /metrics, and shuts down gracefully on SIGTERM (in-flight reconciles finish; apps keep running).
  */
 public final class AgentRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
 
-    /** What a reconciler factory gets to build its agent with. */
-    public record Context(EtcdStore store, AgentOptions options, String host, PrometheusMeterRegistry metrics,
-                          AgentServer.Routes routes) {
+    /**
+     * What a reconciler factory gets to build its agent with; {@code session} is the process's one lease, shared by
+     * every agent of the process and revoked by the runtime after they have all stopped.
+     */
+    public record Context(EtcdStore store, Session session, AgentOptions options, String host,
+                          PrometheusMeterRegistry metrics, AgentServer.Routes routes) {
     }
 
     /** How long a graceful stop may take in all, etcd unreachable included: within systemd's TimeoutStopSec. */
@@ -46,6 +50,7 @@ public final class AgentRuntime implements AutoCloseable {
     private boolean closing;
     private volatile EtcdStore store;
     private HostPresence presence;
+    private Session session;
     private AgentServer server;
 
     private AgentRuntime() {
@@ -101,8 +106,9 @@ public final class AgentRuntime implements AutoCloseable {
             PrometheusMeterRegistry metrics = ProcessMetrics.registry();
             EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
             rt.own(etcd, () -> rt.store = etcd);
+            Session s = rt.openSession(etcd, opts);
             // a one-shot run serves no HTTP: its routes are registered and never served
-            Context ctx = new Context(etcd, opts, host, metrics, new AgentServer.Routes());
+            Context ctx = new Context(etcd, s, opts, host, metrics, new AgentServer.Routes());
             List<Reconciler<Assignment>> reconcilers = factories.stream().map(f -> f.apply(ctx)).toList();
             AgentLock lock;
             try {
@@ -192,8 +198,9 @@ public final class AgentRuntime implements AutoCloseable {
         PrometheusMeterRegistry metrics = ProcessMetrics.registry();
         EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
         own(etcd, () -> store = etcd);
+        Session session = openSession(etcd, opts);
         AgentServer.Routes routes = new AgentServer.Routes();
-        Context ctx = new Context(etcd, opts, host, metrics, routes);
+        Context ctx = new Context(etcd, session, opts, host, metrics, routes);
         List<Reconciler<Assignment>> reconcilers = factories.stream().map(f -> f.apply(ctx)).toList();
         if (lockAgents) {
             // before the first reconcile: a one-shot run of the same agent on this root finishes first
@@ -211,7 +218,7 @@ public final class AgentRuntime implements AutoCloseable {
         HostSpec spec = new HostSpec(opts.labels, new Resources(
                 opts.cpu != null ? opts.cpu : detected.capacity().cpu(),
                 opts.memoryMb != null ? opts.memoryMb : detected.capacity().memoryMb()), opts.address, false);
-        HostPresence p = HostPresence.start(etcd, host, spec, agentName, Duration.ofSeconds(opts.livenessTtlSeconds));
+        HostPresence p = HostPresence.start(session, host, spec, agentName);
         own(p, () -> presence = p);
         Converger.Settings settings = Converger.Settings.defaults()
                 .withResync(Duration.ofSeconds(Math.max(1, opts.resyncSeconds)));
@@ -223,13 +230,20 @@ public final class AgentRuntime implements AutoCloseable {
             c.start();
         }
         if (opts.httpPort >= 0) {
-            AgentServer s = AgentServer.start(opts.httpAddress, opts.httpPort, metrics, () -> health(convergers),
-                    () -> readiness(convergers), routes);
+            AgentServer s = AgentServer.start(opts.httpAddress, opts.httpPort, metrics,
+                    () -> AgentHealth.health(convergers), () -> AgentHealth.readiness(convergers), routes);
             own(s, () -> server = s);
             log.info("{} on host {}: /healthz, /readyz and /metrics on http://{}:{}", agentName, host,
                     opts.httpAddress, s.port());
         }
         log.info("{} on host {} started; watching {}", agentName, host, etcd.keys().assignSlice(host));
+    }
+
+    /** The process's one lease, TTL {@code --liveness-ttl} but at least 2 s: etcd never grants less anyway. */
+    private Session openSession(EtcdStore etcd, AgentOptions opts) {
+        Session s = Session.open(etcd, Duration.ofSeconds(Math.max(2, opts.livenessTtlSeconds)));
+        own(s, () -> this.session = s);
+        return s;
     }
 
     /** Takes a started part into this runtime, unless it is stopping: then the part is closed and start-up ends. */
@@ -248,36 +262,6 @@ public final class AgentRuntime implements AutoCloseable {
         throw new Stopped();
     }
 
-    static AgentServer.Health health(List<? extends Converger<?>> convergers) {
-        boolean ok = true;
-        StringBuilder sb = new StringBuilder("{\"agents\":{");
-        for (int i = 0; i < convergers.size(); i++) {
-            var c = convergers.get(i);
-            Instant contact = c.lastStoreContact();
-            ok &= c.isRunning();
-            sb.append(i == 0 ? "" : ",").append('"').append(c.agent()).append("\":{\"running\":")
-                    .append(c.isRunning()).append(",\"lastStoreContact\":\"").append(contact)
-                    .append("\",\"reconciles\":").append(c.reconciles()).append('}');
-        }
-        sb.append("},\"status\":\"").append(ok ? "ok" : "stopped").append("\"}");
-        return new AgentServer.Health(ok, sb.toString());
-    }
-
-    /** Ready once every agent has read its slice and reconciled each name in it once. */
-    static AgentServer.Health readiness(List<? extends Converger<?>> convergers) {
-        boolean ok = !convergers.isEmpty();
-        StringBuilder sb = new StringBuilder("{\"agents\":{");
-        for (int i = 0; i < convergers.size(); i++) {
-            var c = convergers.get(i);
-            boolean ready = c.isRunning() && c.firstSyncDone();
-            ok &= ready;
-            sb.append(i == 0 ? "" : ",").append('"').append(c.agent()).append("\":{\"firstSyncDone\":")
-                    .append(c.firstSyncDone()).append('}');
-        }
-        sb.append("},\"status\":\"").append(ok ? "ready" : "not ready").append("\"}");
-        return new AgentServer.Health(ok, sb.toString());
-    }
-
     public List<Converger<Assignment>> convergers() {
         return convergers;
     }
@@ -288,7 +272,8 @@ public final class AgentRuntime implements AutoCloseable {
 
     /**
      * Stops within {@link #STOP_BUDGET}: the convergers together (in-flight reconciles get their grace), then what
-     * the launcher added, liveness (lease revoked), the HTTP server and the etcd client. Apps keep running.
+     * the launcher added, liveness, the session (its lease revoked, unless an agent abandoned it to a successor),
+     * the HTTP server and the etcd client. Apps keep running.
      */
     @Override
     public void close() {
@@ -305,7 +290,8 @@ public final class AgentRuntime implements AutoCloseable {
             stop.close("extra", extra);
         }
         // an etcd that does not answer at once is gone: the lease then expires after its TTL anyway
-        stop.close("presence", presence, Duration.ofSeconds(2));
+        stop.close("presence", presence);
+        stop.close("session", session, Duration.ofSeconds(2));
         stop.close("http", server);
         stop.close("etcd-client", store, Duration.ofSeconds(1));
         stopped.countDown();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Entry;
+import io.intent.store.etcd.Session;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
 import io.intent.store.model.Resources;
@@ -32,7 +33,8 @@ class HostPresenceTest {
             HostSpec detected = HostPresence.detect("127.0.0.2", Map.of("zone", "a"));
             assertTrue(detected.capacity().cpu() >= 1 && detected.capacity().memoryMb() > 0);
 
-            HostPresence first = HostPresence.start(store, "h1", detected, "test", Duration.ofSeconds(2));
+            Session firstSession = Session.open(store, Duration.ofSeconds(2));
+            HostPresence first = HostPresence.start(firstSession, "h1", detected, "test");
             await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
             // the host writes only its own registration key; copying it to hosts/h1 (once) is the leader's job
             assertEquals(detected, store.get(keys.registration("h1"), HostSpec.class).orElseThrow().value());
@@ -42,10 +44,12 @@ class HostPresenceTest {
             HostSpec edited = detected.withDrain(true);
             store.put(keys.host("h1"), edited);
             first.close();
+            firstSession.close();
             await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isEmpty());
 
-            try (HostPresence second = HostPresence.start(store, "h1", new HostSpec(Map.of(), new Resources(1, 1),
-                    "127.0.0.9", false), "test", Duration.ofSeconds(2))) {
+            try (Session session = Session.open(store, Duration.ofSeconds(2));
+                 HostPresence second = HostPresence.start(session, "h1", new HostSpec(Map.of(), new Resources(1, 1),
+                    "127.0.0.9", false), "test")) {
                 await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
                 assertEquals(edited, store.get(keys.host("h1"), HostSpec.class).orElseThrow().value());
                 await().atMost(WAIT).until(() -> store.get(keys.registration("h1"), HostSpec.class).orElseThrow()
@@ -63,11 +67,28 @@ class HostPresenceTest {
     }
 
     @Test
+    void whenTheSessionLosesItsLeaseLivenessIsPutBackOnTheNewLease() throws Exception {
+        try (EtcdCluster etcd = EtcdCluster.single(); EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd.endpoints()));
+             Session session = Session.open(store, Duration.ofSeconds(3));
+             HostPresence presence = HostPresence.start(session, "h1", HostPresence.detect("127.0.0.2", Map.of()),
+                     "test")) {
+            var keys = store.keys();
+            await().atMost(WAIT).until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
+            long old = store.get(keys.live("h1"), Liveness.class).orElseThrow().lease();
+
+            store.revokeLease(old); // the lease is gone at the server, the liveness key with it
+            // the session hears it on its next keep-alive (TTL/3) and tells presence, which re-puts the key at once
+            await().atMost(Duration.ofSeconds(5)).until(() -> store.get(keys.live("h1"), Liveness.class)
+                    .map(e -> e.lease() != old && e.lease() == session.lease()).orElse(false));
+        }
+    }
+
+    @Test
     void theAgentServerAnswersHealthAndMetrics() throws Exception {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         metrics.counter("intent_test_total").increment();
         try (AgentServer server = AgentServer.start("127.0.0.1", 0, metrics,
-                () -> AgentAgentHealth.of(List.of()), () -> AgentRuntime.readiness(List.of()))) {
+                () -> AgentAgentHealth.of(List.of()), () -> AgentHealth.readiness(List.of()))) {
             HttpClient http = HttpClient.newHttpClient();
             var health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/healthz"))
                     .build(), HttpResponse.BodyHandlers.ofString());
@@ -88,7 +109,7 @@ class HostPresenceTest {
     /** Adapts the runtime's health verdict for an agent-less server. */
     static final class AgentAgentHealth {
         static AgentServer.Health of(List<Converger<?>> none) {
-            return AgentRuntime.health(none);
+            return AgentHealth.health(none);
         }
     }
 }
