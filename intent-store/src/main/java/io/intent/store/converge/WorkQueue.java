@@ -39,6 +39,29 @@ final class WorkQueue {
         enqueue(name);
     }
 
+    /**
+     * News for a key whose run gathers a burst (the whole-slice mode): queues it after {@code settle}, unless it is
+     * queued or due within that anyway; like {@link #add}, it cuts a backoff or a later requeue short.
+     */
+    synchronized void addSettled(String name, Duration settle) {
+        if (settle.isZero()) {
+            add(name);
+            return;
+        }
+        if (shutdown || queued.contains(name)) {
+            return;
+        }
+        if (running.contains(name)) {
+            dirty.add(name);
+            return;
+        }
+        ScheduledFuture<?> d = delayed.get(name);
+        if (d != null && !backingOff.contains(name) && d.getDelay(TimeUnit.MILLISECONDS) <= settle.toMillis()) {
+            return;
+        }
+        addAfter(name, settle);
+    }
+
     /** Queues a name for the periodic resync: unless a delayed retry is already pending for it. */
     synchronized void resync(String name) {
         // nor while it is being worked on: that reconcile decides when it runs next (a resync marking it dirty
