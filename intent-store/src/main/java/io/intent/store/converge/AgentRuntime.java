@@ -45,6 +45,7 @@ public final class AgentRuntime implements AutoCloseable {
     private final List<AutoCloseable> extras = new CopyOnWriteArrayList<>();
     private boolean closing;
     private volatile EtcdStore store;
+    private volatile PrometheusMeterRegistry metrics;
     private HostPresence presence;
     private AgentServer server;
 
@@ -190,6 +191,7 @@ public final class AgentRuntime implements AutoCloseable {
         Logging.init();
         String host = opts.hostName();
         PrometheusMeterRegistry metrics = ProcessMetrics.registry();
+        this.metrics = metrics;
         EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
         own(etcd, () -> store = etcd);
         AgentServer.Routes routes = new AgentServer.Routes();
@@ -284,6 +286,11 @@ public final class AgentRuntime implements AutoCloseable {
 
     public EtcdStore store() {
         return store;
+    }
+
+    /** The meters this runtime serves on /metrics (its agents' included); null before start-up made them. */
+    public PrometheusMeterRegistry metrics() {
+        return metrics;
     }
 
     /**

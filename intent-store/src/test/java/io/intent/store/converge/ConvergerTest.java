@@ -141,6 +141,7 @@ class ConvergerTest {
             try {
                 if (sleepMillis > 0) {
                     Files.writeString(dir.resolve(".inflight-" + name), "");
+                    // the reconcile's own slow work (not a wait of the test): it holds its worker this long
                     Thread.sleep(sleepMillis);
                 }
                 Path f = dir.resolve(name);
@@ -293,10 +294,11 @@ class ConvergerTest {
             try {
                 blind.resync();
                 blind.enqueue("web");
-                Thread.sleep(2500);
-                assertEquals("1.0", file("web"), "etcd unreachable at start must not read as 'web was removed'");
-                assertTrue(reconciler.calls.getOrDefault("web", List.of()).isEmpty(),
-                        "nothing may be reconciled before the slice was read");
+                await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    assertEquals("1.0", file("web"), "etcd unreachable at start must not read as 'web was removed'");
+                    assertTrue(reconciler.calls.getOrDefault("web", List.of()).isEmpty(),
+                            "nothing may be reconciled before the slice was read");
+                });
             } finally {
                 blind.close();
             }
