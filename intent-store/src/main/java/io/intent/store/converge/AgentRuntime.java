@@ -20,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * Runs one or more agents of one host in this process: connects to etcd, registers the host and keeps its
  * liveness, runs a {@link Converger} per reconciler over {@code /intent/assign/<host>/}, serves /healthz and
  * /metrics, and shuts down gracefully on SIGTERM (in-flight reconciles finish; apps keep running).
+ *
+ * <p>Long because its three ways to run (started, until signalled, once) share one start-up that a stop may cut at
+ * any step ({@link #own}); split, each would have to re-prove that.
  */
 public final class AgentRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);

@@ -40,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * {@code /intent/status/<host>/<name>/<agent>}, written only when it changed ({@link StatusWriter}). A
  * {@link SliceReconciler} (handed in as {@link SliceReconciler#asReconciler()}) is run in the whole-slice mode:
  * the queue then holds one key for the whole slice, and each call's per-name results are reported name by name.
+ *
+ * <p>Long because it is the kit's one lifecycle (start, watch, queue, workers, resync, close) and its public face;
+ * what one run does ({@link Runner}), the statuses ({@link StatusWriter}) and the one-shot loop ({@link OnceRun})
+ * live apart.
  */
 public final class Converger<T> implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Converger.class);
@@ -96,19 +100,11 @@ public final class Converger<T> implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     private final Map<String, Entry<T>> desired = new ConcurrentHashMap<>();
     private final Map<String, Entry<T>> desiredView = Collections.unmodifiableMap(desired);
-    private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
-    /** Per failing name, when its backoff runs out (System.nanoTime): {@link ReconcileContext#backingOff}. */
-    private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
-    /** Consecutive failed calls of the whole-slice reconciler: its backoff. */
-    private final AtomicInteger sliceFailures = new AtomicInteger();
     private final AtomicBoolean running = new AtomicBoolean();
     /** Guards start against close, so a converger closed before or during its start never starts working. */
     private final Object lifecycle = new Object();
     private boolean closed;
-    private final AtomicInteger reconciles = new AtomicInteger();
-    private final Counter okCounter;
-    private final Counter failCounter;
-    private final Timer duration;
+    private final Runner<T> runner;
     /** Names of the first snapshot not yet reconciled once: the agent is ready when none is left. */
     private final Set<String> firstPass = ConcurrentHashMap.newKeySet();
     private volatile boolean firstPassListed;
@@ -135,17 +131,7 @@ public final class Converger<T> implements AutoCloseable {
         });
         this.queue = new WorkQueue(timer);
         this.statuses = new StatusWriter(store, Names.require("host", host), agent, metrics);
-        this.okCounter = Counter.builder("intent_reconcile_total").tag("agent", agent).tag("result", "ok")
-                .register(metrics);
-        this.failCounter = Counter.builder("intent_reconcile_total").tag("agent", agent).tag("result", "error")
-                .register(metrics);
-        this.duration = Timer.builder("intent_reconcile_seconds").tag("agent", agent)
-                .description("time of one reconcile call")
-                .serviceLevelObjectives(ProcessMetrics.RECONCILE_BUCKETS).register(metrics);
-        Gauge.builder("intent_failing_instances", attempts, m -> m.values().stream().filter(n -> n >= 3).count())
-                .tag("agent", agent)
-                .description("instances whose last three or more reconciles failed in a row (crash loops included)")
-                .register(metrics);
+        this.runner = new Runner<>(reconciler, settings, statuses, desired, () -> synced, metrics);
         metrics.gauge("intent_queue_depth", List.of(Tag.of("agent", agent)), queue, WorkQueue::depth);
         reconciler.bind(new Context());
     }
@@ -179,8 +165,7 @@ public final class Converger<T> implements AutoCloseable {
 
         @Override
         public boolean backingOff(String name) {
-            Long until = retryAt.get(name);
-            return until != null && System.nanoTime() - until < 0;
+            return runner.backingOff(name);
         }
     }
 
@@ -336,7 +321,7 @@ public final class Converger<T> implements AutoCloseable {
         long start = System.nanoTime();
         (wholeSlice != null ? Set.of(SLICE) : names).forEach(n -> due.put(n, start));
         try {
-            return new OnceRun(agent, this::runUnit, unit -> unit.equals(SLICE) ? names : Set.of(unit), due)
+            return new OnceRun(agent, runner::run, unit -> unit.equals(SLICE) ? names : Set.of(unit), due)
                     .run(running::get, deadline, giveUpAfter);
         } finally {
             running.set(false);
@@ -355,7 +340,7 @@ public final class Converger<T> implements AutoCloseable {
                 return;
             }
             try {
-                Step step = runUnit(name);
+                Step step = runner.run(name);
                 if (step.next() != null && step.failed()) {
                     // a failure: its backoff is not cut short by a resync (a change still cuts it)
                     queue.backOff(name, step.next());
@@ -373,151 +358,6 @@ public final class Converger<T> implements AutoCloseable {
         }
     }
 
-    private Step runUnit(String key) {
-        return wholeSlice != null ? runSlice() : runOne(key);
-    }
-
-    /** One reconcile of one name, reported. */
-    private Step runOne(String name) {
-        if (!Names.valid(name)) {
-            log.warn("{}: ignoring key with invalid name '{}'", agent, name);
-            return Step.none(null);
-        }
-        Entry<T> want = desired.get(name);
-        if (want == null && !synced) {
-            // etcd has not been read yet (unreachable at start): absent is not removed. Never tear down on that.
-            return Step.none(settings.waitingRetry());
-        }
-        if (want != null && !want.valid()) {
-            Result invalid = invalid(want);
-            return new Step(Map.of(name, invalid), statuses.report(name, invalid, 0, null) ? null
-                    : settings.waitingRetry(), false);
-        }
-        Timer.Sample sample = Timer.start();
-        Result result;
-        try {
-            result = reconciler.reconcile(name, want);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Step.none(null);
-        } catch (Exception | LinkageError e) {
-            log.warn("{}: reconcile of {} failed: {}", agent, name, Failures.describe(e),
-                    log.isDebugEnabled() ? e : null);
-            result = Result.failed(null, want == null ? 0 : want.modRevision(), Failures.describe(e));
-        } finally {
-            sample.stop(duration);
-            reconciles.incrementAndGet();
-        }
-        if (result == null) {
-            result = Result.failed(null, 0, "reconciler returned no result");
-        }
-        (result.phase() == Phase.FAILED ? failCounter : okCounter).increment();
-        Duration next = settle(name, result, n -> settings.backoff().delay(n));
-        return new Step(Map.of(name, result), next, result.phase() == Phase.FAILED);
-    }
-
-    /**
-     * One call of the whole-slice reconciler on a snapshot of the slice, each name's result reported. Kept in one
-     * piece: the snapshot, the call and the reading of its results are one decision.
-     */
-    private Step runSlice() {
-        if (!synced) {
-            return Step.none(settings.waitingRetry());
-        }
-        Map<String, Entry<T>> snapshot = Map.copyOf(desired);
-        Timer.Sample sample = Timer.start();
-        Map<String, Result> returned;
-        String error = null;
-        try {
-            returned = wholeSlice.reconcile(snapshot);
-            returned = returned == null ? Map.of() : returned;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Step.none(null);
-        } catch (Exception | LinkageError e) {
-            error = Failures.describe(e);
-            log.warn("{}: converging the slice failed: {}", agent, error, log.isDebugEnabled() ? e : null);
-            returned = Map.of();
-        } finally {
-            sample.stop(duration);
-            reconciles.incrementAndGet();
-        }
-        (error != null ? failCounter : okCounter).increment();
-        Duration backoff = error == null ? null : settings.backoff().delay(sliceFailures.incrementAndGet());
-        if (error == null) {
-            sliceFailures.set(0);
-        }
-        Set<String> names = new TreeSet<>(snapshot.keySet());
-        names.addAll(statuses.names());
-        names.addAll(returned.keySet());
-        Map<String, Result> results = new TreeMap<>();
-        Duration next = backoff;
-        for (String name : names) {
-            Entry<T> want = snapshot.get(name);
-            Result r = sliceResult(want, returned.get(name), error);
-            results.put(name, r);
-            // a name failed on its own is retried by the next change or resync: retrying its value cannot help
-            Duration again = want != null && !want.valid() ? (statuses.report(name, r, 0, null) ? null
-                    : settings.waitingRetry()) : settle(name, r, n -> backoff);
-            if (error == null && again != null && (next == null || again.compareTo(next) < 0)) {
-                next = again;
-            }
-        }
-        return new Step(results, next, error != null);
-    }
-
-    /** What the kit reports for one name of a slice call: its own verdict on invalid values and failed calls. */
-    private Result sliceResult(Entry<T> want, Result returned, String error) {
-        if (want != null && !want.valid()) {
-            return invalid(want);
-        }
-        long revision = want == null ? 0 : want.modRevision();
-        if (error != null) {
-            return Result.failed(null, revision, error);
-        }
-        if (returned != null) {
-            return returned;
-        }
-        return want == null ? Result.removed() : Result.failed(null, revision, "reconciler returned no result");
-    }
-
-    private static Result invalid(Entry<?> want) {
-        return Result.failed(null, want.modRevision(), "invalid value at " + want.key() + ": " + want.error());
-    }
-
-    /**
-     * Counts a name's result (consecutive failures, and the backoff {@code backoffAfter} gives for their number, or
-     * null for none) and reports it; returns when to look at the name again, or null.
-     */
-    private Duration settle(String name, Result result, IntFunction<Duration> backoffAfter) {
-        if (result.removal()) {
-            attempts.remove(name);
-            retryAt.remove(name);
-            return statuses.remove(name) ? null : settings.waitingRetry();
-        }
-        int failedAttempts = 0;
-        Duration next = result.requeueAfter();
-        if (result.phase() == Phase.FAILED) {
-            failedAttempts = attempts.merge(name, 1, Integer::sum);
-            Duration backoff = backoffAfter.apply(failedAttempts);
-            if (backoff != null) {
-                // the retry is due after the backoff even when the reconciler asked to look earlier (for progress)
-                retryAt.put(name, System.nanoTime() + backoff.toNanos());
-                next = next == null ? backoff : next;
-            }
-        } else {
-            attempts.remove(name);
-            retryAt.remove(name);
-            if (result.phase() == Phase.WAITING || result.phase() == Phase.PROGRESSING) {
-                next = next == null ? settings.waitingRetry() : next;
-            }
-        }
-        if (!statuses.report(name, result, failedAttempts, next)) {
-            next = next == null ? settings.waitingRetry() : next;
-        }
-        return next;
-    }
-
     /**
      * True once the slice has been read and every name in that first read has been reconciled once (READY or
      * not): from then on the agent's statuses say what it thinks, so it is ready.
@@ -528,7 +368,7 @@ public final class Converger<T> implements AutoCloseable {
 
     /** Total reconcile calls so far (in the whole-slice mode, calls of the whole slice). */
     public int reconciles() {
-        return reconciles.get();
+        return runner.reconciles();
     }
 
     /** The latest desired entries, by name. */
