@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.intent.store.model.Assignment;
 import io.intent.testkit.NetNs;
 import io.intent.testkit.Prerequisites;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

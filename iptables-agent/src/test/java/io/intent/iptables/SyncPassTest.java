@@ -3,7 +3,6 @@ package io.intent.iptables;
 import static io.intent.iptables.Intents.assignment;
 import static io.intent.iptables.Intents.tcp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.converge.Result;
