@@ -130,10 +130,6 @@ public final class IptablesReconciler implements SliceReconciler<Assignment>, Au
         if (rd.phase() == Phase.FAILED) {
             return rd;
         }
-        if (r.removal() != rd.removal()) {
-            // the passes read the slice at different moments; look again rather than report half
-            return Result.waiting(r.version(), r.observedRevision(), "INPUT and DOCKER-USER passes disagree; retrying");
-        }
         if (r.removal() || r.phase() != Phase.READY) {
             return r;
         }
@@ -154,15 +150,12 @@ public final class IptablesReconciler implements SliceReconciler<Assignment>, Au
             return r4;
         }
         Result r6 = v6.resultFor(app);
-        if (r4.phase() == Phase.FAILED || r4.removal() && r6.removal()) {
+        // both passes rendered the same snapshot, so they agree on which apps are in it
+        if (r4.phase() == Phase.FAILED || r4.removal()) {
             return r4;
         }
         if (r6.phase() == Phase.FAILED) {
             return r6;
-        }
-        if (r4.removal() != r6.removal()) {
-            // the two passes read the slice at different moments; look again rather than report half
-            return Result.waiting(r4.version(), r4.observedRevision(), "IPv4 and IPv6 passes disagree; retrying");
         }
         int n6 = (Integer) r6.details().get("rules");
         Map<String, Object> details = new HashMap<>(r4.details());
