@@ -30,6 +30,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -357,21 +358,22 @@ class ConvergerTest {
 
         String index() {
             try {
-                return Files.exists(indexer.file) ? Files.readString(indexer.file) : null;
+                return Files.exists(indexer.file()) ? Files.readString(indexer.file()) : null;
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
         }
 
-        /** Renders {@code name=version} lines of every valid app into one file; fails on demand; leaves out "silent". */
-        static final class IndexReconciler implements SliceReconciler<Assignment> {
-            final Path file;
-            final List<Long> calls = new CopyOnWriteArrayList<>();
-            final AtomicInteger failuresLeft = new AtomicInteger();
-            volatile Duration settle = Duration.ofMillis(400);
-
+        /**
+         * Renders {@code name=version} lines of every valid app into one file; fails on demand; leaves out "silent".
+         *
+         * @param settleTime the settle time it asks for (set before the kit starts)
+         */
+        record IndexReconciler(Path file, List<Long> calls, AtomicInteger failuresLeft,
+                               AtomicReference<Duration> settleTime) implements SliceReconciler<Assignment> {
             IndexReconciler(Path file) {
-                this.file = file;
+                this(file, new CopyOnWriteArrayList<>(), new AtomicInteger(),
+                        new AtomicReference<>(Duration.ofMillis(400)));
             }
 
             @Override
@@ -381,7 +383,7 @@ class ConvergerTest {
 
             @Override
             public Duration settle() {
-                return settle;
+                return settleTime.get();
             }
 
             @Override
@@ -412,7 +414,7 @@ class ConvergerTest {
         void anEmptySliceIsConvergedOnceAndABurstOfChangesIsOneCallReportedNameByName() {
             start(calm());
             await().atMost(WAIT).until(() -> "".equals(index()));
-            assertEquals(1, indexer.calls.size(), "the first read makes the artefact, even of an empty slice");
+            assertEquals(1, indexer.calls().size(), "the first read makes the artefact, even of an empty slice");
             for (int i = 0; i < 6; i++) {
                 assign("app-" + i, "1." + i);
             }
@@ -425,7 +427,7 @@ class ConvergerTest {
                 }
                 return true;
             });
-            assertEquals(2, indexer.calls.size(), "six puts within the settle time make one call");
+            assertEquals(2, indexer.calls().size(), "six puts within the settle time make one call");
             assertEquals("1.3", status("app-3").version());
             assertEquals(6, index().lines().count());
             assertTrue(kit.firstSyncDone());
@@ -434,13 +436,13 @@ class ConvergerTest {
         @Test
         void aFailedCallBacksOffUnlessAChangeComesAndEveryNameReportsTheFailure() {
             assign("web", "1.0");
-            indexer.failuresLeft.set(1000);
-            indexer.settle = Duration.ZERO;
+            indexer.failuresLeft().set(1000);
+            indexer.settleTime().set(Duration.ZERO);
             // a resync every 100 ms, backoff from 200 ms to 1.6 s: the resync must not call a failing slice early
             start(calm().withResync(Duration.ofMillis(100)).withBackoff(new Backoff(Duration.ofMillis(200),
                     Duration.ofMillis(1600))));
-            await().atMost(WAIT).until(() -> indexer.calls.size() >= 5);
-            List<Long> t = List.copyOf(indexer.calls);
+            await().atMost(WAIT).until(() -> indexer.calls().size() >= 5);
+            List<Long> t = List.copyOf(indexer.calls());
             for (int n = 1; n < 5; n++) {
                 long gapMs = (t.get(n) - t.get(n - 1)) / 1_000_000;
                 long low = Math.min(1600, 200L << (n - 1)) / 2;
@@ -453,7 +455,7 @@ class ConvergerTest {
             assertTrue(failing.attempts() >= 4, "attempts: " + failing.attempts());
             assertTrue(failing.nextRetry() != null, "the backoff is reported");
 
-            indexer.failuresLeft.set(0);
+            indexer.failuresLeft().set(0);
             long before = System.nanoTime();
             assign("web", "2.0");
             await().atMost(WAIT).until(() -> "web=2.0\n".equals(index()));
@@ -489,7 +491,7 @@ class ConvergerTest {
             Map<String, String> ended = outcomes.stream().collect(Collectors.toMap(Converger.Outcome::name,
                     o -> o.phase() + "/" + o.converged()));
             assertEquals(Map.of("web", "READY/true", "silent", "FAILED/false"), ended);
-            assertEquals(3, indexer.calls.size(), "the slice is called again until the name left out is given up on");
+            assertEquals(3, indexer.calls().size(), "the slice is called again until the name left out is given up on");
             assertEquals(Phase.READY, status("web").phase());
             assertNull(status("gone"));
         }
