@@ -18,7 +18,6 @@ import io.intent.testkit.Prerequisites;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -150,13 +149,12 @@ public final class IptablesBench implements Benchmark {
         try (NetNs ns = NetNs.create()) {
             KernelBackend backend = new KernelBackend(ns.prefix(), "iptables");
             Map<String, Assignment> desired = new TreeMap<>(host);
-            try (ChainSync sync = new ChainSync(CHAIN, backend, () -> DesiredSlice.of(1, desired),
-                    Duration.ZERO)) {
+            try (ChainSync sync = new ChainSync(CHAIN, backend)) {
                 long t0 = System.nanoTime();
-                SyncPass first = sync.syncOnce(1);
+                SyncPass first = sync.sync(DesiredSlice.of(1, desired));
                 long t1 = System.nanoTime();
                 check(first, true);
-                SyncPass noop = sync.syncOnce(2);
+                SyncPass noop = sync.sync(DesiredSlice.of(1, desired));
                 long t2 = System.nanoTime();
                 check(noop, false);
                 long t3 = System.nanoTime();
@@ -170,7 +168,7 @@ public final class IptablesBench implements Benchmark {
                         a.intent().versions(), a.intent().active(), a.intent().run(), ports, 1, null, null, null,
                         null, null, null)));
                 long t5 = System.nanoTime();
-                SyncPass change = sync.syncOnce(3);
+                SyncPass change = sync.sync(DesiredSlice.of(2, desired));
                 long t6 = System.nanoTime();
                 check(change, true);
                 if (backend.writes() != 2) {

@@ -41,6 +41,26 @@ public record DesiredSlice(long revision, SortedMap<String, Assignment> assignme
         return new DesiredSlice(snapshot.revision(), ok, bad);
     }
 
+    /**
+     * The slice as the converge kit hands it to a whole-slice reconciler, by app name; its revision is the newest
+     * mod revision in it.
+     */
+    public static DesiredSlice of(Map<String, Entry<Assignment>> desired) {
+        SortedMap<String, Assignment> ok = new TreeMap<>();
+        SortedMap<String, String> bad = new TreeMap<>();
+        long revision = 0;
+        for (var e : desired.entrySet()) {
+            Entry<Assignment> entry = e.getValue();
+            revision = Math.max(revision, entry.modRevision());
+            if (entry.valid()) {
+                ok.put(e.getKey(), entry.value());
+            } else {
+                bad.put(e.getKey(), entry.error());
+            }
+        }
+        return new DesiredSlice(revision, ok, bad);
+    }
+
     /** A slice that is not backed by etcd (benchmarks, the pure tests). */
     public static DesiredSlice of(long revision, Map<String, Assignment> assignments) {
         return new DesiredSlice(revision, new TreeMap<>(assignments), new TreeMap<>());

@@ -3,12 +3,8 @@ package io.intent.iptables;
 import io.intent.store.config.AgentOptions;
 import io.intent.store.config.ConfigDefaults;
 import io.intent.store.converge.AgentRuntime;
-import io.intent.store.converge.Reconciler;
-import io.intent.store.model.Assignment;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,8 +19,6 @@ public final class IptablesMain implements Callable<Integer> {
     @Mixin
     IptablesOptions iptables = new IptablesOptions();
 
-    private final AtomicReference<IptablesReconciler> reconciler = new AtomicReference<>();
-
     public static void main(String[] args) {
         CommandLine cl = ConfigDefaults.install(new CommandLine(new IptablesMain()), args, System.getenv());
         System.exit(cl.execute(args));
@@ -32,20 +26,8 @@ public final class IptablesMain implements Callable<Integer> {
 
     /** Starts the agent and returns; {@link AgentRuntime#close()} stops it (the kit closes the reconciler). */
     public AgentRuntime start() {
-        return AgentRuntime.start(options, IptablesReconciler.AGENT, List.of(factory(iptables.settings())));
-    }
-
-    private Function<AgentRuntime.Context, Reconciler<Assignment>> factory(IptablesSettings settings) {
-        return ctx -> {
-            IptablesReconciler r = IptablesReconciler.create(ctx, settings);
-            reconciler.set(r);
-            return r;
-        };
-    }
-
-    /** The running reconciler, once {@link #start()} has built it. */
-    public IptablesReconciler reconciler() {
-        return reconciler.get();
+        return AgentRuntime.start(options, IptablesReconciler.AGENT,
+                List.of(IptablesReconciler.factory(iptables.settings())));
     }
 
     @Override
@@ -58,10 +40,10 @@ public final class IptablesMain implements Callable<Integer> {
         }
         // the converger closes the reconciler when the runtime stops
         if (options.once) {
-            return AgentRuntime.runOnce(options, IptablesReconciler.AGENT, List.of(factory(iptables.settings())),
+            return AgentRuntime.runOnce(options, IptablesReconciler.AGENT, List.of(IptablesReconciler.factory(iptables.settings())),
                     rt -> { }, System.out);
         }
-        AgentRuntime.runUntilSignalled(options, IptablesReconciler.AGENT, List.of(factory(iptables.settings())),
+        AgentRuntime.runUntilSignalled(options, IptablesReconciler.AGENT, List.of(IptablesReconciler.factory(iptables.settings())),
                 rt -> { });
         return 0;
     }

@@ -54,7 +54,7 @@ public final class IptablesOptions {
         if (debounceMs < 0 || debounceMs > 60_000) {
             throw new IllegalArgumentException("--debounce " + debounceMs + " is out of range 0-60000 ms");
         }
-        return new IptablesSettings(backend, chain, rulesFile, prefix, iptables, Duration.ofMillis(debounceMs), null,
+        return new IptablesSettings(backend, chain, rulesFile, prefix, iptables, Duration.ofMillis(debounceMs),
                 ipv6, dockerChain);
     }
 }

@@ -3,6 +3,7 @@ package io.intent.iptables;
 import io.intent.store.converge.AgentRuntime;
 import io.intent.store.converge.Reconciler;
 import io.intent.store.converge.Result;
+import io.intent.store.converge.SliceReconciler;
 import io.intent.store.etcd.Entry;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Phase;
@@ -15,75 +16,68 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.Callable;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * The iptables agent's reconciler. The chain is applied whole, so a reconcile of one app does not touch the
- * kernel itself: it asks {@link ChainSync} for a pass (changes within the debounce window share one) and
- * reports what the latest pass did for that app. A pass that already read the app's current value and is
- * recent answers at once, so a resync of many apps costs one pass. With IPv6 on, a second sync keeps the
- * same chain in ip6tables and an app is ready when both are.
+ * The iptables agent's reconciler, in the converge kit's whole-slice mode: the chain is applied whole, so each call
+ * gets the kit's snapshot of the host's slice (after changes settled for the debounce window, so a burst makes one
+ * apply), runs one pass per table (IPv4, IPv6 when on, and the docker chain) at the same time, and returns every
+ * app's status from those passes. A pass that cannot read or write its table fails the call: the kit then reports
+ * every app FAILED and retries with its backoff. With IPv6 on, an app is ready when both tables are.
  */
-public final class IptablesReconciler implements Reconciler<Assignment>, AutoCloseable {
+public final class IptablesReconciler implements SliceReconciler<Assignment>, AutoCloseable {
     /** The agent's name in status keys. */
     public static final String AGENT = "iptables";
-    private static final Duration PASS_TIMEOUT = Duration.ofMinutes(3);
 
     private final ChainSync sync;
     private final ChainSync sync6;
     private final ChainSync docker;
-    private final long freshNanos;
-
-    /** @param sync6 the IPv6 sync, or null when IPv6 is off */
-    public IptablesReconciler(ChainSync sync, ChainSync sync6, Duration fresh) {
-        this(sync, sync6, null, fresh);
-    }
+    private final Duration debounce;
+    /** Runs the tables' passes at the same time: each mostly waits on iptables-save and -restore. */
+    private final ExecutorService tables = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "iptables-table");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
-     * @param sync6  the IPv6 sync, or null when IPv6 is off
-     * @param docker the sync of the docker chain (hooked into DOCKER-USER), or null
+     * @param sync6    the IPv6 sync, or null when IPv6 is off
+     * @param docker   the sync of the docker chain (hooked into DOCKER-USER), or null
+     * @param debounce how long a change waits for the ones that follow it (the kit's settle time)
      */
-    public IptablesReconciler(ChainSync sync, ChainSync sync6, ChainSync docker, Duration fresh) {
+    public IptablesReconciler(ChainSync sync, ChainSync sync6, ChainSync docker, Duration debounce) {
         this.sync = sync;
         this.sync6 = sync6;
         this.docker = docker;
-        this.freshNanos = fresh.toNanos();
+        this.debounce = debounce;
     }
 
     /**
      * The agent as the converge kit runs it (for {@link AgentRuntime#start}, also used by the node launcher):
-     * the backend from {@code settings}, the desired chain from the host's assignment slice in etcd.
+     * the backends from {@code settings}, the desired chain from the host's slice as the kit holds it.
      */
     public static Function<AgentRuntime.Context, Reconciler<Assignment>> factory(IptablesSettings settings) {
-        return ctx -> create(ctx, settings);
+        return ctx -> create(ctx, settings).asReconciler();
     }
 
     /** Builds the reconciler for one host; see {@link #factory}. */
     public static IptablesReconciler create(AgentRuntime.Context ctx, IptablesSettings settings) {
-        String slice = ctx.store().keys().assignSlice(ctx.host());
-        Callable<DesiredSlice> source = () -> DesiredSlice.of(slice, ctx.store().list(slice, Assignment.class));
         Path root = ctx.options().rootDir();
-        ChainSync v4 = new ChainSync(settings.chain(), false, settings.createBackend(root), source,
-                settings.debounce());
-        ChainSync v6 = settings.ipv6() ? new ChainSync(settings.chain(), true, settings.createBackend6(root), source,
-                settings.debounce()) : null;
+        ChainSync v4 = new ChainSync(settings.chain(), false, settings.createBackend(root));
+        ChainSync v6 = settings.ipv6() ? new ChainSync(settings.chain(), true, settings.createBackend6(root)) : null;
         ChainSync dock = new ChainSync(settings.dockerChain(), ChainRenderer.DOCKER_HOOK, false,
-                settings.createDockerBackend(root), source, settings.debounce());
+                settings.createDockerBackend(root));
         register(ctx.metrics(), v4, "ipv4");
         register(ctx.metrics(), dock, "docker");
         if (v6 != null) {
             register(ctx.metrics(), v6, "ipv6");
         }
-        // the first pass creates the chain and its jump even before any app is assigned
-        v4.request();
-        dock.request();
-        if (v6 != null) {
-            v6.request();
-        }
-        return new IptablesReconciler(v4, v6, dock, settings.fresh());
+        return new IptablesReconciler(v4, v6, dock, settings.debounce());
     }
 
     private static void register(MeterRegistry metrics, ChainSync sync, String family) {
@@ -93,8 +87,7 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
         FunctionCounter.builder("intent_iptables_passes_total", sync, ChainSync::passes)
                 .description("sync passes (read, compare, write if different)").tag("family", family)
                 .register(metrics);
-        Gauge.builder("intent_iptables_rules", sync, s -> s.latest() == null || s.latest().rules() == null ? 0
-                        : s.latest().rules().rules().size())
+        Gauge.builder("intent_iptables_rules", sync, s -> s.latest() == null ? 0 : s.latest().rules().rules().size())
                 .description("rules in the chain after the last pass").tag("family", family).register(metrics);
     }
 
@@ -104,24 +97,28 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
     }
 
     @Override
-    public Result reconcile(String name, Entry<Assignment> desired) throws Exception {
-        long modRevision = desired == null ? -1 : desired.modRevision();
-        List<ChainSync> syncs = syncs();
-        // ask every table first, so their passes run at the same time; then collect them
-        Map<ChainSync, Long> tickets = new HashMap<>();
-        for (ChainSync s : syncs) {
-            SyncPass pass = s.latest();
-            if (pass == null || !pass.covers(name, modRevision, System.nanoTime(), freshNanos)) {
-                tickets.put(s, s.request());
-            }
+    public Duration settle() {
+        return debounce;
+    }
+
+    /** Runs every table's pass on the slice; throws when one could not read or write its table. */
+    @Override
+    public Map<String, Result> reconcile(Map<String, Entry<Assignment>> desired) throws IptablesException {
+        DesiredSlice slice = DesiredSlice.of(desired);
+        List<CompletableFuture<SyncPass>> running = syncs().stream()
+                .map(s -> CompletableFuture.supplyAsync(() -> s.sync(slice), tables)).toList();
+        List<SyncPass> passes = running.stream().map(CompletableFuture::join).toList();
+        String failures = passes.stream().filter(p -> !p.ok()).map(SyncPass::failure)
+                .collect(Collectors.joining("; "));
+        if (!failures.isEmpty()) {
+            throw new IptablesException(failures);
         }
-        List<SyncPass> passes = new ArrayList<>();
-        for (ChainSync s : syncs) {
-            Long ticket = tickets.get(s);
-            passes.add(ticket == null ? s.latest() : s.await(ticket, PASS_TIMEOUT));
+        Map<String, Result> results = new TreeMap<>();
+        for (String app : slice.assignments().keySet()) {
+            Result r = combine(app, passes.get(0), sync6 == null ? null : passes.get(1));
+            results.put(app, docker == null ? r : withDocker(app, r, passes.get(passes.size() - 1)));
         }
-        Result r = combine(name, passes.get(0), sync6 == null ? null : passes.get(1));
-        return docker == null ? r : withDocker(name, r, passes.get(passes.size() - 1));
+        return results;
     }
 
     /** The status {@code r} of the INPUT chain(s), failed when the docker chain failed, else counting its rules. */
@@ -132,10 +129,6 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
         }
         if (rd.phase() == Phase.FAILED) {
             return rd;
-        }
-        if (r.removal() != rd.removal()) {
-            // the passes read the slice at different moments; look again rather than report half
-            return Result.waiting(r.version(), r.observedRevision(), "INPUT and DOCKER-USER passes disagree; retrying");
         }
         if (r.removal() || r.phase() != Phase.READY) {
             return r;
@@ -157,35 +150,17 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
             return r4;
         }
         Result r6 = v6.resultFor(app);
-        if (r4.phase() == Phase.FAILED || r4.removal() && r6.removal()) {
+        // both passes rendered the same snapshot, so they agree on which apps are in it
+        if (r4.phase() == Phase.FAILED || r4.removal()) {
             return r4;
         }
         if (r6.phase() == Phase.FAILED) {
             return r6;
         }
-        if (r4.removal() != r6.removal()) {
-            // the two passes read the slice at different moments; look again rather than report half
-            return Result.waiting(r4.version(), r4.observedRevision(), "IPv4 and IPv6 passes disagree; retrying");
-        }
         int n6 = (Integer) r6.details().get("rules");
         Map<String, Object> details = new HashMap<>(r4.details());
         details.put("rules6", n6);
         return Result.ready(r4.version(), r4.observedRevision(), r4.message() + " (IPv6: " + n6 + ")", details);
-    }
-
-    /**
-     * The apps that have rules in the chain, so a resync also removes rules whose removal it never saw. It
-     * also asks for a pass (which the resync's reconciles then share), so drift is repaired even on a host
-     * with no apps at all.
-     */
-    @Override
-    public Set<String> actualNames() throws Exception {
-        Set<String> names = new TreeSet<>();
-        for (ChainSync s : syncs()) {
-            s.request();
-            names.addAll(s.backend().read(s.chain(), s.hook()).apps());
-        }
-        return names;
     }
 
     private List<ChainSync> syncs() {
@@ -212,5 +187,6 @@ public final class IptablesReconciler implements Reconciler<Assignment>, AutoClo
     @Override
     public void close() {
         syncs().forEach(ChainSync::close);
+        tables.shutdown();
     }
 }

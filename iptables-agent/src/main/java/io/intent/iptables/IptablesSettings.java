@@ -14,13 +14,12 @@ import java.util.List;
  * @param commandPrefix words before every iptables command, e.g. {@code ip netns exec NS}; empty for none
  * @param iptables      the iptables command family ({@code iptables}, {@code iptables-legacy}, ...)
  * @param debounce      how long changes are gathered into one apply
- * @param fresh         how long a pass answers reconciles whose values it already read
  * @param ipv6          whether the same chain is also kept in the IPv6 table (ip6tables)
  * @param dockerChain   our chain jumped to from DOCKER-USER, enforcing the sources of docker apps' published
  *                      ports; {@code INTENT-DOCKER} by default
  */
 public record IptablesSettings(String backend, String chain, Path rulesFile, List<String> commandPrefix,
-                               String iptables, Duration debounce, Duration fresh, boolean ipv6,
+                               String iptables, Duration debounce, boolean ipv6,
                                String dockerChain) {
     public static final String KERNEL = "iptables";
     public static final String FILE = "file";
@@ -37,7 +36,6 @@ public record IptablesSettings(String backend, String chain, Path rulesFile, Lis
         commandPrefix = commandPrefix == null ? List.of() : List.copyOf(commandPrefix);
         iptables = iptables == null ? "iptables" : iptables;
         debounce = debounce == null ? Duration.ofMillis(100) : debounce;
-        fresh = fresh == null ? Duration.ofSeconds(1) : fresh;
         if (ipv6 && KERNEL.equals(backend) && !iptables.startsWith("iptables")) {
             throw new IllegalArgumentException("IPv6 needs an iptables command family named iptables..., so that"
                     + " ip6tables... is its IPv6 twin; got '" + iptables + "'");
@@ -46,16 +44,16 @@ public record IptablesSettings(String backend, String chain, Path rulesFile, Lis
 
     /** The kernel backend with the default chain, run through {@code prefix}. */
     public static IptablesSettings kernel(List<String> prefix) {
-        return new IptablesSettings(KERNEL, ChainRenderer.DEFAULT_CHAIN, null, prefix, null, null, null, false, null);
+        return new IptablesSettings(KERNEL, ChainRenderer.DEFAULT_CHAIN, null, prefix, null, null, false, null);
     }
 
     /** The file backend with the default chain. */
     public static IptablesSettings file(Path rulesFile) {
-        return new IptablesSettings(FILE, ChainRenderer.DEFAULT_CHAIN, rulesFile, List.of(), null, null, null, false, null);
+        return new IptablesSettings(FILE, ChainRenderer.DEFAULT_CHAIN, rulesFile, List.of(), null, null, false, null);
     }
 
     public IptablesSettings withChain(String newChain) {
-        return new IptablesSettings(backend, newChain, rulesFile, commandPrefix, iptables, debounce, fresh, ipv6, dockerChain);
+        return new IptablesSettings(backend, newChain, rulesFile, commandPrefix, iptables, debounce, ipv6, dockerChain);
     }
 
     /** The backend these settings name; {@code root} is the agent's sandbox, home of the default rules file. */

@@ -5,32 +5,18 @@ import io.intent.store.model.Assignment;
 import java.util.Map;
 
 /**
- * One completed pass of {@link ChainSync}: which slice it read, the rules it rendered, whether it had to write,
- * and what failed. Every app's status is derived from the latest pass, so statuses reflect the last apply.
+ * One completed pass of {@link ChainSync}: which slice it rendered, the rules it rendered, whether it had to write,
+ * and what failed. Every app's status is derived from its pass, so statuses reflect the last apply.
  *
- * @param ticket   the last request this pass answers (requests up to it were made before it read anything)
- * @param slice    the assignments it read, or null when reading them failed
- * @param rules    the rules it rendered (with the kept rules of invalid apps), or null when it got no slice
+ * @param slice    the assignments it rendered
+ * @param rules    the rules it rendered (with the kept rules of invalid apps)
  * @param wrote    whether it had to write (restore, file replace)
  * @param failure  why reading or writing failed (iptables' own error output), or null
- * @param finishedNanos {@link System#nanoTime()} when it finished
  */
-public record SyncPass(long ticket, DesiredSlice slice, ChainRules rules, boolean wrote, String failure,
-                       long finishedNanos) {
+public record SyncPass(DesiredSlice slice, ChainRules rules, boolean wrote, String failure) {
 
     public boolean ok() {
         return failure == null;
-    }
-
-    /**
-     * Whether this pass already answers a reconcile of {@code app} whose desired value has {@code modRevision}
-     * ({@code -1} when the app was removed): it is recent, it succeeded, and it read that value or a newer one.
-     */
-    public boolean covers(String app, long modRevision, long nowNanos, long freshNanos) {
-        if (!ok() || nowNanos - finishedNanos > freshNanos) {
-            return false;
-        }
-        return modRevision < 0 ? !slice.contains(app) : slice.revision() >= modRevision;
     }
 
     /** The status of {@code app} after this pass. */

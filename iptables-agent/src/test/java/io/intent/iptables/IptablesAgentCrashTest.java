@@ -91,9 +91,12 @@ class IptablesAgentCrashTest {
                 double writes = metric(port, "intent_iptables_writes_total");
                 etcd.kill(0);
                 // several resyncs come and go without a store; none may tear the rules down
-                Thread.sleep(5_000);
-                assertEquals(rules, counters(ns));
-                assertEquals(writes, metric(port, "intent_iptables_writes_total"));
+                // each look spawns iptables-save and scrapes /metrics: every 500 ms, with headroom for a loaded machine
+                await().pollInterval(Duration.ofMillis(500)).during(Duration.ofSeconds(5)).atMost(WAIT)
+                        .untilAsserted(() -> {
+                            assertEquals(rules, counters(ns));
+                            assertEquals(writes, metric(port, "intent_iptables_writes_total"));
+                        });
                 etcd.restart(0);
                 await().atMost(WAIT).ignoreExceptions().until(() -> {
                     store.put(keys.assignment("h1", "web"), assignment("web", tcp("http", 8081)));

@@ -83,7 +83,7 @@ class IptablesAgentTest {
     }
 
     /** Starts the agent in this JVM, configured by flags like the real one. */
-    IptablesMain agent(String... extra) {
+    AgentRuntime agent(String... extra) {
         List<String> args = new ArrayList<>(List.of("--etcd", String.join(",", etcd.endpoints()), "--key-root", root,
                 "--host", HOST, "--root", dir.resolve("root").toString(), "--http-port", "-1", "--resync", "1"));
         args.addAll(List.of(extra));
@@ -91,10 +91,22 @@ class IptablesAgentTest {
         new CommandLine(main).parseArgs(args.toArray(String[]::new));
         AgentRuntime runtime = main.start();
         stops.add(runtime::close);
-        return main;
+        return runtime;
     }
 
-    IptablesMain kernelAgent() {
+    /** The agent's atomic writes of one table family's chain, as its /metrics reports them. */
+    static long writes(AgentRuntime agent, String family) {
+        return (long) agent.metrics().get("intent_iptables_writes_total").tag("family", family).functionCounter()
+                .count();
+    }
+
+    /** The agent's sync passes of one table family, as its /metrics reports them. */
+    static long passes(AgentRuntime agent, String family) {
+        return (long) agent.metrics().get("intent_iptables_passes_total").tag("family", family).functionCounter()
+                .count();
+    }
+
+    AgentRuntime kernelAgent() {
         return agent("--backend", "iptables", "--command-prefix", ns.prefixString());
     }
 
@@ -235,13 +247,13 @@ class IptablesAgentTest {
 
     @Test
     void aRestartWithNothingChangedMakesNoRestoreCallAndKeepsTheRulesCounters() {
-        IptablesMain first = kernelAgent();
+        AgentRuntime first = kernelAgent();
         assign("web", tcp("http", 8080));
         assign("dns", udp("dns", 5353));
         awaitReady("web", 1);
         awaitReady("dns", 1);
         // one restore, or two when the start-up pass made the empty chain before the apps were seen
-        long writes = first.reconciler().sync().backend().writes();
+        long writes = writes(first, "ipv4");
         assertTrue(writes == 1 || writes == 2, "restores: " + writes);
         // real traffic through our chain gives its rules non-zero counters, which any restore would reset
         ns.execOk("bash", "-c", "for i in 1 2 3; do echo x > /dev/udp/127.0.0.1/5353; done");
@@ -251,12 +263,11 @@ class IptablesAgentTest {
                 .modRevision();
         stops.remove(0).run();
 
-        IptablesMain second = kernelAgent();
-        await().atMost(WAIT).until(() -> second.reconciler() != null
-                && second.reconciler().sync().passes() >= 1);
+        AgentRuntime second = kernelAgent();
+        await().atMost(WAIT).until(() -> passes(second, "ipv4") >= 1);
         awaitReady("web", 1);
         awaitReady("dns", 1);
-        assertEquals(0, second.reconciler().sync().backend().writes());
+        assertEquals(0, writes(second, "ipv4"));
         assertEquals(counters, counters());
         assertEquals(statusRevision, store.get(keys.status(HOST, "web", "iptables"), AgentStatus.class)
                 .orElseThrow().modRevision());
@@ -270,11 +281,11 @@ class IptablesAgentTest {
     @Test
     void changesArrivingWithinTheDebounceWindowAreAppliedWithOneRestore() {
         // a wide window, so eight separate puts fit in it even on a loaded machine; the default is 100 ms
-        IptablesMain agent = agent("--backend", "iptables", "--command-prefix", ns.prefixString(),
+        AgentRuntime agent = agent("--backend", "iptables", "--command-prefix", ns.prefixString(),
                 "--debounce", "1500");
         assign("first", tcp("http", 1000));
         awaitReady("first", 1);
-        long before = agent.reconciler().sync().backend().writes();
+        long before = writes(agent, "ipv4");
         for (int i = 0; i < 8; i++) {
             assign("burst-" + i, tcp("http", 2000 + i));
         }
@@ -282,15 +293,15 @@ class IptablesAgentTest {
             awaitReady("burst-" + i, 1);
         }
         assertEquals(9, kernel().rules().size());
-        assertEquals(before + 1, agent.reconciler().sync().backend().writes());
+        assertEquals(before + 1, writes(agent, "ipv4"));
     }
 
     @Test
     void withIpv6TheSameChainIsKeptInBothTablesAndTheStatusCountsBoth() {
-        IptablesMain agent = agent("--backend", "iptables", "--command-prefix", ns.prefixString(), "--ipv6");
+        AgentRuntime agent = agent("--backend", "iptables", "--command-prefix", ns.prefixString(), "--ipv6");
         assign("web", tcp("http", 8080), udp("stats", 8125, "10.0.0.0/8"));
         awaitReady("web", 2);
-        long writes6 = agent.reconciler().sync6().backend().writes();
+        long writes6 = writes(agent, "ipv6");
         AgentStatus s = status("web").orElseThrow();
         assertEquals(1, ((Number) s.details().get("rules6")).intValue());
         assertEquals("2 rules in INTENT-INPUT (IPv6: 1)", s.message());
@@ -303,7 +314,7 @@ class IptablesAgentTest {
         await().atMost(WAIT).until(() -> status("web").isEmpty());
         assertEquals(List.of(), kernel().rules());
         assertEquals(List.of(), ChainState.parse(C, ns.execOk("ip6tables-save", "-t", "filter")).rules());
-        assertEquals(writes6 + 1, agent.reconciler().sync6().backend().writes());
+        assertEquals(writes6 + 1, writes(agent, "ipv6"));
     }
 
     @Test
@@ -323,7 +334,7 @@ class IptablesAgentTest {
     @Test
     void theFileBackendWritesTheChainAtomicallyAsARestoreScriptTheKernelAccepts() throws Exception {
         Path rules = dir.resolve("rules").resolve("intent.rules");
-        IptablesMain agent = agent("--backend", "file", "--rules-file", rules.toString(), "--chain", "MY-APPS");
+        AgentRuntime agent = agent("--backend", "file", "--rules-file", rules.toString(), "--chain", "MY-APPS");
         assign("web", tcp("http", 8080, "10.0.0.1/8"));
         assign("db", tcp("pg", 5432));
         await().atMost(WAIT).untilAsserted(() -> {
@@ -343,11 +354,11 @@ class IptablesAgentTest {
         assertEquals(ChainState.parse("MY-APPS", text).rules(),
                 ChainState.parse("MY-APPS", ns.execOk("iptables-save", "-t", "filter")).rules());
 
-        long writes = agent.reconciler().sync().backend().writes();
+        long writes = writes(agent, "ipv4");
         store.delete(keys.assignment(HOST, "db"));
         await().atMost(WAIT).until(() -> status("db").isEmpty());
         assertEquals(1, ChainState.parse("MY-APPS", Files.readString(rules)).rules().size());
-        assertEquals(writes + 1, agent.reconciler().sync().backend().writes());
+        assertEquals(writes + 1, writes(agent, "ipv4"));
         assertFalse(Files.readString(rules).contains("5432"));
     }
 }

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.intent.store.model.Assignment;
 import io.intent.testkit.NetNs;
 import io.intent.testkit.Prerequisites;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +33,7 @@ class KernelBackendTest {
         Prerequisites.require("iptables", "iptables");
         ns = NetNs.create();
         backend = new KernelBackend(ns.prefix(), "iptables");
-        sync = new ChainSync(C, backend, () -> DesiredSlice.of(++revision, desired), Duration.ofMillis(10));
+        sync = new ChainSync(C, backend);
     }
 
     @AfterEach
@@ -60,7 +59,7 @@ class KernelBackendTest {
     void whatWeRenderIsByteForByteWhatTheKernelPrintsBack() throws Exception {
         desired.put("web", assignment("web", tcp("http", 8080), udp("dns", 53, "10.1.2.3/8", "192.168.7.7")));
         desired.put("db", assignment("db", tcp("pg", 5432, "0.0.0.0/0"), tcp("admin", 65535, "172.16.0.0/12")));
-        SyncPass pass = sync.syncOnce(1);
+        SyncPass pass = sync.sync(DesiredSlice.of(++revision, desired));
         assertTrue(pass.ok(), pass.failure());
         assertTrue(pass.wrote());
         ChainState kernel = backend.read(C);
@@ -73,9 +72,9 @@ class KernelBackendTest {
     @Test
     void aSecondPassWithNothingChangedMakesNoRestoreCall() throws Exception {
         desired.put("web", assignment("web", tcp("http", 8080, "10.0.0.0/8")));
-        sync.syncOnce(1);
+        sync.sync(DesiredSlice.of(++revision, desired));
         assertEquals(1, backend.writes());
-        SyncPass again = sync.syncOnce(2);
+        SyncPass again = sync.sync(DesiredSlice.of(++revision, desired));
         assertTrue(again.ok());
         assertEquals(false, again.wrote());
         assertEquals(1, backend.writes());
@@ -96,12 +95,12 @@ class KernelBackendTest {
 
         desired.put("web", assignment("web", tcp("http", 8080)));
         desired.put("db", assignment("db", tcp("pg", 5432)));
-        assertTrue(sync.syncOnce(1).ok());
+        assertTrue(sync.sync(DesiredSlice.of(++revision, desired)).ok());
         assertEquals(2, backend.read(C).rules().size());
         desired.put("web", assignment("web", tcp("http", 8081)));
-        assertTrue(sync.syncOnce(2).ok());
+        assertTrue(sync.sync(DesiredSlice.of(++revision, desired)).ok());
         desired.remove("db");
-        assertTrue(sync.syncOnce(3).ok());
+        assertTrue(sync.sync(DesiredSlice.of(++revision, desired)).ok());
 
         ChainState ours = backend.read(C);
         assertEquals(1, ours.rules().size());
@@ -114,14 +113,14 @@ class KernelBackendTest {
     @Test
     void handMadeDriftInOurChainAndRepeatedJumpsAreRepairedByTheNextPass() throws Exception {
         desired.put("web", assignment("web", tcp("http", 8080), tcp("admin", 9090)));
-        sync.syncOnce(1);
+        sync.sync(DesiredSlice.of(++revision, desired));
         ns.execOk("iptables", "-A", C, "-p", "tcp", "--dport", "6666", "-j", "ACCEPT");
         ns.execOk("iptables", "-D", C, "1");
         ns.execOk("iptables", "-A", "INPUT", "-j", C);
         ns.execOk("iptables", "-A", "INPUT", "-j", C);
         assertEquals(3, backend.read(C).jumps());
 
-        SyncPass repair = sync.syncOnce(2);
+        SyncPass repair = sync.sync(DesiredSlice.of(++revision, desired));
         assertTrue(repair.wrote());
         ChainState kernel = backend.read(C);
         assertTrue(kernel.matches(repair.rules()), kernel.toString());
@@ -131,10 +130,10 @@ class KernelBackendTest {
     @Test
     void aRemovedJumpIsPutBackAtTheTopOfInput() throws Exception {
         desired.put("web", assignment("web", tcp("http", 8080)));
-        sync.syncOnce(1);
+        sync.sync(DesiredSlice.of(++revision, desired));
         ns.execOk("iptables", "-A", "INPUT", "-p", "tcp", "--dport", "1", "-j", "DROP");
         ns.execOk("iptables", "-D", "INPUT", "-j", C);
-        sync.syncOnce(2);
+        sync.sync(DesiredSlice.of(++revision, desired));
         List<String> input = Arrays.stream(ns.execOk("iptables", "-S", "INPUT").split("\n")).toList();
         assertEquals(List.of("-P INPUT ACCEPT", "-A INPUT -j " + C, "-A INPUT -p tcp -m tcp --dport 1 -j DROP"),
                 input);
@@ -144,10 +143,10 @@ class KernelBackendTest {
     void anInvalidAppKeepsItsRulesWhileTheOthersChange() throws Exception {
         desired.put("web", assignment("web", tcp("http", 8080)));
         desired.put("api", assignment("api", tcp("http", 7000)));
-        sync.syncOnce(1);
+        sync.sync(DesiredSlice.of(++revision, desired));
         desired.put("web", assignment("web", tcp("http", 70000)));
         desired.put("api", assignment("api", tcp("http", 7001)));
-        SyncPass pass = sync.syncOnce(2);
+        SyncPass pass = sync.sync(DesiredSlice.of(++revision, desired));
         assertTrue(pass.ok());
         List<String> rules = backend.read(C).rules();
         assertEquals(2, rules.size());
@@ -161,7 +160,7 @@ class KernelBackendTest {
     @Test
     void aRestoreTheKernelRejectsFailsWithIptablesOwnErrorAndChangesNothing() throws Exception {
         desired.put("web", assignment("web", tcp("http", 8080)));
-        sync.syncOnce(1);
+        sync.sync(DesiredSlice.of(++revision, desired));
         String before = save("filter");
         IptablesException e = assertThrows(IptablesException.class, () -> backend.restore(
                 "*filter\n:" + C + " - [0:0]\n-A " + C + " -p tcp -m tcp --dport 99999 -j ACCEPT\nCOMMIT\n"));
@@ -174,11 +173,11 @@ class KernelBackendTest {
         Prerequisites.require("iptables-legacy", "iptables");
         KernelBackend legacy = new KernelBackend(ns.prefix(), "iptables-legacy");
         desired.put("web", assignment("web", tcp("http", 8080, "10.1.0.0/16"), udp("dns", 53, "10.2.3.4")));
-        try (ChainSync s = new ChainSync(C, legacy, () -> DesiredSlice.of(1, desired), Duration.ofMillis(10))) {
-            SyncPass first = s.syncOnce(1);
+        try (ChainSync s = new ChainSync(C, legacy)) {
+            SyncPass first = s.sync(DesiredSlice.of(1, desired));
             assertTrue(first.ok() && first.wrote(), first.failure());
             assertEquals(first.rules().rules(), legacy.read(C).rules());
-            SyncPass second = s.syncOnce(2);
+            SyncPass second = s.sync(DesiredSlice.of(2, desired));
             assertTrue(second.ok() && !second.wrote());
             assertEquals(1, legacy.writes());
         }
@@ -189,13 +188,13 @@ class KernelBackendTest {
         Prerequisites.require("ip6tables", "iptables");
         KernelBackend v6 = new KernelBackend(ns.prefix(), "ip6tables");
         desired.put("web", assignment("web", tcp("http", 8080), udp("stats", 8125, "10.0.0.0/8")));
-        try (ChainSync s = new ChainSync(C, true, v6, () -> DesiredSlice.of(1, desired), Duration.ofMillis(10))) {
-            SyncPass first = s.syncOnce(1);
+        try (ChainSync s = new ChainSync(C, true, v6)) {
+            SyncPass first = s.sync(DesiredSlice.of(1, desired));
             assertTrue(first.ok() && first.wrote(), first.failure());
             assertEquals(List.of("-A INTENT-INPUT -p tcp -m tcp --dport 8080 -m comment"
                     + " --comment \"intent:app=web port=http\" -j ACCEPT"), v6.read(C).rules());
             assertEquals(1, v6.read(C).jumps());
-            assertTrue(!s.syncOnce(2).wrote());
+            assertTrue(!s.sync(DesiredSlice.of(2, desired)).wrote());
         }
         assertEquals(ChainState.absent(C), backend.read(C), "the IPv4 table is not touched by the IPv6 sync");
     }
@@ -203,8 +202,8 @@ class KernelBackendTest {
     @Test
     void aMissingIptablesCommandIsAClearFailureOfThePass() {
         KernelBackend missing = new KernelBackend(ns.prefix(), "no-such-iptables");
-        try (ChainSync s = new ChainSync(C, missing, () -> DesiredSlice.of(1, desired), Duration.ofMillis(10))) {
-            SyncPass pass = s.syncOnce(1);
+        try (ChainSync s = new ChainSync(C, missing)) {
+            SyncPass pass = s.sync(DesiredSlice.of(1, desired));
             assertTrue(!pass.ok() && pass.failure().contains("no-such-iptables-save"), pass.failure());
         }
     }

@@ -3,7 +3,6 @@ package io.intent.iptables;
 import static io.intent.iptables.Intents.assignment;
 import static io.intent.iptables.Intents.tcp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.converge.Result;
@@ -15,7 +14,6 @@ import org.junit.jupiter.api.Test;
 
 /** How one pass turns into each app's status, and when it answers a reconcile without a new pass. */
 class SyncPassTest {
-    static final long SEC = 1_000_000_000L;
     final Map<String, Assignment> host = Map.of("web", assignment("web", tcp("http", 80), tcp("admin", 81)),
             "bad", assignment("bad", tcp("http", 0)));
     final DesiredSlice slice = DesiredSlice.of(50, host);
@@ -23,7 +21,7 @@ class SyncPassTest {
 
     @Test
     void anAppliedAppIsReadyWithItsRuleCountVersionAndRevision() {
-        Result r = new SyncPass(1, slice, rules, true, null, 0).resultFor("web");
+        Result r = new SyncPass(slice, rules, true, null).resultFor("web");
         assertEquals(Phase.READY, r.phase());
         assertEquals("2 rules in C", r.message());
         assertEquals(Map.of("rules", 2, "chain", "C"), r.details());
@@ -34,52 +32,32 @@ class SyncPassTest {
     @Test
     void anInvalidAppFailsWithItsReasonsAndSaysWhenItsEarlierRulesAreKept() {
         assertEquals("app bad: ports[0].port: 0 is out of range 1-65535",
-                new SyncPass(1, slice, rules, false, null, 0).resultFor("bad").message());
+                new SyncPass(slice, rules, false, null).resultFor("bad").message());
         ChainRules kept = rules.keeping(java.util.Set.of("bad"), ChainState.parse("C", "*filter\n:C - [0:0]\n"
                 + "-A C -p tcp -m tcp --dport 5 -m comment --comment \"intent:app=bad port=a\" -j ACCEPT\nCOMMIT\n"));
-        Result r = new SyncPass(1, slice, kept, false, null, 0).resultFor("bad");
+        Result r = new SyncPass(slice, kept, false, null).resultFor("bad");
         assertEquals(Phase.FAILED, r.phase());
         assertTrue(r.message().endsWith("; its 1 earlier rules are kept"), r.message());
     }
 
     @Test
     void aFailedRestoreFailsEveryAppWithIptablesOwnWordsAndAnAppGoneFromTheSliceIsRemoved() {
-        SyncPass failed = new SyncPass(1, slice, rules, true, "iptables-restore failed (exit 2): boom", 0);
+        SyncPass failed = new SyncPass(slice, rules, true, "iptables-restore failed (exit 2): boom");
         assertEquals("iptables-restore failed (exit 2): boom", failed.resultFor("web").message());
         assertEquals(Phase.FAILED, failed.resultFor("web").phase());
         assertEquals("rules of removed app not removed: iptables-restore failed (exit 2): boom",
                 failed.resultFor("gone").message());
-        assertTrue(new SyncPass(1, slice, rules, true, null, 0).resultFor("gone").removal());
-    }
-
-    @Test
-    void aPassWithoutTheSliceFailsEveryAppWithTheStoreError() {
-        Result r = new SyncPass(1, null, null, false, "cannot read the assignments: timeout", 0).resultFor("web");
-        assertEquals(Phase.FAILED, r.phase());
-        assertEquals("cannot read the assignments: timeout", r.message());
-    }
-
-    @Test
-    void aRecentSuccessfulPassAnswersValuesItHasReadAndRemovalsItHasSeen() {
-        SyncPass p = new SyncPass(1, slice, rules, false, null, 10 * SEC);
-        assertTrue(p.covers("web", 50, 10 * SEC, SEC));
-        assertTrue(p.covers("web", 12, 10 * SEC + SEC / 2, SEC));
-        assertFalse(p.covers("web", 51, 10 * SEC, SEC), "a newer value needs a new pass");
-        assertFalse(p.covers("web", 50, 12 * SEC, SEC), "an old pass proves nothing about drift");
-        assertTrue(p.covers("gone", -1, 10 * SEC, SEC));
-        assertFalse(p.covers("web", -1, 10 * SEC, SEC), "a removal it has not seen needs a new pass");
-        SyncPass failed = new SyncPass(1, slice, rules, true, "boom", 10 * SEC);
-        assertFalse(failed.covers("web", 50, 10 * SEC, SEC), "a failure is retried with a new pass");
+        assertTrue(new SyncPass(slice, rules, true, null).resultFor("gone").removal());
     }
 
     @Test
     void withIpv6AnAppIsReadyWhenBothTablesAreAndFailedWhenEitherFails() {
-        SyncPass v4 = new SyncPass(1, slice, rules, true, null, 0);
-        SyncPass v6 = new SyncPass(1, slice, ChainRenderer.render("C", host, true), true, null, 0);
+        SyncPass v4 = new SyncPass(slice, rules, true, null);
+        SyncPass v6 = new SyncPass(slice, ChainRenderer.render("C", host, true), true, null);
         Result both = IptablesReconciler.combine("web", v4, v6);
         assertEquals(Phase.READY, both.phase());
         assertEquals(Map.of("rules", 2, "rules6", 2, "chain", "C"), both.details());
-        SyncPass v6failed = new SyncPass(1, slice, v6.rules(), true, "ip6tables-restore failed (exit 1): x", 0);
+        SyncPass v6failed = new SyncPass(slice, v6.rules(), true, "ip6tables-restore failed (exit 1): x");
         assertEquals("ip6tables-restore failed (exit 1): x", IptablesReconciler.combine("web", v4, v6failed)
                 .message());
         assertTrue(IptablesReconciler.combine("gone", v4, v6).removal());
@@ -90,7 +68,7 @@ class SyncPassTest {
     void anUndecodableAssignmentIsKeptAsItIs() {
         DesiredSlice s = new DesiredSlice(3, new TreeMap<>(), new TreeMap<>(Map.of("junk", "bad JSON")));
         assertTrue(s.contains("junk"));
-        assertEquals(Phase.FAILED, new SyncPass(1, s, ChainRenderer.render("C", Map.of()), false, null, 0)
+        assertEquals(Phase.FAILED, new SyncPass(s, ChainRenderer.render("C", Map.of()), false, null)
                 .resultFor("junk").phase());
     }
 }

@@ -96,9 +96,9 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     }
 
     @Override
-    public void wakeWith(java.util.function.Consumer<String> wake) {
-        slots.onGrant(wake);
-        installs.onInstall(wake);
+    public void bind(io.intent.store.converge.ReconcileContext<Assignment> kit) {
+        slots.onGrant(kit::requeue);
+        installs.onInstall(kit::requeue);
     }
 
     @Override

@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * ({@link Session}, TTL {@code --liveness-ttl}) that the host's liveness and every agent's leased keys hang on,
  * registers the host and keeps its liveness, runs a {@link Converger} per reconciler over {@code /intent/assign/<host>/}, serves /healthz and
  * /metrics, and shuts down gracefully on SIGTERM (in-flight reconciles finish; apps keep running).
+ *
+ * <p>Long because its three ways to run (started, until signalled, once) share one start-up that a stop may cut at
+ * any step ({@link #own}); split, each would have to re-prove that.
  */
 public final class AgentRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
@@ -49,6 +52,7 @@ public final class AgentRuntime implements AutoCloseable {
     private final List<AutoCloseable> extras = new CopyOnWriteArrayList<>();
     private boolean closing;
     private volatile EtcdStore store;
+    private volatile PrometheusMeterRegistry metrics;
     private HostPresence presence;
     private Session session;
     private AgentServer server;
@@ -196,6 +200,7 @@ public final class AgentRuntime implements AutoCloseable {
         Logging.init();
         String host = opts.hostName();
         PrometheusMeterRegistry metrics = ProcessMetrics.registry();
+        this.metrics = metrics;
         EtcdStore etcd = EtcdStore.connect(opts.etcd.toConfig()).withMetrics(metrics);
         own(etcd, () -> store = etcd);
         Session session = openSession(etcd, opts);
@@ -268,6 +273,11 @@ public final class AgentRuntime implements AutoCloseable {
 
     public EtcdStore store() {
         return store;
+    }
+
+    /** The meters this runtime serves on /metrics (its agents' included); null before start-up made them. */
+    public PrometheusMeterRegistry metrics() {
+        return metrics;
     }
 
     /**

@@ -7,25 +7,22 @@ import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.Failures;
 import io.intent.store.etcd.SliceWatch;
-import io.intent.store.model.AgentStatus;
 import io.intent.store.model.Phase;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import java.time.Clock;
+import io.micrometer.core.instrument.Tag;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +30,18 @@ import org.slf4j.LoggerFactory;
  * The converge kit: runs one {@link Reconciler} against one host's slice. It owns the slice watch, a
  * de-duplicating work queue keyed by name (one reconcile per name at a time), retries with capped
  * exponential backoff and jitter, a periodic full resync, and status reporting at
- * {@code /intent/status/<host>/<name>/<agent>}, written only when it changed.
+ * {@code /intent/status/<host>/<name>/<agent>}, written only when it changed ({@link StatusWriter}). A
+ * {@link SliceReconciler} (handed in as {@link SliceReconciler#asReconciler()}) is run in the whole-slice mode:
+ * the queue then holds one key for the whole slice, and each call's per-name results are reported name by name.
+ *
+ * <p>Long because it is the kit's one lifecycle (start, watch, queue, workers, resync, close) and its public face;
+ * what one run does ({@link Runner}), the statuses ({@link StatusWriter}) and the one-shot loop ({@link OnceRun})
+ * live apart.
  */
 public final class Converger<T> implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Converger.class);
+    /** The queue's one key in the whole-slice mode: never a valid name. */
+    static final String SLICE = "";
 
     /** Tunables; {@link #defaults()} suits production. */
     public record Settings(int workers, Duration resync, Duration waitingRetry, Backoff backoff,
@@ -64,85 +69,63 @@ public final class Converger<T> implements AutoCloseable {
         }
     }
 
+    /**
+     * What one run of a queue key came to: the result of each name it covered (none when nothing ran), when to look
+     * again (or null), and whether that look is a failure's backoff (which a resync leaves alone).
+     */
+    record Step(Map<String, Result> results, Duration next, boolean failed) {
+        static Step none(Duration next) {
+            return new Step(Map.of(), next, false);
+        }
+    }
+
     private final EtcdStore store;
-    private final KeyLayout keys;
-    private final String host;
     private final String slice;
     private final Class<T> type;
     private final Reconciler<T> reconciler;
+    /** The whole-slice reconciler, or null when names are reconciled one by one. */
+    private final SliceReconciler<T> wholeSlice;
+    private final String agent;
     private final Settings settings;
-    private final Clock clock;
     private final ScheduledExecutorService timer;
     private final WorkQueue queue;
+    private final StatusWriter statuses;
     private final List<Thread> workers = new ArrayList<>();
     private final Map<String, Entry<T>> desired = new ConcurrentHashMap<>();
-    private final Map<String, AgentStatus> written = new ConcurrentHashMap<>();
-    private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
-    /** Per failing name, when its backoff runs out (System.nanoTime): {@link ReconcileContext#backingOff}. */
-    private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
-    private final Map<String, Entry<T>> desiredView = java.util.Collections.unmodifiableMap(desired);
+    private final Map<String, Entry<T>> desiredView = Collections.unmodifiableMap(desired);
     private final AtomicBoolean running = new AtomicBoolean();
     /** Guards start against close, so a converger closed before or during its start never starts working. */
     private final Object lifecycle = new Object();
     private boolean closed;
-    private final AtomicInteger reconciles = new AtomicInteger();
-    private final Counter okCounter;
-    private final Counter failCounter;
-    private final Counter statusWrites;
-    private final Timer duration;
-    private final Timer convergeLatency;
+    private final Runner<T> runner;
     /** Names of the first snapshot not yet reconciled once: the agent is ready when none is left. */
-    private final java.util.Set<String> firstPass = ConcurrentHashMap.newKeySet();
+    private final Set<String> firstPass = ConcurrentHashMap.newKeySet();
     private volatile boolean firstPassListed;
-    /** Per name, the mod revision last seen and when (System.nanoTime): the start of its converge latency. */
-    private final Map<String, long[]> seen = new ConcurrentHashMap<>();
     private volatile SliceWatch<T> watch;
-    /** In the one-shot mode, when each name not yet done is due next (System.nanoTime); null in the daemon. */
+    /** In the one-shot mode, when each key not yet done is due next (System.nanoTime); null in the daemon. */
     private volatile Map<String, Long> onceDue;
-    private volatile Instant lastStoreContact = Instant.EPOCH;
+    private volatile Instant lastWatchContact = Instant.EPOCH;
     /** True once the slice has been read: before that, a name missing from {@link #desired} means "unknown". */
     private volatile boolean synced;
 
     public Converger(EtcdStore store, String host, String slice, Class<T> type, Reconciler<T> reconciler,
                      Settings settings, MeterRegistry metrics) {
         this.store = store;
-        this.keys = store.keys();
-        this.host = Names.require("host", host);
         this.slice = slice;
         this.type = type;
         this.reconciler = reconciler;
+        this.wholeSlice = reconciler instanceof SliceReconciler.WholeSlice<T> w ? w.slice() : null;
+        this.agent = reconciler.agent();
         this.settings = settings;
-        this.clock = Clock.systemUTC();
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, reconciler.agent() + "-timer");
+            Thread t = new Thread(r, agent + "-timer");
             t.setDaemon(true);
             return t;
         });
         this.queue = new WorkQueue(timer);
-        String agent = reconciler.agent();
-        this.okCounter = Counter.builder("intent_reconcile_total").tag("agent", agent).tag("result", "ok")
-                .register(metrics);
-        this.failCounter = Counter.builder("intent_reconcile_total").tag("agent", agent).tag("result", "error")
-                .register(metrics);
-        this.statusWrites = Counter.builder("intent_status_writes_total").tag("agent", agent).register(metrics);
-        this.duration = Timer.builder("intent_reconcile_seconds").tag("agent", agent)
-                .description("time of one reconcile call")
-                .serviceLevelObjectives(ProcessMetrics.RECONCILE_BUCKETS).register(metrics);
-        this.convergeLatency = Timer.builder("intent_converge_seconds").tag("agent", agent)
-                .description("from an intent revision seen in the watch to this agent's status READY for it")
-                .serviceLevelObjectives(ProcessMetrics.CONVERGE_BUCKETS).register(metrics);
-        io.micrometer.core.instrument.Gauge.builder("intent_unconverged_oldest_seconds", seen,
-                        m -> m.values().stream().mapToLong(v -> System.nanoTime() - v[1]).max().orElse(0) / 1e9)
-                .tag("agent", agent)
-                .description("age of the oldest intent revision this agent has seen but not yet reported READY for")
-                .register(metrics);
-        io.micrometer.core.instrument.Gauge.builder("intent_failing_instances", attempts,
-                        m -> m.values().stream().filter(n -> n >= 3).count())
-                .tag("agent", agent)
-                .description("instances whose last three or more reconciles failed in a row (crash loops included)")
-                .register(metrics);
-        metrics.gauge("intent_queue_depth", java.util.List.of(io.micrometer.core.instrument.Tag.of("agent", agent)),
-                queue, WorkQueue::depth);
+        this.statuses = new StatusWriter(store, Names.require("host", host), agent, metrics);
+        this.runner = new Runner<>(reconciler, settings, statuses, desired, () -> synced, metrics);
+        metrics.gauge("intent_queue_depth", List.of(Tag.of("agent", agent)), queue, WorkQueue::depth);
         reconciler.bind(new Context());
     }
 
@@ -175,8 +158,7 @@ public final class Converger<T> implements AutoCloseable {
 
         @Override
         public boolean backingOff(String name) {
-            Long until = retryAt.get(name);
-            return until != null && System.nanoTime() - until < 0;
+            return runner.backingOff(name);
         }
     }
 
@@ -187,17 +169,17 @@ public final class Converger<T> implements AutoCloseable {
                 return this;
             }
         }
-        loadWrittenStatuses();
+        statuses.load();
         // a close() that came while the statuses were read (SIGTERM during start-up) must see no worker start
         synchronized (lifecycle) {
             if (closed) {
                 return this;
             }
             watch = store.watchSlice(slice, type, this::onChanges);
-            reconciler.wakeWith(this::enqueue);
-            int n = reconciler.workers() > 0 ? reconciler.workers() : settings.workers();
+            // one call of the whole slice at a time: a second worker would only wait
+            int n = wholeSlice != null ? 1 : reconciler.workers() > 0 ? reconciler.workers() : settings.workers();
             for (int i = 0; i < n; i++) {
-                Thread t = new Thread(this::work, reconciler.agent() + "-worker-" + i);
+                Thread t = new Thread(this::work, agent + "-worker-" + i);
                 t.start();
                 workers.add(t);
             }
@@ -207,24 +189,6 @@ public final class Converger<T> implements AutoCloseable {
         return this;
     }
 
-    private void loadWrittenStatuses() {
-        try {
-            var snap = store.list(keys.statusSlice(host), AgentStatus.class);
-            for (var e : snap.entries()) {
-                if (e.valid() && reconciler.agent().equals(e.value().agent())) {
-                    String rest = e.key().substring(keys.statusSlice(host).length());
-                    int slash = rest.indexOf('/');
-                    if (slash > 0) {
-                        written.put(rest.substring(0, slash), e.value());
-                    }
-                }
-            }
-            lastStoreContact = clock.instant();
-        } catch (RuntimeException e) {
-            log.warn("could not read earlier statuses ({}); they will be rewritten", Failures.describe(e));
-        }
-    }
-
     /** Waits until the first snapshot of the slice has been seen. */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
         SliceWatch<T> w = watch;
@@ -232,8 +196,9 @@ public final class Converger<T> implements AutoCloseable {
     }
 
     private void onChanges(List<SliceWatch.Change<T>> changes, long revision, boolean relisted) {
-        lastStoreContact = clock.instant();
+        lastWatchContact = Instant.now();
         boolean first = !firstPassListed;
+        boolean anyNews = false;
         long now = System.nanoTime();
         for (var c : changes) {
             String name = KeyLayout.childName(slice, c.key());
@@ -243,25 +208,33 @@ public final class Converger<T> implements AutoCloseable {
             boolean news;
             if (c.kind() == SliceWatch.Kind.PUT) {
                 Entry<T> before = desired.put(name, c.entry());
-                long rev = c.entry().modRevision();
-                news = before == null || before.modRevision() != rev;
-                seen.compute(name, (k, old) -> old != null && old[0] == rev ? old : new long[] {rev, now});
+                news = before == null || before.modRevision() != c.entry().modRevision();
+                statuses.seen(name, c.entry().modRevision(), now);
             } else {
                 news = desired.remove(name) != null;
-                seen.remove(name);
+                statuses.forget(name);
             }
             if (first) {
                 firstPass.add(name);
             }
-            if (news) {
-                queue.add(name);
-            } else {
-                // a relist repeating what was known: no reason to cut a backoff short
-                queue.resync(name);
+            anyNews |= news;
+            if (wholeSlice == null) {
+                // a relist repeating what was known is no reason to cut a backoff short
+                if (news) {
+                    queue.add(name);
+                } else {
+                    queue.resync(name);
+                }
             }
         }
         firstPassListed = true;
         synced = true;
+        if (wholeSlice != null && (anyNews || first)) {
+            // the first read makes the artefact even from an empty slice
+            queue.addSettled(SLICE, wholeSlice.settle());
+        } else if (wholeSlice != null && !changes.isEmpty()) {
+            queue.resync(SLICE);
+        }
     }
 
     /** Relists the slice and queues every desired and actual name: the level-triggered safety net. */
@@ -270,15 +243,24 @@ public final class Converger<T> implements AutoCloseable {
         if (w != null) {
             w.resync();
         }
-        Set<String> names = new HashSet<>(desired.keySet());
+        if (wholeSlice != null) {
+            queue.resync(SLICE);
+            return;
+        }
+        // a name waiting out its backoff is left to its timer: it will be reconciled anyway
+        allNames().forEach(queue::resync);
+    }
+
+    /** Every desired name, every name the host has and every name with a status: what a resync looks at. */
+    private Set<String> allNames() {
+        Set<String> names = new TreeSet<>(desired.keySet());
         try {
             names.addAll(reconciler.actualNames());
         } catch (Exception e) {
-            log.warn("{}: listing actual state failed: {}", reconciler.agent(), Failures.describe(e));
+            log.warn("{}: listing actual state failed: {}", agent, Failures.describe(e));
         }
-        names.addAll(written.keySet());
-        // a name waiting out its backoff (or a requeue) is left to its timer: it will be reconciled anyway
-        names.forEach(queue::resync);
+        names.addAll(statuses.names());
+        return names;
     }
 
     /** Queues one name now (e.g. after a local event the watch cannot see). */
@@ -314,11 +296,11 @@ public final class Converger<T> implements AutoCloseable {
     public List<Outcome> runOnce(long deadline, int giveUpAfter) throws InterruptedException {
         synchronized (lifecycle) {
             if (closed || !running.compareAndSet(false, true)) {
-                throw new IllegalStateException(reconciler.agent() + ": converger already started or closed");
+                throw new IllegalStateException(agent + ": converger already started or closed");
             }
             onceDue = new ConcurrentHashMap<>();
         }
-        loadWrittenStatuses();
+        statuses.load();
         for (Entry<T> e : store.list(slice, type).entries()) {
             String name = KeyLayout.childName(slice, e.key());
             if (name != null) {
@@ -326,62 +308,17 @@ public final class Converger<T> implements AutoCloseable {
             }
         }
         synced = true;
-        lastStoreContact = clock.instant();
-        Set<String> names = new java.util.TreeSet<>(desired.keySet());
-        try {
-            names.addAll(reconciler.actualNames());
-        } catch (Exception e) {
-            log.warn("{}: listing actual state failed: {}", reconciler.agent(), Failures.describe(e));
-        }
-        names.addAll(written.keySet());
+        lastWatchContact = Instant.now();
+        Set<String> names = allNames();
         Map<String, Long> due = onceDue;
         long start = System.nanoTime();
-        names.forEach(n -> due.put(n, start));
-        Map<String, Outcome> outcomes = new java.util.TreeMap<>();
-        Map<String, Integer> failuresInRow = new java.util.HashMap<>();
-        while (!due.isEmpty() && running.get() && System.nanoTime() < deadline) {
-            var next = due.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow();
-            long wait = next.getValue() - System.nanoTime();
-            if (next.getValue() >= deadline) {
-                break;
-            }
-            if (wait > 0) {
-                // a local event (a download done) moves a name's time forward: look again within 50 ms
-                Thread.sleep(Math.min(50, Math.max(1, wait / 1_000_000)));
-                continue;
-            }
-            String name = next.getKey();
-            Step step = runOne(name);
-            Result r = step.result();
-            if (r == null && step.next() == null || r != null && (r.removal() || r.phase() == Phase.READY)) {
-                due.remove(name);
-                outcomes.put(name, new Outcome(agent(), name, r == null ? null : r.phase(),
-                        r == null ? "ignored: not a valid name" : r.removal() ? "removed" : r.message(), true));
-                continue;
-            }
-            Outcome last = outcomes.get(name);
-            if (r != null && (r.phase() == Phase.FAILED || last == null || last.phase() != Phase.FAILED)) {
-                // a retry under way after a failure (PROGRESSING) does not hide the failure from the summary
-                outcomes.put(name, new Outcome(agent(), name, r.phase(), r.message(), false));
-            }
-            // counted until the name converges: a retry in progress between two failures does not reset it
-            if (r != null && r.phase() == Phase.FAILED && failuresInRow.merge(name, 1, Integer::sum) >= giveUpAfter) {
-                due.remove(name);
-                continue;
-            }
-            // no resync will come: a waiting name is looked at again within half a second, whatever it asked for
-            Duration again = step.next() == null ? Duration.ofMillis(500) : step.next();
-            long cap = r != null && r.phase() == Phase.FAILED ? again.toNanos() : Math.min(again.toNanos(), 500_000_000L);
-            due.put(name, System.nanoTime() + cap);
+        (wholeSlice != null ? Set.of(SLICE) : names).forEach(n -> due.put(n, start));
+        try {
+            return new OnceRun(agent, runner::run, unit -> unit.equals(SLICE) ? names : Set.of(unit), due)
+                    .run(running::get, deadline, giveUpAfter);
+        } finally {
+            running.set(false);
         }
-        for (String name : due.keySet()) {
-            Outcome o = outcomes.get(name);
-            outcomes.put(name, new Outcome(agent(), name, o == null ? null : o.phase(),
-                    (o == null || o.message() == null ? "not reconciled" : o.message())
-                            + "; not converged within the deadline", false));
-        }
-        running.set(false);
-        return List.copyOf(outcomes.values());
     }
 
     private void work() {
@@ -396,137 +333,21 @@ public final class Converger<T> implements AutoCloseable {
                 return;
             }
             try {
-                Step step = runOne(name);
-                if (step.next() != null && retryAt.containsKey(name)) {
+                Step step = runner.run(name);
+                if (step.next() != null && step.failed()) {
                     // a failure: its backoff is not cut short by a resync (a change still cuts it)
                     queue.backOff(name, step.next());
                 } else if (step.next() != null) {
                     queue.addAfter(name, step.next());
                 }
             } finally {
-                if (synced) {
+                if (synced && name.equals(SLICE)) {
+                    firstPass.clear();
+                } else if (synced) {
                     firstPass.remove(name);
                 }
                 queue.done(name);
             }
-        }
-    }
-
-    /** What one reconcile of a name came to: the result (null when none ran) and when to look again (or null). */
-    private record Step(Result result, Duration next) {
-    }
-
-    private Step runOne(String name) {
-        if (!Names.valid(name)) {
-            log.warn("{}: ignoring key with invalid name '{}'", reconciler.agent(), name);
-            return new Step(null, null);
-        }
-        Entry<T> want = desired.get(name);
-        if (want == null && !synced) {
-            // etcd has not been read yet (unreachable at start): absent is not removed. Never tear down on that.
-            return new Step(null, settings.waitingRetry());
-        }
-        if (want != null && !want.valid()) {
-            Result invalid = new Result(Phase.FAILED, null, want.modRevision(), "invalid value at " + want.key()
-                    + ": " + want.error(), Map.of(), null, false);
-            return new Step(invalid, report(name, invalid, 0, null) ? null : settings.waitingRetry());
-        }
-        Timer.Sample sample = Timer.start();
-        Result result;
-        try {
-            result = reconciler.reconcile(name, want);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Step(null, null);
-        } catch (Exception | LinkageError e) {
-            log.warn("{}: reconcile of {} failed: {}", reconciler.agent(), name, Failures.describe(e),
-                    log.isDebugEnabled() ? e : null);
-            result = Result.failed(null, want == null ? 0 : want.modRevision(), Failures.describe(e));
-        } finally {
-            sample.stop(duration);
-            reconciles.incrementAndGet();
-        }
-        if (result == null) {
-            result = Result.failed(null, 0, "reconciler returned no result");
-        }
-        if (result.removal()) {
-            attempts.remove(name);
-            retryAt.remove(name);
-            okCounter.increment();
-            return new Step(result, removeStatus(name) ? null : settings.waitingRetry());
-        }
-        int failedAttempts = 0;
-        Duration next = result.requeueAfter();
-        if (result.phase() == Phase.FAILED) {
-            failCounter.increment();
-            failedAttempts = attempts.merge(name, 1, Integer::sum);
-            Duration backoff = settings.backoff().delay(failedAttempts);
-            // the retry is due after the backoff even when the reconciler asked to look earlier (for progress)
-            retryAt.put(name, System.nanoTime() + backoff.toNanos());
-            next = next == null ? backoff : next;
-        } else {
-            okCounter.increment();
-            attempts.remove(name);
-            retryAt.remove(name);
-            if (result.phase() == Phase.WAITING || result.phase() == Phase.PROGRESSING) {
-                next = next == null ? settings.waitingRetry() : next;
-            }
-        }
-        if (!report(name, result, failedAttempts, next)) {
-            next = next == null ? settings.waitingRetry() : next;
-        }
-        return new Step(result, next);
-    }
-
-    /** Writes the status when it changed; false when etcd did not take it (the caller retries). */
-    private boolean report(String name, Result r, int failedAttempts, Duration retryIn) {
-        Instant now = clock.instant();
-        AgentStatus old = written.get(name);
-        Instant nextRetry = r.phase() == Phase.FAILED && retryIn != null ? now.plus(retryIn) : null;
-        AgentStatus next = new AgentStatus(reconciler.agent(), r.phase(), r.version(), r.observedRevision(),
-                r.message(), failedAttempts, now, nextRetry, r.details());
-        if (next.sameAs(old)) {
-            if (r.phase() == Phase.READY) {
-                // READY for this revision before we saw it (a restart): already converged, nothing to time
-                seen.computeIfPresent(name, (k, v) -> r.observedRevision() >= v[0] ? null : v);
-            }
-            return true;
-        }
-        if (old != null && old.phase() == next.phase()) {
-            next = next.withSince(old.since());
-        }
-        try {
-            store.put(keys.status(host, name, reconciler.agent()), next);
-            written.put(name, next);
-            statusWrites.increment();
-            if (r.phase() == Phase.READY) {
-                long[] since = seen.get(name);
-                if (since != null && r.observedRevision() >= since[0] && seen.remove(name, since)) {
-                    convergeLatency.record(System.nanoTime() - since[1], TimeUnit.NANOSECONDS);
-                }
-            }
-            lastStoreContact = now;
-            return true;
-        } catch (RuntimeException e) {
-            log.warn("{}: status of {} not written ({}); will retry", reconciler.agent(), name,
-                    Failures.describe(e));
-            return false;
-        }
-    }
-
-    /** Deletes the name's status; false when etcd did not take it (the caller retries). */
-    private boolean removeStatus(String name) {
-        if (!written.containsKey(name)) {
-            return true;
-        }
-        try {
-            store.delete(keys.status(host, name, reconciler.agent()));
-            written.remove(name);
-            return true;
-        } catch (RuntimeException e) {
-            log.warn("{}: status of {} not deleted ({}); will retry", reconciler.agent(), name,
-                    Failures.describe(e));
-            return false;
         }
     }
 
@@ -538,9 +359,9 @@ public final class Converger<T> implements AutoCloseable {
         return firstPassListed && firstPass.isEmpty();
     }
 
-    /** Total reconcile calls so far. */
+    /** Total reconcile calls so far (in the whole-slice mode, calls of the whole slice). */
     public int reconciles() {
-        return reconciles.get();
+        return runner.reconciles();
     }
 
     /** The latest desired entries, by name. */
@@ -550,7 +371,9 @@ public final class Converger<T> implements AutoCloseable {
 
     /** When the kit last heard from etcd (a watch batch, a status write). */
     public Instant lastStoreContact() {
-        return lastStoreContact;
+        Instant written = statuses.lastWrite();
+        Instant watched = lastWatchContact;
+        return written.isAfter(watched) ? written : watched;
     }
 
     public boolean isRunning() {
@@ -558,7 +381,7 @@ public final class Converger<T> implements AutoCloseable {
     }
 
     public String agent() {
-        return reconciler.agent();
+        return agent;
     }
 
     /**
@@ -596,7 +419,7 @@ public final class Converger<T> implements AutoCloseable {
             try {
                 c.close();
             } catch (Exception e) {
-                log.warn("{}: closing the reconciler failed: {}", reconciler.agent(), Failures.describe(e));
+                log.warn("{}: closing the reconciler failed: {}", agent, Failures.describe(e));
             }
         }
     }

@@ -55,11 +55,4 @@ public interface Reconciler<T> {
     default int workers() {
         return 0;
     }
-
-    /**
-     * Hands the reconciler the kit's way to queue a name now, for local events the slice watch cannot see (a
-     * rollout slot granted, a process exited). Called once, before the first reconcile. Default: unused.
-     */
-    default void wakeWith(java.util.function.Consumer<String> wake) {
-    }
 }

@@ -23,6 +23,10 @@ final class WorkQueue {
     private final Map<String, ScheduledFuture<?>> delayed = new HashMap<>();
     /** Names whose pending delay is a failure's backoff (a plain requeue may be overtaken by a resync). */
     private final Set<String> backingOff = new HashSet<>();
+    /** Names gathering a burst ({@link #addSettled}): due within the settle time, so a resync leaves them alone. */
+    private final Set<String> settling = new HashSet<>();
+    /** Names that had news while they ran, with the settle time to wait after the run. */
+    private final Map<String, Duration> settleAfterRun = new HashMap<>();
     private final ScheduledExecutorService timer;
     private boolean shutdown;
 
@@ -32,6 +36,7 @@ final class WorkQueue {
 
     synchronized void add(String name) {
         backingOff.remove(name);
+        settling.remove(name);
         ScheduledFuture<?> d = delayed.remove(name);
         if (d != null) {
             d.cancel(false);
@@ -39,11 +44,32 @@ final class WorkQueue {
         enqueue(name);
     }
 
-    /** Queues a name for the periodic resync: unless a delayed retry is already pending for it. */
+    /**
+     * News for a key whose run gathers a burst (the whole-slice mode): queues it after {@code settle}, unless it is
+     * queued or settling already; like {@link #add}, it cuts a backoff or a requeue short. News during its run
+     * settles again after the run, so a burst that starts then is still one run.
+     */
+    synchronized void addSettled(String name, Duration settle) {
+        if (settle.isZero()) {
+            add(name);
+            return;
+        }
+        if (shutdown || queued.contains(name) || settling.contains(name)) {
+            return;
+        }
+        if (running.contains(name)) {
+            settleAfterRun.put(name, settle);
+            return;
+        }
+        addAfter(name, settle);
+        settling.add(name);
+    }
+
+    /** Queues a name for the periodic resync: unless a backoff or a settle is already pending for it. */
     synchronized void resync(String name) {
         // nor while it is being worked on: that reconcile decides when it runs next (a resync marking it dirty
         // would run a failing name again the moment it finished, past its backoff)
-        if (!backingOff.contains(name) && !running.contains(name)) {
+        if (!backingOff.contains(name) && !settling.contains(name) && !running.contains(name)) {
             enqueue(name);
         }
     }
@@ -76,12 +102,14 @@ final class WorkQueue {
             old.cancel(false);
         }
         backingOff.remove(name);
+        settling.remove(name);
         delayed.put(name, timer.schedule(() -> fire(name), delay.toMillis(), TimeUnit.MILLISECONDS));
     }
 
     private synchronized void fire(String name) {
         delayed.remove(name);
         backingOff.remove(name);
+        settling.remove(name);
         enqueue(name);
     }
 
@@ -102,8 +130,11 @@ final class WorkQueue {
 
     synchronized void done(String name) {
         running.remove(name);
+        Duration settle = settleAfterRun.remove(name);
         if (dirty.remove(name)) {
             enqueue(name);
+        } else if (settle != null) {
+            addSettled(name, settle);
         }
     }
 

@@ -61,7 +61,11 @@ class AgentStartupSigtermTest {
     private String roundWithSigtermAfter(EtcdCluster etcd, int round, long delayMs) throws Exception {
         Path root = dir.resolve("r" + round);
         try (JvmProcess agent = start(etcd, root, round)) {
-            Thread.sleep(delayMs);
+            // the SIGTERM comes after delayMs of start-up; until then the agent must not die on its own
+            if (delayMs > 0) {
+                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).during(Duration.ofMillis(delayMs))
+                        .atMost(Duration.ofMillis(delayMs + 10_000)).until(agent::alive);
+            }
             long t0 = System.nanoTime();
             assertTrue(agent.terminate(10), "round " + round + " (SIGTERM after " + delayMs
                     + " ms): agent did not exit within 10 s:\n" + agent.output());

@@ -2,6 +2,7 @@ package io.intent.store.converge;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.KeyLayout;
@@ -25,15 +26,18 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,6 +145,7 @@ class ConvergerTest {
             try {
                 if (sleepMillis > 0) {
                     Files.writeString(dir.resolve(".inflight-" + name), "");
+                    // the reconcile's own slow work (not a wait of the test): it holds its worker this long
                     Thread.sleep(sleepMillis);
                 }
                 Path f = dir.resolve(name);
@@ -293,10 +298,11 @@ class ConvergerTest {
             try {
                 blind.resync();
                 blind.enqueue("web");
-                Thread.sleep(2500);
-                assertEquals("1.0", file("web"), "etcd unreachable at start must not read as 'web was removed'");
-                assertTrue(reconciler.calls.getOrDefault("web", List.of()).isEmpty(),
-                        "nothing may be reconciled before the slice was read");
+                await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    assertEquals("1.0", file("web"), "etcd unreachable at start must not read as 'web was removed'");
+                    assertTrue(reconciler.calls.getOrDefault("web", List.of()).isEmpty(),
+                            "nothing may be reconciled before the slice was read");
+                });
             } finally {
                 blind.close();
             }
@@ -322,5 +328,172 @@ class ConvergerTest {
         await().atMost(WAIT).until(() -> reconciler.calls.containsKey("slow"));
         kit.close();
         assertEquals("1.0", file("slow"), "the in-flight reconcile completed before close returned");
+    }
+
+    /**
+     * The kit's whole-slice mode, driving a reconciler that renders one index file from every assigned app: one
+     * call per settled burst, per-name statuses, backoff of a failed call that a resync does not cut.
+     */
+    @Nested
+    class WholeSlice {
+        IndexReconciler indexer;
+
+        @BeforeEach
+        void newIndexer() {
+            indexer = new IndexReconciler(dir.resolve("index"));
+        }
+
+        void start(Converger.Settings settings) {
+            kit = new Converger<>(store, "h1", keys.assignSlice("h1"), Assignment.class, indexer.asReconciler(),
+                    settings, new SimpleMeterRegistry()).start();
+        }
+
+        static Converger.Settings calm() {
+            return fast().withResync(Duration.ofMinutes(5));
+        }
+
+        AgentStatus status(String app) {
+            return store.get(keys.status("h1", app, "index"), AgentStatus.class).map(Entry::value).orElse(null);
+        }
+
+        String index() {
+            try {
+                return Files.exists(indexer.file()) ? Files.readString(indexer.file()) : null;
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        }
+
+        /**
+         * Renders {@code name=version} lines of every valid app into one file; fails on demand; leaves out "silent".
+         *
+         * @param settleTime the settle time it asks for (set before the kit starts)
+         */
+        record IndexReconciler(Path file, List<Long> calls, AtomicInteger failuresLeft,
+                               AtomicReference<Duration> settleTime) implements SliceReconciler<Assignment> {
+            IndexReconciler(Path file) {
+                this(file, new CopyOnWriteArrayList<>(), new AtomicInteger(),
+                        new AtomicReference<>(Duration.ofMillis(400)));
+            }
+
+            @Override
+            public String agent() {
+                return "index";
+            }
+
+            @Override
+            public Duration settle() {
+                return settleTime.get();
+            }
+
+            @Override
+            public Map<String, Result> reconcile(Map<String, Entry<Assignment>> desired) throws IOException {
+                calls.add(System.nanoTime());
+                if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    throw new IOException("disk says no");
+                }
+                Map<String, Result> results = new TreeMap<>();
+                StringBuilder text = new StringBuilder();
+                desired.entrySet().stream().filter(e -> e.getValue().valid()).sorted(Map.Entry.comparingByKey())
+                        .forEach(e -> {
+                            String version = e.getValue().value().intent().active();
+                            text.append(e.getKey()).append('=').append(version).append('\n');
+                            if (!e.getKey().equals("silent")) {
+                                results.put(e.getKey(), Result.ready(version, e.getValue().modRevision(), "indexed",
+                                        Map.of()));
+                            }
+                        });
+                Path tmp = file.resolveSibling("index.tmp");
+                Files.writeString(tmp, text);
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                return results;
+            }
+        }
+
+        @Test
+        void anEmptySliceIsConvergedOnceAndABurstOfChangesIsOneCallReportedNameByName() {
+            start(calm());
+            await().atMost(WAIT).until(() -> "".equals(index()));
+            assertEquals(1, indexer.calls().size(), "the first read makes the artefact, even of an empty slice");
+            for (int i = 0; i < 6; i++) {
+                assign("app-" + i, "1." + i);
+            }
+            await().atMost(WAIT).until(() -> {
+                for (int i = 0; i < 6; i++) {
+                    AgentStatus s = status("app-" + i);
+                    if (s == null || s.phase() != Phase.READY) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            assertEquals(2, indexer.calls().size(), "six puts within the settle time make one call");
+            assertEquals("1.3", status("app-3").version());
+            assertEquals(6, index().lines().count());
+            assertTrue(kit.firstSyncDone());
+        }
+
+        @Test
+        void aFailedCallBacksOffUnlessAChangeComesAndEveryNameReportsTheFailure() {
+            assign("web", "1.0");
+            indexer.failuresLeft().set(1000);
+            indexer.settleTime().set(Duration.ZERO);
+            // a resync every 100 ms, backoff from 200 ms to 1.6 s: the resync must not call a failing slice early
+            start(calm().withResync(Duration.ofMillis(100)).withBackoff(new Backoff(Duration.ofMillis(200),
+                    Duration.ofMillis(1600))));
+            await().atMost(WAIT).until(() -> indexer.calls().size() >= 5);
+            List<Long> t = List.copyOf(indexer.calls());
+            for (int n = 1; n < 5; n++) {
+                long gapMs = (t.get(n) - t.get(n - 1)) / 1_000_000;
+                long low = Math.min(1600, 200L << (n - 1)) / 2;
+                assertTrue(gapMs >= low - 20, "retry " + n + " came after " + gapMs + " ms, inside its backoff of at least "
+                        + low + " ms: the resync cut it short");
+            }
+            AgentStatus failing = status("web");
+            assertEquals(Phase.FAILED, failing.phase());
+            assertTrue(failing.message().contains("disk says no"), failing.message());
+            assertTrue(failing.attempts() >= 4, "attempts: " + failing.attempts());
+            assertTrue(failing.nextRetry() != null, "the backoff is reported");
+
+            indexer.failuresLeft().set(0);
+            long before = System.nanoTime();
+            assign("web", "2.0");
+            await().atMost(WAIT).until(() -> "web=2.0\n".equals(index()));
+            assertTrue((System.nanoTime() - before) / 1_000_000 < 1000, "a change waited for the backoff");
+            await().atMost(WAIT).until(() -> status("web").phase() == Phase.READY && status("web").attempts() == 0);
+        }
+
+        @Test
+        void theKitReportsInvalidValuesAndNamesLeftOutAndDeletesTheStatusOfARemovedName() {
+            assign("web", "1.0");
+            assign("silent", "1.0");
+            store.putBytes(keys.assignment("h1", "garbled"), "{not json".getBytes(), 0);
+            start(calm());
+            await().atMost(WAIT).until(() -> status("web") != null && status("web").phase() == Phase.READY);
+            await().atMost(WAIT).until(() -> status("garbled") != null);
+            assertEquals(Phase.FAILED, status("garbled").phase());
+            assertTrue(status("garbled").message().startsWith("invalid value at "), status("garbled").message());
+            assertEquals(Phase.FAILED, status("silent").phase());
+            assertEquals("reconciler returned no result", status("silent").message());
+
+            store.delete(keys.assignment("h1", "web"));
+            await().atMost(WAIT).until(() -> status("web") == null);
+            assertEquals("silent=1.0\n", index());
+        }
+
+        @Test
+        void runOnceConvergesTheSliceWithOneCallAndSaysHowEachNameEnded() throws Exception {
+            assign("web", "1.0");
+            assign("silent", "1.0");
+            kit = new Converger<>(store, "h1", keys.assignSlice("h1"), Assignment.class, indexer.asReconciler(),
+                    calm(), new SimpleMeterRegistry());
+            List<Converger.Outcome> outcomes = kit.runOnce(System.nanoTime() + WAIT.toNanos(), 3);
+            Map<String, String> ended = outcomes.stream().collect(Collectors.toMap(Converger.Outcome::name,
+                    o -> o.phase() + "/" + o.converged()));
+            assertEquals(Map.of("web", "READY/true", "silent", "FAILED/false"), ended);
+            assertEquals(3, indexer.calls().size(), "the slice is called again until the name left out is given up on");
+            assertEquals(Phase.READY, status("web").phase());
+            assertNull(status("gone"));
+        }
     }
 }

@@ -54,7 +54,9 @@ class HostPresenceTest {
                 assertEquals(edited, store.get(keys.host("h1"), HostSpec.class).orElseThrow().value());
                 await().atMost(WAIT).until(() -> store.get(keys.registration("h1"), HostSpec.class).orElseThrow()
                         .value().address().equals("127.0.0.9"));
-                Thread.sleep(4000); // two TTLs: liveness must be kept, not expire
+                // two TTLs: liveness must be kept, not expire
+                await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(10))
+                        .until(() -> store.get(keys.live("h1"), Liveness.class).isPresent());
                 Entry<Liveness> live = store.get(keys.live("h1"), Liveness.class).orElseThrow();
                 assertEquals(ProcessHandle.current().pid(), live.value().pid());
                 assertTrue(live.lease() != 0, "liveness is attached to a lease");

@@ -157,8 +157,8 @@ class EtcdStoreTest {
         store.put("/t5/live/h1", Map.of("up", true), lease);
         AtomicBoolean lost = new AtomicBoolean();
         LeaseKeeper keeper = store.keepAlive(lease, Duration.ofSeconds(2), () -> lost.set(true));
-        Thread.sleep(3500);
-        assertTrue(store.get("/t5/live/h1", Map.class).isPresent(), "kept alive past its TTL");
+        await("kept alive past its TTL").during(Duration.ofMillis(3500)).atMost(Duration.ofSeconds(10))
+                .until(() -> store.get("/t5/live/h1", Map.class).isPresent());
         assertTrue(keeper.valid());
         keeper.close();
         await().atMost(Duration.ofSeconds(6)).until(() -> store.get("/t5/live/h1", Map.class).isEmpty());
