@@ -182,8 +182,9 @@ final class PreparePlanner {
             List<String> reasons = new ArrayList<>();
             failed.forEach((version, why) -> reasons.add(version + ": " + why));
             // the kit retries after its backoff; while other versions download, look sooner to report progress
-            return new Result(Phase.FAILED, active, rev, "cannot prepare " + String.join("; ", reasons), details,
-                    preparing.isEmpty() ? null : PROGRESS_EVERY, false);
+            Result.Status status = new Result.Status(Phase.FAILED, active, rev,
+                    "cannot prepare " + String.join("; ", reasons), details);
+            return new Result(status, preparing.isEmpty() ? null : PROGRESS_EVERY);
         }
         if (!preparing.isEmpty()) {
             return Result.progressing(active, rev, "preparing " + preparing, details).requeueAfter(PROGRESS_EVERY);

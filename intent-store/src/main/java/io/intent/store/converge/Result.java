@@ -29,12 +29,6 @@ public record Result(Status status, Duration requeueAfter) {
         }
     }
 
-    /** A result built whole, in the shape results had before {@link Status}: {@code removal} ignores the rest. */
-    public Result(Phase phase, String version, long observedRevision, String message, Map<String, Object> details,
-                  Duration requeueAfter, boolean removal) {
-        this(removal ? null : new Status(phase, version, observedRevision, message, details), requeueAfter);
-    }
-
     public static Result ready(String version, long revision, String message, Map<String, Object> details) {
         return new Result(new Status(Phase.READY, version, revision, message, details), null);
     }
