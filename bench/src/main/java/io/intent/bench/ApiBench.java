@@ -1,6 +1,7 @@
 package io.intent.bench;
 
 import io.intent.api.ApiServer;
+import io.intent.api.ConvergedFleet;
 import io.intent.api.Role;
 import io.intent.api.Tokens;
 import io.intent.store.codec.Json;
@@ -135,7 +136,7 @@ public final class ApiBench implements Benchmark {
     static Scale atScale(Report r, HttpClient http, EtcdStore store, ApiServer api, Vertx vertx, int seconds)
             throws Exception {
         long t0 = System.nanoTime();
-        int keys = ApiFleet.write(store, 1000, 1000, 10, List.of("preparer", "iptables", "setlive"));
+        int keys = ConvergedFleet.write(store, 1000, 1000, 10, List.of("preparer", "iptables", "setlive"));
         double writeSeconds = (System.nanoTime() - t0) / 1e9;
         long last = store.revision();
         long waitStart = System.nanoTime();
@@ -164,9 +165,9 @@ public final class ApiBench implements Benchmark {
             var k = store.keys();
             int i = 0;
             while (churn.get()) {
-                // app a's first instance is on host (a * 10) mod 1000 (ApiFleet's spread)
-                String a = ApiFleet.app(i % 1000);
-                String h = ApiFleet.host((i % 1000) * 10 % 1000);
+                // app a's first instance is on host (a * 10) mod 1000 (ConvergedFleet's spread)
+                String a = ConvergedFleet.app(i % 1000);
+                String h = ConvergedFleet.host((i % 1000) * 10 % 1000);
                 try {
                     var e = store.get(k.status(h, a, "setlive"), io.intent.store.model.AgentStatus.class);
                     if (e.isPresent()) {
