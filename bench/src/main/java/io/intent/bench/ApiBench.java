@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * status is recomputed at new revisions, as in a live fleet). Its limit is the same pages' bytes served by the
  * constant endpoint at the same concurrency: the transfer alone, with no status work.
  */
+// Long (about 350 lines): two measurements (per-app GETs under concurrency, the status document at 10,000
+// instances), each with its constant-endpoint limit and the load loop they share.
 public final class ApiBench implements Benchmark {
     static final String TOKEN = "bench-viewer-token";
 
@@ -60,6 +62,8 @@ public final class ApiBench implements Benchmark {
         }
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;

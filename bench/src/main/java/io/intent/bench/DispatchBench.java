@@ -45,6 +45,8 @@ public final class DispatchBench implements Benchmark {
                 .scale(3).resources(new Resources(0.1, 64)).build();
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int apps = args.length > 0 ? Integer.parseInt(args[0]) : 3334;

@@ -51,6 +51,8 @@ public final class FailoverBench implements Benchmark {
         return Apps.app().build();
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int ttl = args.length > 0 ? Integer.parseInt(args[0]) : 5;

@@ -38,6 +38,8 @@ public final class IptablesBench implements Benchmark {
         return "10k ports: sync vs raw iptables-restore, no-op resync vs raw iptables-save, naive iptables -A";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int ports = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;

@@ -43,6 +43,8 @@ public final class PrepareBench implements Benchmark {
         return "10 MB tar.gz through the preparer agent vs plain tar -xzf of the same file";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 7;

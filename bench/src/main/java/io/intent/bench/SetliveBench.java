@@ -41,6 +41,8 @@ public final class SetliveBench implements Benchmark {
         return "active change in etcd -> new version answers on its port (runit), vs raw swap + sv restart";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;

@@ -34,6 +34,8 @@ final class StatusCommand extends CtlCommand {
                     + "changes are followed through /v1/events). Default: ${DEFAULT-VALUE}")
     Duration interval;
 
+    // Long: --wait's loop (subscribe, read, print the changes, stop on converged or timeout, re-subscribe) is
+    // kept whole so its ordering (subscribe before reading) stays visible.
     @Override
     public Integer call() throws InterruptedException {
         ApiClient api = root.client();

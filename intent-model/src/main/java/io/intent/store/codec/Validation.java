@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
  * Validates intents and host specs, a pure function returning every problem with its field path
  * ("ports[1].port: 70000 is out of range 1-65535").
  */
+// Long (about 450 lines): every rule of the stored formats (apps, channels, manifests, hosts) with the limits
+// they share; each record's check is a short method, and callers across the modules name this one class.
 public final class Validation {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
@@ -183,6 +185,7 @@ public final class Validation {
         }
     }
 
+    // Long: a version is either an artifact or an image, and each has its own URL, digest and format rules.
     /** The rules of one version {@code version} with spec {@code v}, reported under field {@code f}. */
     private static void checkVersion(String f, String version, VersionSpec v, boolean docker, List<FieldError> errs) {
         if (!VERSION.matcher(version).matches() || version.contains("..")) {
