@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.api.ApiServer;
 import io.intent.api.Tokens;
+import io.intent.cli.Ctl.Run;
 import io.intent.store.codec.Json;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
@@ -56,9 +57,6 @@ class IntentCtlTest {
     Path dir;
 
     /** What one run printed, and its exit code. */
-    record Run(int code, String out, String err) {
-    }
-
     @BeforeAll
     void start() {
         etcd = EtcdCluster.single();
@@ -102,24 +100,12 @@ class IntentCtlTest {
         if (token != null) {
             all.add("--token=" + token);
         }
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+        return Ctl.run(all.toArray(String[]::new));
     }
 
     /** Runs intentctl with exactly these arguments (no --api or --token added). */
     static Run raw(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return Ctl.run(args);
     }
 
     Run ok(String... args) {
@@ -246,15 +232,8 @@ class IntentCtlTest {
         // the fallback re-read is 30 s away: finishing well before it proves /v1/events woke the wait up
         long start = System.nanoTime();
         StringWriter out = new StringWriter();
-        CompletableFuture<Run> waiting = CompletableFuture.supplyAsync(() -> {
-            var cl = IntentCtl.commandLine();
-            StringWriter err = new StringWriter();
-            cl.setOut(new PrintWriter(out, true));
-            cl.setErr(new PrintWriter(err, true));
-            int code = cl.execute("status", "wait-web", "--wait", "--timeout", "1m", "--api=" + api.url(),
-                    "--token=" + OPERATOR);
-            return new Run(code, out.toString(), err.toString());
-        });
+        CompletableFuture<Run> waiting = CompletableFuture.supplyAsync(() -> Ctl.run(out, "status", "wait-web",
+                "--wait", "--timeout", "1m", "--api=" + api.url(), "--token=" + OPERATOR));
         // the agents' side, each step once the waiting command has shown the one before
         await().atMost(Duration.ofSeconds(20)).until(() -> out.toString().contains("PENDING"));
         var e = store.get(store.keys().app("wait-web"), AppIntent.class).orElseThrow();
