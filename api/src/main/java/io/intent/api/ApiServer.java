@@ -42,6 +42,9 @@ import org.slf4j.MDC;
  * The HTTP API: {@code /v1} JSON over the intent store, the event stream, health, metrics, the OpenAPI document
  * and the web page. Event loops only route and encode; every store call runs on a worker thread.
  */
+// Long (about 540 lines): the request pipeline in one place (request id, authentication, body limits,
+// idempotency, the worker hand-off, error rendering, shutdown) read top to bottom; the resources themselves
+// live in IntentRoutes, ObservedRoutes, LogsRoute and EventStream.
 public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");

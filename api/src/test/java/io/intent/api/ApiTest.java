@@ -385,6 +385,21 @@ class ApiTest {
         f.store.revokeLease(l2);
     }
 
+    /** Reads an event stream up to its ": connected" comment: the API holds the subscriber from then on. */
+    private static void connected(BufferedReader in) throws Exception {
+        CompletableFuture.supplyAsync(() -> {
+            try {
+                String line;
+                while ((line = in.readLine()) != null && !line.startsWith(": connected")) {
+                    // the retry line comes first
+                }
+                return line;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).get(15, TimeUnit.SECONDS);
+    }
+
     @Test
     void theEventStreamCarriesChangesFromEtcd() throws Exception {
         var req = f.request("/v1/events?prefix=apps/", VIEWER).GET().build();
@@ -392,6 +407,7 @@ class ApiTest {
         assertEquals(200, resp.statusCode());
         assertTrue(resp.headers().firstValue("content-type").orElseThrow().startsWith("text/event-stream"));
         try (var in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
+            connected(in);
             CompletableFuture<String> event = CompletableFuture.supplyAsync(() -> {
                 try {
                     String line;
@@ -405,7 +421,6 @@ class ApiTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            Thread.sleep(300); // not an assertion: gives the stream time to subscribe before the writes it must see
             f.put("/v1/hosts/h-sse", OPERATOR, "{}");
             f.store.put(f.store.keys().app("sse"), Json.read(Fixtures.app("1.0", 1), AppIntent.class));
             String line = event.get(15, TimeUnit.SECONDS);
@@ -420,6 +435,7 @@ class ApiTest {
     void theEventStreamNeverShowsTokensOrIdempotencyRecords() throws Exception {
         var resp = f.http.send(f.request("/v1/events", VIEWER).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         try (var in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
+            connected(in);
             CompletableFuture<String> lines = CompletableFuture.supplyAsync(() -> {
                 StringBuilder sb = new StringBuilder();
                 try {
@@ -435,7 +451,6 @@ class ApiTest {
                 }
                 return sb.toString();
             });
-            Thread.sleep(300); // not an assertion: gives the stream time to subscribe before the writes it must see
             f.put("/v1/tokens/dave", ADMIN, "{\"role\":\"viewer\",\"sha256\":\"" + "c".repeat(64) + "\"}");
             f.put("/v1/apps/secret-idem", OPERATOR, Fixtures.app("1.0", 1), "Idempotency-Key", "s-1");
             f.put("/v1/apps/after-secrets", OPERATOR, Fixtures.app("1.0", 1));

@@ -44,6 +44,8 @@ public final class CliBench implements Benchmark {
         return "intentctl get status wall time (fresh JVM, CDS archive) vs etcdctl get --prefix of the same keys";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 9;

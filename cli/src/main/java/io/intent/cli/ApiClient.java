@@ -26,6 +26,8 @@ import javax.net.ssl.TrustManagerFactory;
  * {@link CtlException} carrying the API's message and field errors. Writes carry an Idempotency-Key, so the
  * retries after a lost connection or a 503 cannot apply a change twice.
  */
+// Long (about 340 lines): one HTTP client with its retry, TLS and error-message rules in one place; the parts
+// (request building, decoding, paging, error mapping) are private methods that share the client's fields.
 final class ApiClient {
     /** An answer: status, decoded body (null when empty), and the ETag if any. */
     record Response(int status, JsonNode body, String etag) {
@@ -142,38 +144,14 @@ final class ApiClient {
         int attempts = 0;
         while (true) {
             attempts++;
-            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
-                    .header("Accept", "application/json");
-            if (token != null && !token.isBlank()) {
-                b.header("Authorization", "Bearer " + token.strip());
-            }
-            if (idempotencyKey != null) {
-                b.header("Idempotency-Key", idempotencyKey);
-            }
-            if (ifMatch != null) {
-                b.header("If-Match", ifMatch);
-            }
-            if (bytes.length > 0) {
-                b.header("Content-Type", "application/json");
-            }
-            b.method(method, bytes.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofByteArray(bytes));
+            HttpRequest request = request(method, path, bytes, idempotencyKey, ifMatch);
             try {
-                HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
                 if (r.statusCode() == 503 && attempts < 4) {
                     sleep(attempts);
                     continue;
                 }
-                JsonNode json = null;
-                if (r.body().length > 0) {
-                    try {
-                        json = Json.tree(r.body());
-                    } catch (InvalidValueException e) {
-                        throw new CtlException(1, method + " " + path + ": the API answered HTTP " + r.statusCode()
-                                + " with a body that is not JSON; is --api " + base + " the intent API?");
-                    }
-                }
-                Response resp = new Response(r.statusCode(), json, r.headers().firstValue("ETag").orElse(null));
+                Response resp = decode(method, path, r);
                 if (failOnError) {
                     check(resp);
                 }
@@ -201,6 +179,38 @@ final class ApiClient {
                 throw new CtlException(1, "interrupted");
             }
         }
+    }
+
+    private HttpRequest request(String method, String path, byte[] bytes, String idempotencyKey, String ifMatch) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
+                .header("Accept", "application/json");
+        if (token != null && !token.isBlank()) {
+            b.header("Authorization", "Bearer " + token.strip());
+        }
+        if (idempotencyKey != null) {
+            b.header("Idempotency-Key", idempotencyKey);
+        }
+        if (ifMatch != null) {
+            b.header("If-Match", ifMatch);
+        }
+        if (bytes.length > 0) {
+            b.header("Content-Type", "application/json");
+        }
+        return b.method(method, bytes.length == 0 ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
+    }
+
+    private Response decode(String method, String path, HttpResponse<byte[]> r) {
+        JsonNode json = null;
+        if (r.body().length > 0) {
+            try {
+                json = Json.tree(r.body());
+            } catch (InvalidValueException e) {
+                throw new CtlException(1, method + " " + path + ": the API answered HTTP " + r.statusCode()
+                        + " with a body that is not JSON; is --api " + base + " the intent API?");
+            }
+        }
+        return new Response(r.statusCode(), json, r.headers().firstValue("ETag").orElse(null));
     }
 
     private static void sleep(int attempt) {

@@ -144,6 +144,19 @@ public final class IntentCtl {
         return spec.commandLine().getOut();
     }
 
+    /** Prints one line of the command's answer. */
+    void say(String line) {
+        out().println(line);
+        out().flush();
+    }
+
+    /** Prints {@code body} in a structured -o format, else the one human line. */
+    void report(Object body, java.util.function.Supplier<String> line) {
+        if (!Output.structured(out(), output, body)) {
+            say(line.get());
+        }
+    }
+
     PrintWriter err() {
         return spec.commandLine().getErr();
     }
