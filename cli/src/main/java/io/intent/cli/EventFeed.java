@@ -1,8 +1,6 @@
 package io.intent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.intent.store.codec.InvalidValueException;
-import io.intent.store.codec.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,8 +45,8 @@ final class EventFeed implements AutoCloseable {
                 if (line.isEmpty()) {
                     if (!data.isEmpty()) {
                         try {
-                            queue.add(new Event(kind, Json.tree(data.toString().getBytes(StandardCharsets.UTF_8))));
-                        } catch (InvalidValueException e) {
+                            queue.add(new Event(kind, Trees.read(data.toString().getBytes(StandardCharsets.UTF_8))));
+                        } catch (IOException e) {
                             // not one of ours (a proxy's message?): nothing to act on
                         }
                     }

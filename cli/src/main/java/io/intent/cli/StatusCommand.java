@@ -19,8 +19,6 @@ import picocli.CommandLine.ParentCommand;
             "With --wait, follow the API's events (/v1/events) and print each change until APP (or every app)",
             "has converged, then exit 0; exit 3 when --timeout passes first."})
 final class StatusCommand implements Callable<Integer> {
-    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
-
     @ParentCommand
     IntentCtl root;
 
@@ -62,7 +60,7 @@ final class StatusCommand implements Callable<Integer> {
                     } else if (table) {
                         now.forEach((k, v) -> {
                             if (!v.equals(last.get(k))) {
-                                root.out().println(LocalTime.now().format(CLOCK) + "  " + k + "  " + v);
+                                root.out().println(LocalTime.now().format(Clock.FORMAT) + "  " + k + "  " + v);
                             }
                         });
                         root.out().flush();
@@ -100,6 +98,11 @@ final class StatusCommand implements Callable<Integer> {
                 Thread.sleep(500); // the API restarted or the connection dropped: subscribe again, re-read
             }
         }
+    }
+
+    /** Built when --wait prints its first change: {@code get status} reuses this class's table, not the clock. */
+    private static final class Clock {
+        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("HH:mm:ss");
     }
 
     static JsonNode fetch(ApiClient api, String app) {

@@ -101,10 +101,11 @@ class IntentCtlTest {
         }
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
+        String[] argv = all.toArray(String[]::new);
+        var cl = IntentCtl.commandLine(argv); // as main builds it: only the subcommands argv names
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(all.toArray(String[]::new));
+        int code = cl.execute(argv);
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -112,7 +113,7 @@ class IntentCtlTest {
     static Run raw(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
+        var cl = IntentCtl.commandLine(args);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);
