@@ -28,6 +28,7 @@ final class EventFeed implements AutoCloseable {
     private final InputStream in;
     private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
     private volatile boolean ended;
+    private volatile boolean closed;
 
     EventFeed(InputStream in) {
         this.in = in;
@@ -41,7 +42,7 @@ final class EventFeed implements AutoCloseable {
             String kind = "message";
             StringBuilder data = new StringBuilder();
             String line;
-            while ((line = r.readLine()) != null) {
+            while (!closed && (line = r.readLine()) != null) {
                 if (line.isEmpty()) {
                     if (!data.isEmpty()) {
                         try {
@@ -91,13 +92,14 @@ final class EventFeed implements AutoCloseable {
         return ended;
     }
 
+    /**
+     * Stops following without waiting: the reader thread closes the stream after the next line it reads (an event
+     * or the API's heartbeat, every 15 s). Closing it from here would wait just as long: HttpURLConnection's chunked
+     * stream is locked by the blocked read, and closing the connection closes that stream first.
+     */
     @Override
     public void close() {
-        try {
-            in.close();
-        } catch (IOException e) {
-            // closing a stream we are done with
-        }
+        closed = true;
     }
 
     /** The stream ended (API restarted, connection lost): re-read the state and subscribe again. */
