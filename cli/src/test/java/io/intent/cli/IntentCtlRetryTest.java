@@ -12,8 +12,6 @@ import io.intent.store.model.AppIntent;
 import io.intent.testkit.EtcdCluster;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * intentctl's retry of a write whose first attempt outlived the client's request timeout: the retry carries the
@@ -31,9 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 class IntentCtlRetryTest {
     static final String OPERATOR = "operator-secret-retry";
 
-    @TempDir
-    Path dir;
-
     @Test
     void aWriteRetriedAfterTheClientTimedOutEndsWithTheFirstAttemptsOutcome() throws Exception {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -42,20 +36,20 @@ class IntentCtlRetryTest {
              ApiServer api = ApiServer.start(store, new Tokens(Map.of(Tokens.hash(OPERATOR),
                      new Tokens.Token("op", Role.OPERATOR, "test"))), ApiServer.Options.defaults().withPort(0)
                      .withExpectedAgents(List.of("setlive")))) {
-            Path file = Files.writeString(dir.resolve("web.yaml"), "name: web\nversions:\n  \"1.0\":\n"
-                    + "    artifact: file:///srv/web-1.0.tgz\n    sha256: " + "a".repeat(64) + "\n"
-                    + "active: \"1.0\"\nrun:\n  command: [bin/run]\nscale: 1\n");
-            // etcd hangs (SIGSTOP) for longer than one request timeout: the first PUT times out in the client,
-            // which retries with the same key while the API still waits on etcd for the first one
-            String[] argv = {"apply", "-f", file.toString(), "--api=" + api.url(), "--token=" + OPERATOR,
-                "--request-timeout=1s"};
+            store.put(store.keys().app("web"), io.intent.store.codec.Json.read("{\"versions\":{\"1.0\":{"
+                    + "\"artifact\":\"file:///srv/web-1.0.tgz\",\"sha256\":\"" + "a".repeat(64) + "\"}},"
+                    + "\"active\":\"1.0\",\"run\":{\"command\":[\"bin/run\"]},\"scale\":1}", AppIntent.class));
+            // etcd hangs (SIGSTOP) for longer than one request timeout: the restart's POST times out in the client,
+            // which retries with the same Idempotency-Key while the API still waits on etcd for the first attempt
+            String[] argv = {"restart", "web", "--api=" + api.url(), "--token=" + OPERATOR, "--request-timeout=1s"};
             etcd.pause(0);
             timer.schedule(() -> etcd.resume(0), 1600, TimeUnit.MILLISECONDS);
             CompletableFuture<String[]> run = CompletableFuture.supplyAsync(() -> ctl(argv));
             String[] result = run.get(60, TimeUnit.SECONDS);
             assertEquals("0", result[0], "exit code; out: " + result[1] + "\nerr: " + result[2]);
-            assertTrue(result[1].contains("app/web created"), result[1]);
-            assertEquals("1.0", store.get(store.keys().app("web"), AppIntent.class).orElseThrow().value().active());
+            assertTrue(result[1].contains("app/web restart requested for every instance"), result[1]);
+            assertEquals(1L, store.get(store.keys().app("web"), AppIntent.class).orElseThrow().value().restart()
+                    .generation(), "restarted exactly once");
         } finally {
             timer.shutdownNow();
         }
