@@ -83,33 +83,8 @@ public final class CliBench implements Benchmark {
                         "get", "--prefix", "/intent/status/");
                 r.header(runs + " calls each, interleaved, median wall time; " + APPS + " apps on " + HOSTS
                         + " hosts (" + APPS * HOSTS + " status keys)");
-                Timing[] cds = new Timing[runs];
-                Timing[] noCds = new Timing[runs];
-                Timing[] etcdRuns = new Timing[runs];
-                wallMs(fast, "app-0"); // warm the page cache for every jar once
-                wallMs(etcdRead, "/intent/status/");
-                for (int i = 0; i < runs; i++) {
-                    cds[i] = timed(fast, "app-0");
-                    etcdRuns[i] = timed(etcdRead, "/intent/status/");
-                    noCds[i] = timed(plain, "app-0");
-                }
-                double cdsMs = median(cds, Timing::wallMs);
-                double etcdMedian = median(etcdRuns, Timing::wallMs);
-                long[] classes = classSources(fast);
-                r.row("intentctl get status (launcher flags + CDS archive)", cdsMs, "ms", "median of " + runs);
-                r.row("  its CPU time (user + sys)", median(cds, Timing::cpuMs), "ms", "median of " + runs);
-                r.row("intentctl get status (plain java -cp, no archive)", median(noCds, Timing::wallMs), "ms",
-                        "median of " + runs);
-                r.row("  its CPU time (user + sys)", median(noCds, Timing::cpuMs), "ms", "median of " + runs);
-                r.row("etcdctl get --prefix /intent/status/ (limit)", etcdMedian, "ms", "median of " + runs);
-                r.row("  its CPU time (user + sys)", median(etcdRuns, Timing::cpuMs), "ms", "median of " + runs);
-                r.row("classes a call loads from the archive (-Xshare:on maps it)", classes[0], "classes", "");
-                r.row("classes a call parses or makes at run time", classes[1], "classes", "");
+                measure(r, runs, fast, plain, etcdRead);
                 r.row("training run that makes the archive (once, at install)", trainMs, "ms", "");
-                r.result("cli.get_status_ms", cdsMs, "ms", etcdMedian);
-                r.result("cli.get_status_no_archive_ms", median(noCds, Timing::wallMs), "ms", etcdMedian);
-                r.result("cli.get_status_cpu_ms", median(cds, Timing::cpuMs), "ms",
-                        median(etcdRuns, Timing::cpuMs));
             }
         } finally {
             try (var files = Files.walk(tmp)) {
@@ -117,6 +92,37 @@ public final class CliBench implements Benchmark {
             }
         }
         r.finish();
+    }
+
+    /** Runs the three commands {@code runs} times, interleaved, and reports their medians and RESULT lines. */
+    private static void measure(Report r, int runs, List<String> fast, List<String> plain, List<String> etcdRead)
+            throws IOException, InterruptedException {
+        Timing[] cds = new Timing[runs];
+        Timing[] noCds = new Timing[runs];
+        Timing[] etcdRuns = new Timing[runs];
+        wallMs(fast, "app-0"); // warm the page cache for every jar once
+        wallMs(etcdRead, "/intent/status/");
+        for (int i = 0; i < runs; i++) {
+            cds[i] = timed(fast, "app-0");
+            etcdRuns[i] = timed(etcdRead, "/intent/status/");
+            noCds[i] = timed(plain, "app-0");
+        }
+        double cdsMs = median(cds, Timing::wallMs);
+        double etcdMedian = median(etcdRuns, Timing::wallMs);
+        long[] classes = classSources(fast);
+        r.row("intentctl get status (launcher flags + CDS archive)", cdsMs, "ms", "median of " + runs);
+        r.row("  its CPU time (user + sys)", median(cds, Timing::cpuMs), "ms", "median of " + runs);
+        r.row("intentctl get status (plain java -cp, no archive)", median(noCds, Timing::wallMs), "ms",
+                "median of " + runs);
+        r.row("  its CPU time (user + sys)", median(noCds, Timing::cpuMs), "ms", "median of " + runs);
+        r.row("etcdctl get --prefix /intent/status/ (limit)", etcdMedian, "ms", "median of " + runs);
+        r.row("  its CPU time (user + sys)", median(etcdRuns, Timing::cpuMs), "ms", "median of " + runs);
+        r.row("classes a call loads from the archive (-Xshare:on maps it)", classes[0], "classes", "");
+        r.row("classes a call parses or makes at run time", classes[1], "classes", "");
+        r.result("cli.get_status_ms", cdsMs, "ms", etcdMedian);
+        r.result("cli.get_status_no_archive_ms", median(noCds, Timing::wallMs), "ms", etcdMedian);
+        r.result("cli.get_status_cpu_ms", median(cds, Timing::cpuMs), "ms",
+                median(etcdRuns, Timing::cpuMs));
     }
 
     private static void seed(EtcdStore store) {

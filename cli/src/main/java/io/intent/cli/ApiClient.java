@@ -3,29 +3,24 @@ package io.intent.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.intent.store.codec.Json;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.URI;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.HttpURLConnection;
+import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.UUID;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The API as the CLI uses it: JSON requests with the bearer token, answers decoded, errors turned into a
  * {@link CtlException} carrying the API's message and field errors. Writes carry an Idempotency-Key, so the
  * retries after a lost connection or a 503 cannot apply a change twice. Built on {@link HttpURLConnection}: a call
  * is one request from a fresh JVM, and java.net.http's client costs a selector thread and TLS set-up even for http.
+ * (Over 300 lines: requests, retries, streams and their error messages share one vocabulary, kept in one place.)
  */
 final class ApiClient {
     /** An answer: status, decoded body (null when empty), and the ETag if any. */
@@ -53,36 +48,6 @@ final class ApiClient {
         this.token = token;
         this.timeout = timeout;
         this.ssl = ssl;
-    }
-
-    /**
-     * A TLS context trusting exactly the PEM certificates in {@code caFile} (a private CA's {@code ca.pem}).
-     *
-     * @throws CtlException (usage, exit 2) naming the file when it cannot be read or holds no certificate
-     */
-    static SSLContext trusting(Path caFile) {
-        try (var in = Files.newInputStream(caFile)) {
-            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-            ks.load(null, null);
-            int n = 0;
-            for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                ks.setCertificateEntry("ca-" + n++, c);
-            }
-            if (n == 0) {
-                throw new CtlException(2, "--cacert " + caFile + ": no certificate in it (expected PEM "
-                        + "-----BEGIN CERTIFICATE-----)");
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ks);
-            SSLContext ssl = SSLContext.getInstance("TLS");
-            ssl.init(null, tmf.getTrustManagers(), null);
-            return ssl;
-        } catch (IOException e) {
-            throw new CtlException(2, "--cacert " + caFile + ": cannot read it (" + e.getClass().getSimpleName()
-                    + ": " + e.getMessage() + ")");
-        } catch (GeneralSecurityException e) {
-            throw new CtlException(2, "--cacert " + caFile + ": no certificate in it (" + e.getMessage() + ")");
-        }
     }
 
     /**
@@ -141,38 +106,14 @@ final class ApiClient {
         while (true) {
             attempts++;
             try {
-                HttpURLConnection c = open(path, "application/json", timeout);
-                c.setRequestMethod(method);
-                if (idempotencyKey != null) {
-                    c.setRequestProperty("Idempotency-Key", idempotencyKey);
-                }
-                if (ifMatch != null) {
-                    c.setRequestProperty("If-Match", ifMatch);
-                }
-                if (bytes.length > 0) {
-                    c.setRequestProperty("Content-Type", "application/json");
-                    c.setDoOutput(true);
-                    c.setFixedLengthStreamingMode(bytes.length);
-                    try (OutputStream out = c.getOutputStream()) {
-                        out.write(bytes);
-                    }
-                }
+                HttpURLConnection c = request(method, path, bytes, idempotencyKey, ifMatch);
                 int status = c.getResponseCode();
                 byte[] answer = readBody(c, status);
                 if (status == 503 && attempts < 4) {
                     sleep(attempts);
                     continue;
                 }
-                JsonNode json = null;
-                if (answer.length > 0) {
-                    try {
-                        json = Trees.read(answer);
-                    } catch (IOException e) {
-                        throw new CtlException(1, method + " " + path + ": the API answered HTTP " + status
-                                + " with a body that is not JSON; is --api " + base + " the intent API?");
-                    }
-                }
-                Response resp = new Response(status, json, c.getHeaderField("ETag"));
+                Response resp = new Response(status, json(method, path, status, answer), c.getHeaderField("ETag"));
                 if (failOnError) {
                     check(resp);
                 }
@@ -193,6 +134,41 @@ final class ApiClient {
                 }
                 throw new CtlException(1, method + " " + base + path + " failed: " + e);
             }
+        }
+    }
+
+    /** Sends one attempt of a request: its headers, and its JSON body if any. */
+    private HttpURLConnection request(String method, String path, byte[] body, String idempotencyKey, String ifMatch)
+            throws IOException {
+        HttpURLConnection c = open(path, "application/json", timeout);
+        c.setRequestMethod(method);
+        if (idempotencyKey != null) {
+            c.setRequestProperty("Idempotency-Key", idempotencyKey);
+        }
+        if (ifMatch != null) {
+            c.setRequestProperty("If-Match", ifMatch);
+        }
+        if (body.length > 0) {
+            c.setRequestProperty("Content-Type", "application/json");
+            c.setDoOutput(true);
+            c.setFixedLengthStreamingMode(body.length);
+            try (OutputStream out = c.getOutputStream()) {
+                out.write(body);
+            }
+        }
+        return c;
+    }
+
+    /** An answer's body as a JSON tree (null when empty); a clear error when it is not JSON. */
+    private JsonNode json(String method, String path, int status, byte[] answer) {
+        if (answer.length == 0) {
+            return null;
+        }
+        try {
+            return Trees.read(answer);
+        } catch (IOException e) {
+            throw new CtlException(1, method + " " + path + ": the API answered HTTP " + status
+                    + " with a body that is not JSON; is --api " + base + " the intent API?");
         }
     }
 

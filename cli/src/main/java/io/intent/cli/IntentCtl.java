@@ -189,7 +189,7 @@ public final class IntentCtl {
         }
         Path ca = cacert != null ? cacert
                 : ctx != null && ctx.cacert() != null ? CtlConfig.expand(ctx.cacert()) : null;
-        return new ApiClient(url, t, requestTimeout, ca == null ? null : ApiClient.trusting(ca));
+        return new ApiClient(url, t, requestTimeout, ca == null ? null : CaTrust.trusting(ca));
     }
 
     private static String blankToNull(String s) {
