@@ -1,5 +1,9 @@
 package io.intent.leader;
 
+import static io.intent.testkit.PrometheusText.bucketsOf;
+import static io.intent.testkit.PrometheusText.count;
+import static io.intent.testkit.PrometheusText.cumulative;
+import static io.intent.testkit.PrometheusText.les;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,10 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -94,50 +95,5 @@ class LeaderReadinessAndMetricsTest {
             List<String> les = les(ProcessMetrics.DISPATCH_BUCKETS);
             assertTrue(cumulative(metrics, "intent_dispatcher_round_seconds", les.get(les.size() - 2)) >= 1, metrics);
         }
-    }
-
-    /** The {@code le} labels Prometheus shows for {@code buckets}, plus +Inf, in order. */
-    private static List<String> les(Duration[] buckets) {
-        var l = new java.util.ArrayList<>(Arrays.stream(buckets)
-                .map(d -> Double.toString(d.toNanos() / 1e9)).toList());
-        l.add("+Inf");
-        return l;
-    }
-
-    /** The distinct {@code le} labels of a histogram's first series, in scrape order. */
-    private static List<String> bucketsOf(String scrape, String name) {
-        List<String> les = new java.util.ArrayList<>();
-        Matcher m = Pattern.compile("^" + name + "_bucket\\{(.*)le=\"([^\"]+)\".*$", Pattern.MULTILINE).matcher(scrape);
-        String firstSeries = null;
-        while (m.find()) {
-            if (firstSeries == null) {
-                firstSeries = m.group(1);
-            }
-            if (m.group(1).equals(firstSeries)) {
-                les.add(m.group(2));
-            }
-        }
-        return les;
-    }
-
-    /** The sum over every series of a histogram's {@code _count}. */
-    private static double count(String scrape, String name) {
-        double sum = 0;
-        Matcher m = Pattern.compile("^" + name + "_count(\\{[^}]*\\})? (\\S+)$", Pattern.MULTILINE).matcher(scrape);
-        while (m.find()) {
-            sum += Double.parseDouble(m.group(2));
-        }
-        return sum;
-    }
-
-    /** The sum over every series of the cumulative count at bucket {@code le}. */
-    private static double cumulative(String scrape, String name, String le) {
-        double sum = 0;
-        Matcher m = Pattern.compile("^" + name + "_bucket\\{.*le=\"" + Pattern.quote(le) + "\".*\\} (\\S+)$",
-                Pattern.MULTILINE).matcher(scrape);
-        while (m.find()) {
-            sum += Double.parseDouble(m.group(1));
-        }
-        return sum;
     }
 }
