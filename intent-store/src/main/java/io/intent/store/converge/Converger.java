@@ -429,7 +429,8 @@ public final class Converger<T> implements AutoCloseable {
         if (want != null && !want.valid()) {
             Result invalid = new Result(Phase.FAILED, null, want.modRevision(), "invalid value at " + want.key()
                     + ": " + want.error(), Map.of(), null, false);
-            return new Step(invalid, report(name, invalid, 0, null) ? null : settings.waitingRetry());
+            return new Step(invalid, report(name, want.modRevision(), invalid, 0, null) ? null
+                    : settings.waitingRetry());
         }
         Timer.Sample sample = Timer.start();
         Result result;
@@ -472,14 +473,14 @@ public final class Converger<T> implements AutoCloseable {
                 next = next == null ? settings.waitingRetry() : next;
             }
         }
-        if (!report(name, result, failedAttempts, next)) {
+        if (!report(name, want == null ? 0 : want.modRevision(), result, failedAttempts, next)) {
             next = next == null ? settings.waitingRetry() : next;
         }
         return new Step(result, next);
     }
 
     /** Writes the status when it changed; false when etcd did not take it (the caller retries). */
-    private boolean report(String name, Result r, int failedAttempts, Duration retryIn) {
+    private boolean report(String name, long desiredRevision, Result r, int failedAttempts, Duration retryIn) {
         Instant now = clock.instant();
         AgentStatus old = written.get(name);
         Instant nextRetry = r.phase() == Phase.FAILED && retryIn != null ? now.plus(retryIn) : null;
@@ -488,7 +489,7 @@ public final class Converger<T> implements AutoCloseable {
         if (next.sameAs(old)) {
             if (r.phase() == Phase.READY) {
                 // READY for this revision before we saw it (a restart): already converged, nothing to time
-                seen.computeIfPresent(name, (k, v) -> r.observedRevision() >= v[0] ? null : v);
+                seen.computeIfPresent(name, (k, v) -> desiredRevision >= v[0] ? null : v);
             }
             return true;
         }
@@ -501,7 +502,9 @@ public final class Converger<T> implements AutoCloseable {
             statusWrites.increment();
             if (r.phase() == Phase.READY) {
                 long[] since = seen.get(name);
-                if (since != null && r.observedRevision() >= since[0] && seen.remove(name, since)) {
+                // the desired key's revision this reconcile acted on, not r.observedRevision(): a reconciler
+                // reports the intent's (app) revision, older than the key's, and no latency was ever recorded
+                if (since != null && desiredRevision >= since[0] && seen.remove(name, since)) {
                     convergeLatency.record(System.nanoTime() - since[1], TimeUnit.NANOSECONDS);
                 }
             }
