@@ -59,7 +59,7 @@ final class StatusCommand extends CtlCommand {
                     } else if (table) {
                         now.forEach((k, v) -> {
                             if (!v.equals(last.get(k))) {
-                                root.out().println(LocalTime.now().format(CLOCK) + "  " + k + "  " + v);
+                                root.out().println(LocalTime.now().format(Clock.FORMAT) + "  " + k + "  " + v);
                             }
                         });
                         root.out().flush();
@@ -96,6 +96,11 @@ final class StatusCommand extends CtlCommand {
                 Thread.sleep(500); // the API restarted or the connection dropped: subscribe again, re-read
             }
         }
+    }
+
+    /** Built when --wait prints its first change: {@code get status} reuses this class's table, not the clock. */
+    private static final class Clock {
+        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("HH:mm:ss");
     }
 
     static JsonNode fetch(ApiClient api, String app) {

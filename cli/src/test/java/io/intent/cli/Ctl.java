@@ -19,7 +19,7 @@ final class Ctl {
     /** Runs with standard output going to {@code out}, which a test may read while the command still runs. */
     static Run run(StringWriter out, String... args) {
         StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
+        var cl = IntentCtl.commandLine(args); // as main builds it: only the subcommands args name
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);
