@@ -131,13 +131,10 @@ class ContainerEndToEndTest {
         for (String name : List.of("leader-a", "leader-b")) {
             startLeader(name);
         }
-        for (int i = 0; i < HOSTS; i++) {
-            String h = host(i);
-            machines.addHost(h, Map.of("INTENT_ETCD", String.join(",", machines.etcdEndpoints()),
-                    "INTENT_ETCD_USER", h, "INTENT_ETCD_PASSWORD_FILE", "/etc/intent/secrets/" + h + ".password",
-                    "INTENT_RESYNC", "5", "INTENT_LIVENESS_TTL", Integer.toString(LIVENESS_TTL),
-                    "INTENT_STOP_TIMEOUT", "3"), Map.of("/etc/intent/secrets/" + h + ".password", rbac.password(h)));
-        }
+        machines.addHosts(List.of(hosts), h -> Map.of("INTENT_ETCD", String.join(",", machines.etcdEndpoints()),
+                "INTENT_ETCD_USER", h, "INTENT_ETCD_PASSWORD_FILE", "/etc/intent/secrets/" + h + ".password",
+                "INTENT_RESYNC", "5", "INTENT_LIVENESS_TTL", Integer.toString(LIVENESS_TTL),
+                "INTENT_STOP_TIMEOUT", "3"), h -> Map.of("/etc/intent/secrets/" + h + ".password", rbac.password(h)));
         client = machines.addClient("client");
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
             assertTrue(apiProcess.alive(), () -> "the API exited:\n" + apiProcess.output());

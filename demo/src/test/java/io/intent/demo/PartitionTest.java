@@ -19,27 +19,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Hosts cut off from etcd (their node JVMs frozen with SIGSTOP, as in a partition: the apps keep running, the
- * agents and their liveness do not) on real etcd, leader, node JVMs and runit: no running app is lost.
+ * agents and their liveness do not) on real etcd, leader, node JVMs and runit: no running app is lost. The
+ * scenarios share one fleet, each with an app of its own that it removes again; every node is resumed after each.
  */
 class PartitionTest {
     private static final Fleet.Timing FAST = new Fleet.Timing(2, 3, 2);
     private static final Duration CONVERGE = Duration.ofSeconds(60);
 
-    private Path work;
-    private Fleet fleet;
-    private EtcdStore store;
-    private SliceWatch<Assignment> audit;
-    private final List<String> deleted = new CopyOnWriteArrayList<>();
+    private static Path work;
+    private static Fleet fleet;
+    private static EtcdStore store;
+    private static SliceWatch<Assignment> audit;
+    private static final List<String> deleted = new CopyOnWriteArrayList<>();
     private final int port = Ports.free();
+    private String app;
 
-    @BeforeEach
-    void start() throws Exception {
+    @BeforeAll
+    static void start() throws Exception {
         work = Files.createTempDirectory("intent-partition-");
         fleet = Fleet.start(work, 3, FAST, List.of());
         store = EtcdStore.connect(EtcdConfig.of(List.of(fleet.endpoints().split(","))));
@@ -52,7 +55,18 @@ class PartitionTest {
     }
 
     @AfterEach
-    void stop() {
+    void removeTheApp() {
+        for (int i = 0; i < fleet.size(); i++) {
+            fleet.node(i).resume();
+        }
+        if (app != null) {
+            fleet.etcdctl("del", "/intent/apps/" + app);
+            await().atMost(CONVERGE).until(() -> fleet.assigned(app).isEmpty() && servingNowhere());
+        }
+    }
+
+    @AfterAll
+    static void stop() {
         if (audit != null) {
             audit.close();
         }
@@ -75,6 +89,26 @@ class PartitionTest {
         }
     }
 
+    /** Deploys the demo app as {@code name} (this scenario's own app) on this scenario's port. */
+    private void deploy(String name, int scale) {
+        app = name;
+        fleet.deploy(name, scale, port);
+    }
+
+    /** The assignment keys of this scenario's app the leader deleted since the fleet started. */
+    private List<String> deletedOfApp() {
+        return deleted.stream().filter(k -> k.endsWith("/" + app)).toList();
+    }
+
+    private boolean servingNowhere() {
+        for (int i = 0; i < fleet.size(); i++) {
+            if (fleet.answers(i, port)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private Map<Integer, Long> servingPids(int expected) {
         await().atMost(CONVERGE).until(() -> {
             int n = 0;
@@ -86,14 +120,14 @@ class PartitionTest {
         Map<Integer, Long> pids = new HashMap<>();
         for (int i = 0; i < fleet.size(); i++) {
             int host = i;
-            fleet.pid(i, "web").filter(p -> fleet.answers(host, port)).ifPresent(p -> pids.put(host, p));
+            fleet.pid(i, app).filter(p -> fleet.answers(host, port)).ifPresent(p -> pids.put(host, p));
         }
         return pids;
     }
 
     @Test
     void aPartitionOfEveryHostFromEtcdDeletesNoAssignmentAndRestartsNoApp() throws Exception {
-        fleet.deploy("web", 3, port);
+        deploy("web", 3);
         Map<Integer, Long> before = servingPids(3);
         assertEquals(3, before.size());
         await().atMost(CONVERGE).until(() -> fleet.assigned("web").size() == 3);
@@ -112,14 +146,14 @@ class PartitionTest {
 
         await().atMost(CONVERGE).until(() -> !fleet.etcdctl("get", "--print-value-only", "/intent/placement/web")
                 .contains("unreachable"));
-        assertEquals(List.of(), deleted, "no assignment was deleted");
+        assertEquals(List.of(), deletedOfApp(), "no assignment was deleted");
         assertEquals(Set.of("h1", "h2", "h3"), fleet.assigned("web"));
         await().during(Duration.ofSeconds(2)).atMost(CONVERGE).until(() -> servingPids(3).equals(before));
     }
 
     @Test
     void aHostCutOffIsReplacedBeforeItsInstanceIsRemovedAndItStopsWhenItIsBack() throws Exception {
-        fleet.deploy("web", 2, port);
+        deploy("api", 2);
         Map<Integer, Long> before = servingPids(2);
         int cut = before.keySet().iterator().next();
         int spare = Set.of(0, 1, 2).stream().filter(i -> !before.containsKey(i)).findFirst().orElseThrow();
@@ -128,14 +162,14 @@ class PartitionTest {
         // its replacement comes up on the spare host while its own instance keeps serving
         await().atMost(CONVERGE).until(() -> fleet.answers(spare, port));
         assertTrue(fleet.answers(cut, port), "the cut-off host's app was never stopped");
-        await().atMost(CONVERGE).until(() -> !fleet.assigned("web").contains(fleet.host(cut)));
-        assertEquals(List.of(store.keys().assignment(fleet.host(cut), "web")), deleted,
+        await().atMost(CONVERGE).until(() -> !fleet.assigned("api").contains(fleet.host(cut)));
+        assertEquals(List.of(store.keys().assignment(fleet.host(cut), "api")), deletedOfApp(),
                 "only the replaced instance's assignment was deleted, after its replacement ran healthy");
 
         fleet.node(cut).resume();
         await().atMost(CONVERGE).until(() -> !fleet.answers(cut, port));
-        assertFalse(fleet.pid(cut, "web").isPresent());
+        assertFalse(fleet.pid(cut, "api").isPresent());
         int other = before.keySet().stream().filter(i -> i != cut).findFirst().orElseThrow();
-        assertEquals(before.get(other), fleet.pid(other, "web").orElseThrow(), "the other instance never moved");
+        assertEquals(before.get(other), fleet.pid(other, "api").orElseThrow(), "the other instance never moved");
     }
 }

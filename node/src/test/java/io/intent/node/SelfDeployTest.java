@@ -99,12 +99,14 @@ class SelfDeployTest {
             AtomicInteger revision = new AtomicInteger(1);
             deployNode(store, builds, "A", nodePort, revision.getAndIncrement());
 
-            // the kickstart: intent-node --once installs build A and starts it under runit, then exits
+            // the kickstart: intent-node --once installs build A and starts it under runit, then exits; each host
+            // is kickstarted on its own and waits on no other host, so all at once
             for (String h : HOSTS) {
-                JvmProcess k = JvmProcess.start(NodeMain.class, List.of("--config",
+                once.add(JvmProcess.start(NodeMain.class, List.of("--config",
                         work.resolve(h + "-node.yaml").toString(), "--once", "--once-timeout", "60"), Map.of(),
-                        work.resolve(h + "-kickstart.log"));
-                once.add(k);
+                        work.resolve(h + "-kickstart.log")));
+            }
+            for (JvmProcess k : once) {
                 assertTrue(k.waitFor(90), "kickstart did not end:\n" + k.output());
                 assertEquals(0, k.exitCode(), k.output());
             }

@@ -270,9 +270,11 @@ public final class ContainerHosts implements AutoCloseable {
                         "--peer-trusted-ca-file", "/etc/etcd/tls/ca.pem", "--peer-client-cert-auth"));
             }
             c.withCommand(cmd.toArray(String[]::new));
-            c.start(); // no ports to wait on: health is awaited below, once every member runs
-            members.add(new ContainerHost(name, ip, c, this));
+            members.add(new ContainerHost(name, ip, c, this)); // listed before it starts: close() removes it
         }
+        // no ports to wait on: health is awaited below, once every member runs; a member waits for its peers
+        // anyway, so starting them one after another only adds the container start-ups up
+        startAll(members);
         for (int i = 0; i < size; i++) {
             awaitEtcdHealthy(i, Duration.ofSeconds(60));
         }
@@ -341,7 +343,71 @@ public final class ContainerHosts implements AutoCloseable {
      * path to content), e.g. a password file.
      */
     public ContainerHost addHost(String name, Map<String, String> nodeEnv, Map<String, String> files) {
-        String ip = subnet + "." + (FIRST_HOST + hosts.size());
+        return addHosts(List.of(name), h -> nodeEnv, h -> files).get(0);
+    }
+
+    /**
+     * As {@link #addHost} for each of {@code names}, in that order of addresses, but the containers start at
+     * once: a host's start-up (container, firewall, the node's JVM) waits on nothing of another's. Returns when
+     * every one has its firewall up.
+     */
+    public List<ContainerHost> addHosts(List<String> names, java.util.function.Function<String, Map<String, String>>
+            nodeEnv, java.util.function.Function<String, Map<String, String>> files) {
+        List<ContainerHost> added = new ArrayList<>();
+        for (String name : names) {
+            String ip = subnet + "." + (FIRST_HOST + hosts.size());
+            ContainerHost h = new ContainerHost(name, ip, hostContainer(name, ip, nodeEnv.apply(name),
+                    files.apply(name)), this);
+            hosts.put(name, h); // listed before it starts: close() removes it
+            added.add(h);
+        }
+        startAll(added);
+        return added;
+    }
+
+    /** Starts the containers in parallel; the first failure is thrown once every start has ended. */
+    private static void startAll(List<ContainerHost> machines) {
+        List<Throwable> failures = inParallel(machines, m -> m.container().start());
+        if (!failures.isEmpty()) {
+            AssertionError e = new AssertionError("could not start " + machines, failures.get(0));
+            failures.subList(1, failures.size()).forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+
+    /**
+     * Runs {@code step} for every machine at once, each in a thread of its own (Docker does the work; these
+     * threads only wait on it), and returns what failed once every one has ended.
+     */
+    private static List<Throwable> inParallel(List<ContainerHost> machines,
+                                              java.util.function.Consumer<ContainerHost> step) {
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (ContainerHost m : machines) {
+            Thread t = new Thread(() -> {
+                try {
+                    step.accept(m);
+                } catch (RuntimeException | Error e) {
+                    failures.add(e);
+                }
+            }, "container-" + m.name());
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failures.add(e);
+                break;
+            }
+        }
+        return List.copyOf(failures);
+    }
+
+    private GenericContainer<?> hostContainer(String name, String ip, Map<String, String> nodeEnv,
+                                              Map<String, String> files) {
         GenericContainer<?> c = container(name, ip)
                 .withCopyToContainer(Transferable.of(HostImage.resource("intent-host-init"), 0755),
                         "/usr/local/bin/intent-host-init")
@@ -366,10 +432,7 @@ public final class ContainerHosts implements AutoCloseable {
             c.withCopyToContainer(Transferable.of(read(pki.ca()), 0644), HOST_CA).withEnv("INTENT_ETCD_CA", HOST_CA);
         }
         files.forEach((path, content) -> c.withCopyToContainer(Transferable.of(content, 0600), path));
-        c.start();
-        ContainerHost h = new ContainerHost(name, ip, c, this);
-        hosts.put(name, h);
-        return h;
+        return c;
     }
 
     /**
@@ -451,7 +514,7 @@ public final class ContainerHosts implements AutoCloseable {
         List<ContainerHost> all = new ArrayList<>(hosts.values());
         all.addAll(others);
         all.addAll(members);
-        for (ContainerHost h : all) {
+        inParallel(all, h -> { // each removal waits on nothing of another's
             try {
                 if (isPaused(h)) {
                     h.unpause();
@@ -460,7 +523,7 @@ public final class ContainerHosts implements AutoCloseable {
             } catch (RuntimeException e) {
                 System.err.println("could not remove container " + h + ": " + e);
             }
-        }
+        });
         try {
             network.close();
         } catch (RuntimeException e) {
