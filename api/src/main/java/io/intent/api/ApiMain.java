@@ -114,14 +114,7 @@ public final class ApiMain implements Callable<Integer> {
             System.out.println(Tokens.hash(t));
             return 0;
         }
-        String logsKey = null;
-        if (logsKeyFile != null) {
-            try {
-                logsKey = io.intent.daemon.logs.LogSigning.readKey("--logs-key-file", logsKeyFile);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-            }
-        }
+        String logsKey = logsKey();
         if (logsHostKey != null) {
             if (logsKey == null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--logs-host-key needs --logs-key-file");
@@ -130,14 +123,7 @@ public final class ApiMain implements Callable<Integer> {
                     io.intent.store.codec.Names.require("host", logsHostKey)));
             return 0;
         }
-        ApiServer.Tls tls = null;
-        if (tlsCert != null || tlsKey != null) {
-            try {
-                tls = new ApiServer.Tls(tlsCert, tlsKey);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-            }
-        }
+        ApiServer.Tls tls = tls();
         Tokens tokens = tokensFile == null ? Tokens.none() : Tokens.fromFile(tokensFile);
         EtcdStore store = EtcdStore.connect(etcd.toConfig());
         tokens.follow(store);
@@ -158,5 +144,29 @@ public final class ApiMain implements Callable<Integer> {
         }, "api-shutdown"));
         stop.await();
         return 0;
+    }
+
+    /** The logs signing key of --logs-key-file, or null; a bad file is bad usage. */
+    private String logsKey() {
+        if (logsKeyFile == null) {
+            return null;
+        }
+        try {
+            return io.intent.daemon.logs.LogSigning.readKey("--logs-key-file", logsKeyFile);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /** The certificate and key to serve HTTPS with, or null for plain HTTP; a bad pair is bad usage. */
+    private ApiServer.Tls tls() {
+        if (tlsCert == null && tlsKey == null) {
+            return null;
+        }
+        try {
+            return new ApiServer.Tls(tlsCert, tlsKey);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 }

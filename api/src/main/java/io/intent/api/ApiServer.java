@@ -26,6 +26,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,9 @@ import org.slf4j.MDC;
  * The HTTP API: {@code /v1} JSON over the intent store, the event stream, health, metrics, the OpenAPI document
  * and the web page. Event loops only route and encode; every store call runs on a worker thread.
  */
+// Long (about 540 lines): the request pipeline in one place (request id, authentication, body limits,
+// idempotency, the worker hand-off, error rendering, shutdown) read top to bottom; the resources themselves
+// live in IntentRoutes, ObservedRoutes, LogsRoute and EventStream.
 public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -111,6 +115,8 @@ public final class ApiServer implements AutoCloseable {
     private final Options options;
     private final PrometheusMeterRegistry metrics = ProcessMetrics.registry();
     private final Idempotency idempotency;
+    /** The router, kept for {@link #routes()}. */
+    private Router router;
     private final EventStream events;
     private final ReadCache cache;
     private final byte[] openapi;
@@ -217,6 +223,7 @@ public final class ApiServer implements AutoCloseable {
 
     private Router router() {
         Router router = Router.router(vertx);
+        this.router = router;
         router.route().handler(this::requestId);
         router.get("/healthz").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
                 .end("{\"ok\":true}"));
@@ -252,6 +259,22 @@ public final class ApiServer implements AutoCloseable {
             router.errorHandler(code, this::failure);
         }
         return router;
+    }
+
+    /**
+     * Every route this API serves with a fixed path, as "METHOD /path/{param}" (OpenAPI's spelling): what
+     * openapi.json must describe.
+     */
+    List<String> routes() {
+        List<String> all = new ArrayList<>();
+        for (var r : router.getRoutes()) {
+            if (r.getPath() == null || !r.isExactPath() || r.methods() == null) {
+                continue; // the catch-alls: authentication, bodies, 404, the web page
+            }
+            String path = r.getPath().replaceAll(":([A-Za-z0-9_]+)", "{$1}");
+            r.methods().forEach(m -> all.add(m.name() + " " + path));
+        }
+        return all;
     }
 
     /** Registers {@code endpoint} for {@code method path}: role check, worker thread, idempotency for writes. */

@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
  * Makes writes carrying an {@code Idempotency-Key} safe to retry: the first request claims the key in etcd
  * ({@code <root>/idempotency/<sha256(token name, key)>}, created only if absent), runs, and stores its response;
  * a repeat with the same method, path and body gets the stored response again without writing; a repeat with a
- * different request is refused (422); a repeat while the first is still running gets 409. Records live on an
+ * different request is refused (422); a repeat while the first is still running waits for its answer (a client's
+ * retry after its own timeout gets the first attempt's outcome), and gets 409 only when the first still runs after
+ * one etcd retry budget. Records live on an
  * etcd lease of {@code ttl} (24 h by default; the lease is shared and renewed hourly, so a record lives between
  * ttl and ttl + 1 h), so they survive API restarts and are shared by every API replica. A claim whose request
  * failed with a server error (5xx) is released, so the client may retry. A claim left pending longer than four
@@ -47,40 +49,63 @@ final class Idempotency {
         }
     }
 
-    /** Claims {@code key} for this request, or returns the stored reply of the request that claimed it first. */
+    /**
+     * Claims {@code key} for this request, or returns the stored reply of the request that claimed it first. While
+     * that request is still running (a client's retry after its own timeout), waits for its outcome for up to one
+     * etcd retry budget rather than answering 409 at once: the retry then gets the first attempt's answer.
+     */
     Claim claim(String principal, String key, String method, String path, byte[] body) {
         checkHeader(key);
         String etcdKey = store.keys().root() + "/idempotency/" + Tokens.hash(principal + "\n" + key);
         String fingerprint = Tokens.hash(method + " " + path + "\n" + new String(body, StandardCharsets.UTF_8));
-        long now = System.currentTimeMillis();
-        byte[] pending = Json.write(new Record("pending", fingerprint, now, 0, null, null));
-        if (store.putIf(etcdKey, pending, 0, lease())) {
-            return new Claim(etcdKey, null);
-        }
-        Optional<Entry<Record>> seen = store.get(etcdKey, Record.class).filter(Entry::valid);
-        if (seen.isEmpty()) {
-            // expired or released between our claim and our read: try once more
+        long giveUp = System.nanoTime() + store.retryBudget().toNanos();
+        long pauseMs = 10;
+        while (true) {
+            long now = System.currentTimeMillis();
+            byte[] pending = Json.write(new Record("pending", fingerprint, now, 0, null, null));
             if (store.putIf(etcdKey, pending, 0, lease())) {
                 return new Claim(etcdKey, null);
             }
-            throw inProgress();
-        }
-        Record r = seen.get().value();
-        if (!r.fingerprint().equals(fingerprint)) {
-            throw new ApiError(422, "idempotency_key_reused",
-                    "this Idempotency-Key was used for a different request (method, path or body differ)");
-        }
-        if (r.state().equals("pending")) {
-            boolean abandoned = now - r.claimedAt() > store.retryBudget().multipliedBy(4).toMillis();
-            if (abandoned && store.putIf(etcdKey, pending, seen.get().modRevision(), lease())) {
-                return new Claim(etcdKey, null);
+            // absent here: the first request failed on our side and released the claim (or it expired): claim again
+            Optional<Entry<Record>> seen = store.get(etcdKey, Record.class).filter(Entry::valid);
+            if (seen.isPresent()) {
+                Record r = seen.get().value();
+                if (!r.fingerprint().equals(fingerprint)) {
+                    throw new ApiError(422, "idempotency_key_reused",
+                            "this Idempotency-Key was used for a different request (method, path or body differ)");
+                }
+                if (!r.state().equals("pending")) {
+                    return new Claim(etcdKey, replay(r));
+                }
+                boolean abandoned = now - r.claimedAt() > store.retryBudget().multipliedBy(4).toMillis();
+                if (abandoned && store.putIf(etcdKey, pending, seen.get().modRevision(), lease())) {
+                    return new Claim(etcdKey, null);
+                }
             }
-            throw inProgress();
+            if (System.nanoTime() - giveUp > 0) {
+                throw inProgress();
+            }
+            pauseMs = pause(pauseMs);
         }
+    }
+
+    /** The stored answer of a finished request, as it is sent again. */
+    private static Reply replay(Record r) {
         Object stored = r.body() == null ? null : Json.tree(r.body().getBytes(StandardCharsets.UTF_8));
         Map<String, String> headers = r.etag() == null ? Map.of("Idempotent-Replayed", "true")
                 : Map.of("Idempotent-Replayed", "true", "ETag", r.etag());
-        return new Claim(etcdKey, new Reply(r.status(), stored, headers));
+        return new Reply(r.status(), stored, headers);
+    }
+
+    /** Sleeps {@code ms} (a worker thread: the first request's remaining etcd calls take milliseconds); the next. */
+    private static long pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw inProgress();
+        }
+        return Math.min(ms * 2, 200);
     }
 
     private static ApiError inProgress() {

@@ -24,6 +24,9 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /** The writable resources: apps (with history and rollback), hosts, release channels, tokens, and the plan preview. */
+// Long (about 430 lines): every writable resource shares the same ETag/If-Match, validation and history rules
+// (expected(), stale(), invalid()); a class per resource would pass those around. Channels and tokens are the
+// seam to split along if it grows.
 final class IntentRoutes {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 

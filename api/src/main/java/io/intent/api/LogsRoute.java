@@ -176,34 +176,43 @@ final class LogsRoute {
             };
             List<RecordParser> parsers = new ArrayList<>();
             for (Source s : ok) {
-                HttpClientResponse in = s.response();
-                in.exceptionHandler(e -> ended.run());
-                if (!prefix) {
-                    // one host: its bytes as they come, with the response's own backpressure
-                    in.handler(b -> {
-                        resp.write(b);
-                        if (resp.writeQueueFull()) {
-                            in.pause();
-                            resp.drainHandler(v -> in.resume());
-                        }
-                    });
-                    in.endHandler(v -> ended.run());
-                } else {
-                    Buffer tag = Buffer.buffer(s.target().host() + " | ", StandardCharsets.UTF_8.name());
-                    RecordParser lines = RecordParser.newDelimited("\n", in);
-                    parsers.add(lines);
-                    lines.handler(line -> {
-                        resp.write(tag.copy().appendBuffer(line).appendString("\n"));
-                        if (resp.writeQueueFull()) {
-                            parsers.forEach(RecordParser::pause);
-                            resp.drainHandler(v -> parsers.forEach(RecordParser::resume));
-                        }
-                    });
-                    lines.endHandler(v -> ended.run());
-                }
-                in.resume();
+                pipe(s, resp, prefix, parsers, ended);
             }
         });
+    }
+
+    /**
+     * Copies one host's answer into the response: as it comes for a single host, else line by line behind a
+     * {@code <host> | } tag (a full response pauses every host's parser until it drains).
+     */
+    private static void pipe(Source s, HttpServerResponse resp, boolean prefix, List<RecordParser> parsers,
+                             Runnable ended) {
+        HttpClientResponse in = s.response();
+        in.exceptionHandler(e -> ended.run());
+        if (!prefix) {
+            // one host: its bytes as they come, with the response's own backpressure
+            in.handler(b -> {
+                resp.write(b);
+                if (resp.writeQueueFull()) {
+                    in.pause();
+                    resp.drainHandler(v -> in.resume());
+                }
+            });
+            in.endHandler(v -> ended.run());
+        } else {
+            Buffer tag = Buffer.buffer(s.target().host() + " | ", StandardCharsets.UTF_8.name());
+            RecordParser lines = RecordParser.newDelimited("\n", in);
+            parsers.add(lines);
+            lines.handler(line -> {
+                resp.write(tag.copy().appendBuffer(line).appendString("\n"));
+                if (resp.writeQueueFull()) {
+                    parsers.forEach(RecordParser::pause);
+                    resp.drainHandler(v -> parsers.forEach(RecordParser::resume));
+                }
+            });
+            lines.endHandler(v -> ended.run());
+        }
+        in.resume();
     }
 
     /** Asks one host's node for the logs; always succeeds, with the paused response or the problem. */

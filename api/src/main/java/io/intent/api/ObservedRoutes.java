@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The read-only views of what the system did: status, assignments, placements and the leader. */
+// Long (about 420 lines): the read-only views share one read cache view, paging and the status computation
+// cache (statusView, view, computeStatus); split along status vs. assignments/leader if it grows.
 final class ObservedRoutes {
     /** A leader (or candidate) key of an election, from etcd's election API. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -229,7 +229,7 @@ class ApiTest {
     }
 
     @Test
-    void concurrentRetriesWithOneIdempotencyKeyWriteOnce() throws Exception {
+    void concurrentRetriesWithOneIdempotencyKeyWriteOnceAndAllGetTheFirstOnesAnswer() throws Exception {
         List<CompletableFuture<HttpResponse<String>>> sent = new java.util.ArrayList<>();
         for (int i = 0; i < 8; i++) {
             sent.add(f.http.sendAsync(f.request("/v1/apps/idem-race", OPERATOR)
@@ -237,10 +237,14 @@ class ApiTest {
                     .PUT(HttpRequest.BodyPublishers.ofString(Fixtures.app("1.0", 1))).build(),
                     HttpResponse.BodyHandlers.ofString()));
         }
+        int replayed = 0;
         for (var s : sent) {
-            int code = s.get(30, TimeUnit.SECONDS).statusCode();
-            assertTrue(code == 201 || code == 409, "a retry is answered or told to wait, got " + code);
+            var r = s.get(30, TimeUnit.SECONDS);
+            // a retry arriving while the first runs waits for its answer (it was 409 "in progress")
+            assertEquals(201, r.statusCode(), "every retry gets the first request's answer: " + r.body());
+            replayed += r.headers().firstValue("Idempotent-Replayed").isPresent() ? 1 : 0;
         }
+        assertEquals(7, replayed, "one request ran, seven were answered with its stored reply");
         var history = json(f.get("/v1/apps/idem-race/history", VIEWER)).get("history");
         assertEquals(1, history.size(), "exactly one write happened: " + history);
     }
@@ -385,6 +389,21 @@ class ApiTest {
         f.store.revokeLease(l2);
     }
 
+    /** Reads an event stream up to its ": connected" comment: the API holds the subscriber from then on. */
+    private static void connected(BufferedReader in) throws Exception {
+        CompletableFuture.supplyAsync(() -> {
+            try {
+                String line;
+                while ((line = in.readLine()) != null && !line.startsWith(": connected")) {
+                    // the retry line comes first
+                }
+                return line;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).get(15, TimeUnit.SECONDS);
+    }
+
     @Test
     void theEventStreamCarriesChangesFromEtcd() throws Exception {
         var req = f.request("/v1/events?prefix=apps/", VIEWER).GET().build();
@@ -392,6 +411,7 @@ class ApiTest {
         assertEquals(200, resp.statusCode());
         assertTrue(resp.headers().firstValue("content-type").orElseThrow().startsWith("text/event-stream"));
         try (var in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
+            connected(in);
             CompletableFuture<String> event = CompletableFuture.supplyAsync(() -> {
                 try {
                     String line;
@@ -405,7 +425,6 @@ class ApiTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            Thread.sleep(300); // not an assertion: gives the stream time to subscribe before the writes it must see
             f.put("/v1/hosts/h-sse", OPERATOR, "{}");
             f.store.put(f.store.keys().app("sse"), Json.read(Fixtures.app("1.0", 1), AppIntent.class));
             String line = event.get(15, TimeUnit.SECONDS);
@@ -420,6 +439,7 @@ class ApiTest {
     void theEventStreamNeverShowsTokensOrIdempotencyRecords() throws Exception {
         var resp = f.http.send(f.request("/v1/events", VIEWER).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         try (var in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
+            connected(in);
             CompletableFuture<String> lines = CompletableFuture.supplyAsync(() -> {
                 StringBuilder sb = new StringBuilder();
                 try {
@@ -435,7 +455,6 @@ class ApiTest {
                 }
                 return sb.toString();
             });
-            Thread.sleep(300); // not an assertion: gives the stream time to subscribe before the writes it must see
             f.put("/v1/tokens/dave", ADMIN, "{\"role\":\"viewer\",\"sha256\":\"" + "c".repeat(64) + "\"}");
             f.put("/v1/apps/secret-idem", OPERATOR, Fixtures.app("1.0", 1), "Idempotency-Key", "s-1");
             f.put("/v1/apps/after-secrets", OPERATOR, Fixtures.app("1.0", 1));

@@ -114,7 +114,7 @@ class ReadCacheTest {
     void pagesHoldEveryItemExactlyOnceAllAtTheRevisionOfTheFirstPage() throws Exception {
         String root = f.store.keys().root();
         f.store.deletePrefix(root + "/");
-        Fleet.write(f.store, 23, 17, 3, List.of("setlive"));
+        ConvergedFleet.write(f.store, 23, 17, 3, List.of("setlive"));
         awaitStatusAt(f.store.revision());
         Set<String> apps = new HashSet<>();
         Set<String> hosts = new HashSet<>();
@@ -164,7 +164,7 @@ class ReadCacheTest {
         String root = f.store.keys().root();
         f.store.deletePrefix(root + "/");
         long t0 = System.nanoTime();
-        int keys = Fleet.write(f.store, 1000, 1000, 10, List.of("setlive"));
+        int keys = ConvergedFleet.write(f.store, 1000, 1000, 10, List.of("setlive"));
         System.out.printf("wrote %d keys in %d ms%n", keys, (System.nanoTime() - t0) / 1_000_000);
         // the API's watch folds them in within the watch delay; etcd itself can no longer return them in one range
         awaitStatusAt(f.store.revision());

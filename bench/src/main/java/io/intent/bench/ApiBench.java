@@ -1,6 +1,7 @@
 package io.intent.bench;
 
 import io.intent.api.ApiServer;
+import io.intent.api.ConvergedFleet;
 import io.intent.api.Role;
 import io.intent.api.Tokens;
 import io.intent.store.codec.Json;
@@ -36,6 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * status is recomputed at new revisions, as in a live fleet). Its limit is the same pages' bytes served by the
  * constant endpoint at the same concurrency: the transfer alone, with no status work.
  */
+// Long (about 350 lines): two measurements (per-app GETs under concurrency, the status document at 10,000
+// instances), each with its constant-endpoint limit and the load loop they share.
 public final class ApiBench implements Benchmark {
     static final String TOKEN = "bench-viewer-token";
 
@@ -59,6 +62,8 @@ public final class ApiBench implements Benchmark {
         }
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
@@ -135,7 +140,7 @@ public final class ApiBench implements Benchmark {
     static Scale atScale(Report r, HttpClient http, EtcdStore store, ApiServer api, Vertx vertx, int seconds)
             throws Exception {
         long t0 = System.nanoTime();
-        int keys = ApiFleet.write(store, 1000, 1000, 10, List.of("preparer", "iptables", "setlive"));
+        int keys = ConvergedFleet.write(store, 1000, 1000, 10, List.of("preparer", "iptables", "setlive"));
         double writeSeconds = (System.nanoTime() - t0) / 1e9;
         long last = store.revision();
         long waitStart = System.nanoTime();
@@ -164,9 +169,9 @@ public final class ApiBench implements Benchmark {
             var k = store.keys();
             int i = 0;
             while (churn.get()) {
-                // app a's first instance is on host (a * 10) mod 1000 (ApiFleet's spread)
-                String a = ApiFleet.app(i % 1000);
-                String h = ApiFleet.host((i % 1000) * 10 % 1000);
+                // app a's first instance is on host (a * 10) mod 1000 (ConvergedFleet's spread)
+                String a = ConvergedFleet.app(i % 1000);
+                String h = ConvergedFleet.host((i % 1000) * 10 % 1000);
                 try {
                     var e = store.get(k.status(h, a, "setlive"), io.intent.store.model.AgentStatus.class);
                     if (e.isPresent()) {

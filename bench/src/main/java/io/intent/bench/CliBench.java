@@ -44,6 +44,8 @@ public final class CliBench implements Benchmark {
         return "intentctl get status wall time (fresh JVM, CDS archive) vs etcdctl get --prefix of the same keys";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 9;
@@ -83,24 +85,8 @@ public final class CliBench implements Benchmark {
                         "get", "--prefix", "/intent/status/");
                 r.header(runs + " calls each, interleaved, median wall time; " + APPS + " apps on " + HOSTS
                         + " hosts (" + APPS * HOSTS + " status keys)");
-                long[] cds = new long[runs];
-                long[] noCds = new long[runs];
-                long[] etcdMs = new long[runs];
-                wallMs(fast, "app-0"); // warm the page cache for every jar once
-                wallMs(etcdRead, "/intent/status/");
-                for (int i = 0; i < runs; i++) {
-                    cds[i] = wallMs(fast, "app-0");
-                    etcdMs[i] = wallMs(etcdRead, "/intent/status/");
-                    noCds[i] = wallMs(plain, "app-0");
-                }
-                double cdsMs = median(cds);
-                double etcdMedian = median(etcdMs);
-                r.row("intentctl get status (launcher flags + CDS archive)", cdsMs, "ms", "median of " + runs);
-                r.row("intentctl get status (plain java -cp, no archive)", median(noCds), "ms", "median of " + runs);
-                r.row("etcdctl get --prefix /intent/status/ (limit)", etcdMedian, "ms", "median of " + runs);
+                measure(r, runs, fast, plain, etcdRead);
                 r.row("training run that makes the archive (once, at install)", trainMs, "ms", "");
-                r.result("cli.get_status_ms", cdsMs, "ms", etcdMedian);
-                r.result("cli.get_status_no_archive_ms", median(noCds), "ms", etcdMedian);
             }
         } finally {
             try (var files = Files.walk(tmp)) {
@@ -108,6 +94,37 @@ public final class CliBench implements Benchmark {
             }
         }
         r.finish();
+    }
+
+    /** Runs the three commands {@code runs} times, interleaved, and reports their medians and RESULT lines. */
+    private static void measure(Report r, int runs, List<String> fast, List<String> plain, List<String> etcdRead)
+            throws IOException, InterruptedException {
+        Timing[] cds = new Timing[runs];
+        Timing[] noCds = new Timing[runs];
+        Timing[] etcdRuns = new Timing[runs];
+        wallMs(fast, "app-0"); // warm the page cache for every jar once
+        wallMs(etcdRead, "/intent/status/");
+        for (int i = 0; i < runs; i++) {
+            cds[i] = timed(fast, "app-0");
+            etcdRuns[i] = timed(etcdRead, "/intent/status/");
+            noCds[i] = timed(plain, "app-0");
+        }
+        double cdsMs = median(cds, Timing::wallMs);
+        double etcdMedian = median(etcdRuns, Timing::wallMs);
+        long[] classes = classSources(fast);
+        r.row("intentctl get status (launcher flags + CDS archive)", cdsMs, "ms", "median of " + runs);
+        r.row("  its CPU time (user + sys)", median(cds, Timing::cpuMs), "ms", "median of " + runs);
+        r.row("intentctl get status (plain java -cp, no archive)", median(noCds, Timing::wallMs), "ms",
+                "median of " + runs);
+        r.row("  its CPU time (user + sys)", median(noCds, Timing::cpuMs), "ms", "median of " + runs);
+        r.row("etcdctl get --prefix /intent/status/ (limit)", etcdMedian, "ms", "median of " + runs);
+        r.row("  its CPU time (user + sys)", median(etcdRuns, Timing::cpuMs), "ms", "median of " + runs);
+        r.row("classes a call loads from the archive (-Xshare:on maps it)", classes[0], "classes", "");
+        r.row("classes a call parses or makes at run time", classes[1], "classes", "");
+        r.result("cli.get_status_ms", cdsMs, "ms", etcdMedian);
+        r.result("cli.get_status_no_archive_ms", median(noCds, Timing::wallMs), "ms", etcdMedian);
+        r.result("cli.get_status_cpu_ms", median(cds, Timing::cpuMs), "ms",
+                median(etcdRuns, Timing::cpuMs));
     }
 
     private static void seed(EtcdStore store) {
@@ -134,21 +151,64 @@ public final class CliBench implements Benchmark {
         }
     }
 
+    /** One run of a command: wall time, and the CPU time (user + sys) of it and its children. */
+    record Timing(long wallMs, long cpuMs) {
+    }
+
     /** Runs one command to completion; its wall time in ms. Fails unless it exits 0 printing {@code expect}. */
     private static long wallMs(List<String> command, String expect) throws IOException, InterruptedException {
+        return timed(command, expect).wallMs();
+    }
+
+    /**
+     * Runs one command under bash, whose {@code times} then prints the CPU time its children used: a measure that,
+     * unlike the wall time, hardly moves when other work loads the machine.
+     */
+    private static Timing timed(List<String> command, String expect) throws IOException, InterruptedException {
+        List<String> sh = new ArrayList<>(List.of("bash", "-c", "\"$@\"; rc=$?; times; exit $rc", "bash"));
+        sh.addAll(command);
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(sh).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         int code = p.waitFor();
         long ms = (System.nanoTime() - start) / 1_000_000;
         if (code != 0 || expect != null && !out.contains(expect)) {
             throw new IllegalStateException(String.join(" ", command) + " exited " + code + ":\n" + out);
         }
-        return ms;
+        // the last line of `times`: the children's user and system time, as 0m0.123s 0m0.045s
+        String[] lines = out.strip().split("\n");
+        String[] children = lines[lines.length - 1].trim().split("\\s+");
+        return new Timing(ms, Math.round((seconds(children[0]) + seconds(children[1])) * 1000));
     }
 
-    private static double median(long[] v) {
-        long[] s = v.clone();
+    private static double seconds(String bashTime) {
+        int m = bashTime.indexOf('m');
+        return Integer.parseInt(bashTime.substring(0, m)) * 60
+                + Double.parseDouble(bashTime.substring(m + 1, bashTime.length() - 1));
+    }
+
+    /**
+     * Checks that the archive maps ({@code -Xshare:on} fails loudly when it does not) and counts the classes a call
+     * loads: from the archive, and parsed from jars (picocli's Java 5 class files, which JDK 17 cannot archive,
+     * and the proxies and lambda forms made at run time).
+     */
+    private static long[] classSources(List<String> fast) throws IOException, InterruptedException {
+        List<String> check = new ArrayList<>(fast);
+        check.add(1, "-Xshare:on");
+        check.add(2, "-Xlog:class+load=info:stdout");
+        Process p = new ProcessBuilder(check).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("intentctl's archive does not map (-Xshare:on): " + out);
+        }
+        long shared = out.lines().filter(l -> l.contains("source: shared objects file")).count();
+        long other = out.lines().filter(l -> l.contains("[class,load]") && !l.contains("source: shared objects file"))
+                .count();
+        return new long[] {shared, other};
+    }
+
+    private static double median(Timing[] runs, java.util.function.ToLongFunction<Timing> what) {
+        long[] s = Arrays.stream(runs).mapToLong(what).toArray();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
     }

@@ -44,6 +44,8 @@ public final class ConvergeBench implements Benchmark {
         return "intent write -> every instance live + status written, 100 apps x 3 on 50 hosts";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int hosts = args.length > 0 ? Integer.parseInt(args[0]) : 50;

@@ -26,6 +26,8 @@ public final class FanoutBench implements Benchmark {
         return "watch events delivered per change to one host's slice, 1,000 hosts x 3 agents";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int hosts = args.length > 0 ? Integer.parseInt(args[0]) : 1000;

@@ -36,6 +36,8 @@ public final class FootprintBench implements Benchmark {
         return "RSS of one node with 100 assignments, and start -> first converge, vs raw";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int apps = 100;

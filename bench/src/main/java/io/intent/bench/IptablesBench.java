@@ -11,8 +11,7 @@ import io.intent.iptables.SyncPass;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.PortSpec;
-import io.intent.store.model.RunSpec;
-import io.intent.store.model.VersionSpec;
+import io.intent.testkit.Apps;
 import io.intent.testkit.NetNs;
 import io.intent.testkit.Prerequisites;
 import java.io.IOException;
@@ -38,6 +37,8 @@ public final class IptablesBench implements Benchmark {
         return "10k ports: sync vs raw iptables-restore, no-op resync vs raw iptables-save, naive iptables -A";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int ports = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
@@ -136,9 +137,8 @@ public final class IptablesBench implements Benchmark {
                 list.add(new PortSpec("p" + p, port, p % 5 == 0 ? "udp" : "tcp", List.of()));
             }
             String name = String.format("app-%04d", a);
-            AppIntent intent = new AppIntent(Map.of("1.0", new VersionSpec("file:///srv/" + name + ".tar.gz",
-                    "0".repeat(64), null, null)), "1.0", new RunSpec(List.of("bin/server"), Map.of(), null), list, 1,
-                    null, null, null, null, null, null);
+            AppIntent intent = Apps.app().version("1.0", "file:///srv/" + name + ".tar.gz", "0".repeat(64))
+                    .ports(list).build();
             host.put(name, new Assignment(name, "bench", 1, intent));
         }
         return host;
@@ -164,9 +164,8 @@ public final class IptablesBench implements Benchmark {
                 Assignment a = desired.get(app);
                 List<PortSpec> ports = new ArrayList<>(a.intent().ports());
                 ports.set(0, new PortSpec(ports.get(0).name(), 9, ports.get(0).protocol(), List.of()));
-                desired.put(app, new Assignment(app, a.host(), a.appRevision() + 1, new AppIntent(
-                        a.intent().versions(), a.intent().active(), a.intent().run(), ports, 1, null, null, null,
-                        null, null, null)));
+                desired.put(app, new Assignment(app, a.host(), a.appRevision() + 1, Apps.app()
+                        .versions(a.intent().versions()).active(a.intent().active()).ports(ports).build()));
                 long t5 = System.nanoTime();
                 SyncPass change = sync.sync(DesiredSlice.of(2, desired));
                 long t6 = System.nanoTime();

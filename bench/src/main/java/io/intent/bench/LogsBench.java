@@ -26,6 +26,8 @@ public final class LogsBench implements Benchmark {
         return "bytes/s through intentctl logs -f from one chatty instance, next to tail -F of the same file";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int seconds = intArg(args, "--seconds", 10);

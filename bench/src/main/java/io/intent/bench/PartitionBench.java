@@ -28,6 +28,8 @@ public final class PartitionBench implements Benchmark {
         return "hosts cut off from etcd past TTL + grace: apps restarted, assignments deleted, replacement time";
     }
 
+    // Long: one benchmark's script read top to bottom (set up, measure, compare, report), so the figures it
+    // compares are visibly taken the same way; docs/benchmarks.md describes each step.
     @Override
     public void run(Report r, String[] args) throws Exception {
         int hosts = intArg(args, "--hosts", 4);

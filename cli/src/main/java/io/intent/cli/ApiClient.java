@@ -1,39 +1,35 @@
 package io.intent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.intent.store.codec.InvalidValueException;
 import io.intent.store.codec.Json;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.UUID;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The API as the CLI uses it: JSON requests with the bearer token, answers decoded, errors turned into a
  * {@link CtlException} carrying the API's message and field errors. Writes carry an Idempotency-Key, so the
- * retries after a lost connection or a 503 cannot apply a change twice.
+ * retries after a lost connection or a 503 cannot apply a change twice. Built on {@link HttpURLConnection}: a call
+ * is one request from a fresh JVM, and java.net.http's client costs a selector thread and TLS set-up even for http.
+ * (Over 300 lines: requests, retries, streams and their error messages share one vocabulary, kept in one place.)
  */
 final class ApiClient {
     /** An answer: status, decoded body (null when empty), and the ETag if any. */
     record Response(int status, JsonNode body, String etag) {
     }
 
-    private final URI base;
+    private final String base;
     private final String token;
-    private final HttpClient http;
+    private final SSLContext ssl;
     private final Duration timeout;
 
     ApiClient(String base, String token, Duration timeout) {
@@ -44,47 +40,14 @@ final class ApiClient {
     ApiClient(String base, String token, Duration timeout, SSLContext ssl) {
         String b = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         try {
-            this.base = URI.create(b);
+            URI.create(b);
         } catch (IllegalArgumentException e) {
             throw new CtlException(2, "--api '" + base + "' is not a URL: " + e.getMessage());
         }
+        this.base = b;
         this.token = token;
         this.timeout = timeout;
-        HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(timeout);
-        if (ssl != null) {
-            hb.sslContext(ssl);
-        }
-        this.http = hb.build();
-    }
-
-    /**
-     * A TLS context trusting exactly the PEM certificates in {@code caFile} (a private CA's {@code ca.pem}).
-     *
-     * @throws CtlException (usage, exit 2) naming the file when it cannot be read or holds no certificate
-     */
-    static SSLContext trusting(Path caFile) {
-        try (var in = Files.newInputStream(caFile)) {
-            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-            ks.load(null, null);
-            int n = 0;
-            for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                ks.setCertificateEntry("ca-" + n++, c);
-            }
-            if (n == 0) {
-                throw new CtlException(2, "--cacert " + caFile + ": no certificate in it (expected PEM "
-                        + "-----BEGIN CERTIFICATE-----)");
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ks);
-            SSLContext ssl = SSLContext.getInstance("TLS");
-            ssl.init(null, tmf.getTrustManagers(), null);
-            return ssl;
-        } catch (IOException e) {
-            throw new CtlException(2, "--cacert " + caFile + ": cannot read it (" + e.getClass().getSimpleName()
-                    + ": " + e.getMessage() + ")");
-        } catch (GeneralSecurityException e) {
-            throw new CtlException(2, "--cacert " + caFile + ": no certificate in it (" + e.getMessage() + ")");
-        }
+        this.ssl = ssl;
     }
 
     /**
@@ -142,65 +105,135 @@ final class ApiClient {
         int attempts = 0;
         while (true) {
             attempts++;
-            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
-                    .header("Accept", "application/json");
-            if (token != null && !token.isBlank()) {
-                b.header("Authorization", "Bearer " + token.strip());
-            }
-            if (idempotencyKey != null) {
-                b.header("Idempotency-Key", idempotencyKey);
-            }
-            if (ifMatch != null) {
-                b.header("If-Match", ifMatch);
-            }
-            if (bytes.length > 0) {
-                b.header("Content-Type", "application/json");
-            }
-            b.method(method, bytes.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofByteArray(bytes));
             try {
-                HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-                if (r.statusCode() == 503 && attempts < 4) {
+                HttpURLConnection c = request(method, path, bytes, idempotencyKey, ifMatch);
+                int status = c.getResponseCode();
+                byte[] answer = readBody(c, status);
+                if (status == 503 && attempts < 4) {
                     sleep(attempts);
                     continue;
                 }
-                JsonNode json = null;
-                if (r.body().length > 0) {
-                    try {
-                        json = Json.tree(r.body());
-                    } catch (InvalidValueException e) {
-                        throw new CtlException(1, method + " " + path + ": the API answered HTTP " + r.statusCode()
-                                + " with a body that is not JSON; is --api " + base + " the intent API?");
-                    }
-                }
-                Response resp = new Response(r.statusCode(), json, r.headers().firstValue("ETag").orElse(null));
+                Response resp = new Response(status, json(method, path, status, answer), c.getHeaderField("ETag"));
                 if (failOnError) {
                     check(resp);
                 }
                 return resp;
             } catch (SSLHandshakeException e) {
                 // not retried: an untrusted certificate stays untrusted
-                throw new CtlException(1, "the API's TLS certificate at " + base + " is not trusted or does not "
-                        + "match its address (" + e.getMessage() + "); if a private CA signed it, pass --cacert FILE "
-                        + "(or set INTENT_CACERT) with that CA's certificate");
+                throw untrusted(e);
             } catch (ConnectException e) {
                 if (attempts < 3) {
                     sleep(attempts);
                     continue;
                 }
-                throw new CtlException(1, "cannot reach the API at " + base + " (" + e.getClass().getSimpleName()
-                        + "); set --api or INTENT_API");
+                throw unreachable(e);
             } catch (IOException e) {
                 if (attempts < 3 && idempotencyKey != null) {
                     sleep(attempts);
                     continue;
                 }
-                throw new CtlException(1, method + " " + base.resolve(path) + " failed: " + e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CtlException(1, "interrupted");
+                throw new CtlException(1, method + " " + base + path + " failed: " + e);
             }
         }
+    }
+
+    /** Sends one attempt of a request: its headers, and its JSON body if any. */
+    private HttpURLConnection request(String method, String path, byte[] body, String idempotencyKey, String ifMatch)
+            throws IOException {
+        HttpURLConnection c = open(path, "application/json", timeout);
+        c.setRequestMethod(method);
+        if (idempotencyKey != null) {
+            c.setRequestProperty("Idempotency-Key", idempotencyKey);
+        }
+        if (ifMatch != null) {
+            c.setRequestProperty("If-Match", ifMatch);
+        }
+        if (body.length > 0) {
+            c.setRequestProperty("Content-Type", "application/json");
+            c.setDoOutput(true);
+            c.setFixedLengthStreamingMode(body.length);
+            try (OutputStream out = c.getOutputStream()) {
+                out.write(body);
+            }
+        }
+        return c;
+    }
+
+    /** An answer's body as a JSON tree (null when empty); a clear error when it is not JSON. */
+    private JsonNode json(String method, String path, int status, byte[] answer) {
+        if (answer.length == 0) {
+            return null;
+        }
+        try {
+            return Trees.read(answer);
+        } catch (IOException e) {
+            throw new CtlException(1, method + " " + path + ": the API answered HTTP " + status
+                    + " with a body that is not JSON; is --api " + base + " the intent API?");
+        }
+    }
+
+    /**
+     * A connection to {@code path} with the bearer token; {@code readTimeout} zero for a stream that has no end.
+     * TLS is set up only for an https base URL, and with the {@code --cacert} context only when one was given.
+     */
+    private HttpURLConnection open(String path, String accept, Duration readTimeout) throws IOException {
+        URL url;
+        try {
+            url = new URL(base + path);
+        } catch (java.net.MalformedURLException e) {
+            throw new CtlException(2, "'" + base + path + "' is not a URL: " + e.getMessage());
+        }
+        HttpURLConnection c = (HttpURLConnection) url.openConnection();
+        if (ssl != null && c instanceof javax.net.ssl.HttpsURLConnection https) {
+            https.setSSLSocketFactory(ssl.getSocketFactory());
+        }
+        c.setConnectTimeout(timeoutMillis(timeout));
+        c.setReadTimeout(timeoutMillis(readTimeout));
+        c.setUseCaches(false);
+        c.setInstanceFollowRedirects(false);
+        c.setRequestProperty("Accept", accept);
+        if (token != null && !token.isBlank()) {
+            c.setRequestProperty("Authorization", "Bearer " + token.strip());
+        }
+        return c;
+    }
+
+    private static int timeoutMillis(Duration d) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(0, d.toMillis()));
+    }
+
+    /** The whole body of an answer, the error stream's for an error status (empty when there is none). */
+    private static byte[] readBody(HttpURLConnection c, int status) throws IOException {
+        try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+            return in == null ? new byte[0] : in.readAllBytes();
+        }
+    }
+
+    /** Fails with the API's message (else the status) for a stream's request that was not answered 200. */
+    private static void failUnlessOk(HttpURLConnection c, String path, int status) throws IOException {
+        if (status == 200) {
+            return;
+        }
+        byte[] body = readBody(c, status);
+        JsonNode json = null;
+        try {
+            json = body.length == 0 ? null : Trees.read(body);
+        } catch (IOException e) {
+            throw new CtlException(1, "GET " + path + ": HTTP " + status);
+        }
+        check(new Response(status, json, null));
+        throw new CtlException(1, "GET " + path + ": HTTP " + status);
+    }
+
+    private CtlException untrusted(SSLHandshakeException e) {
+        return new CtlException(1, "the API's TLS certificate at " + base + " is not trusted or does not "
+                + "match its address (" + e.getMessage() + "); if a private CA signed it, pass --cacert FILE "
+                + "(or set INTENT_CACERT) with that CA's certificate");
+    }
+
+    private CtlException unreachable(ConnectException e) {
+        return new CtlException(1, "cannot reach the API at " + base + " (" + e.getClass().getSimpleName()
+                + "); set --api or INTENT_API");
     }
 
     private static void sleep(int attempt) {
@@ -237,24 +270,10 @@ final class ApiClient {
      * request timeout); an error answer fails with the API's message.
      */
     void stream(String path, java.io.OutputStream out) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).header("Accept", "text/plain");
-        if (token != null && !token.isBlank()) {
-            b.header("Authorization", "Bearer " + token.strip());
-        }
         try {
-            HttpResponse<java.io.InputStream> r = http.send(b.GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            try (java.io.InputStream in = r.body()) {
-                if (r.statusCode() >= 400) {
-                    byte[] body = in.readAllBytes();
-                    JsonNode json = null;
-                    try {
-                        json = body.length == 0 ? null : Json.tree(body);
-                    } catch (InvalidValueException e) {
-                        throw new CtlException(1, "GET " + path + ": HTTP " + r.statusCode());
-                    }
-                    check(new Response(r.statusCode(), json, null));
-                }
+            HttpURLConnection c = open(path, "text/plain", Duration.ZERO);
+            failUnlessOk(c, path, c.getResponseCode());
+            try (InputStream in = c.getInputStream()) {
                 byte[] buf = new byte[64 * 1024];
                 int n;
                 while ((n = in.read(buf)) >= 0) {
@@ -266,15 +285,11 @@ final class ApiClient {
                 out.flush();
             }
         } catch (SSLHandshakeException e) {
-            throw new CtlException(1, "the API's TLS certificate at " + base + " is not trusted (" + e.getMessage()
-                    + "); pass --cacert FILE (or set INTENT_CACERT)");
+            throw untrusted(e);
         } catch (ConnectException e) {
-            throw new CtlException(1, "cannot reach the API at " + base + "; set --api or INTENT_API");
+            throw unreachable(e);
         } catch (IOException e) {
-            throw new CtlException(1, "GET " + base.resolve(path) + " failed: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CtlException(1, "interrupted");
+            throw new CtlException(1, "GET " + base + path + " failed: " + e);
         }
     }
 
@@ -301,30 +316,17 @@ final class ApiClient {
      */
     EventFeed events(String prefix) {
         String path = "/v1/events" + (prefix == null || prefix.isEmpty() ? "" : "?prefix=" + enc(prefix));
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
-                .header("Accept", "text/event-stream");
-        if (token != null && !token.isBlank()) {
-            b.header("Authorization", "Bearer " + token.strip());
-        }
         try {
-            HttpResponse<java.io.InputStream> r = http.send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-            if (r.statusCode() != 200) {
-                byte[] body;
-                try (var in = r.body()) {
-                    body = in.readAllBytes();
-                }
-                check(new Response(r.statusCode(), body.length == 0 ? null : Json.tree(body), null));
-                throw new CtlException(1, "GET " + path + ": HTTP " + r.statusCode());
-            }
-            return new EventFeed(r.body());
+            // no read timeout: the API sends a comment every 15 s, and a quiet fleet is not an error
+            HttpURLConnection c = open(path, "text/event-stream", Duration.ZERO);
+            failUnlessOk(c, path, c.getResponseCode());
+            return new EventFeed(c.getInputStream());
+        } catch (SSLHandshakeException e) {
+            throw untrusted(e);
         } catch (ConnectException e) {
-            throw new CtlException(1, "cannot reach the API at " + base + " (" + e.getClass().getSimpleName()
-                    + "); set --api or INTENT_API");
+            throw unreachable(e);
         } catch (IOException e) {
-            throw new CtlException(1, "GET " + base.resolve(path) + " failed: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CtlException(1, "interrupted");
+            throw new CtlException(1, "GET " + base + path + " failed: " + e);
         }
     }
 }

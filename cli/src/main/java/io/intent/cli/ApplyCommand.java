@@ -1,15 +1,11 @@
 package io.intent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code intentctl apply -f FILE}: validates every app of the file first, then writes the ones that change. */
 @Command(name = "apply", mixinStandardHelpOptions = true,
@@ -19,28 +15,16 @@ import picocli.CommandLine.ParentCommand;
             "  name: web            # one app per YAML document (---), or",
             "  versions: {...}      # apps: {web: {...}, api: {...}}, or",
             "  active: \"1.0\"        # kind: host, name: h1, drain: true"})
-final class ApplyCommand implements Callable<Integer> {
-    @ParentCommand
-    IntentCtl root;
-
-    @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE", description = "YAML or JSON file; - = stdin")
-    String file;
+final class ApplyCommand extends CtlCommand {
+    @Mixin
+    FileOption file;
 
     @Option(names = "--dry-run", description = "only show what would change (same as plan)")
     boolean dryRun;
 
-    static Manifest read(String file) {
-        try {
-            String text = file.equals("-") ? new String(System.in.readAllBytes()) : Files.readString(Path.of(file));
-            return Manifest.parse(text);
-        } catch (IOException e) {
-            throw new CtlException(1, "cannot read " + file + ": " + e.getMessage());
-        }
-    }
-
     @Override
     public Integer call() {
-        Manifest m = read(file);
+        Manifest m = file.read();
         ApiClient api = root.client();
         JsonNode plan = m.apps().isEmpty() ? null : api.post("/v1/plan", Map.of("apps", m.apps())).body();
         if (plan != null && !plan.path("valid").asBoolean()) {
@@ -72,8 +56,7 @@ final class ApplyCommand implements Callable<Integer> {
             results.put("host/" + h.getKey(), r.status() == 201 ? "created" : "configured");
         }
         if (!Output.structured(root.out(), root.output, results)) {
-            results.forEach((k, v) -> root.out().println(k + " " + v));
-            root.out().flush();
+            results.forEach((k, v) -> root.say(k + " " + v));
         }
         return 0;
     }

@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The training run behind intentctl's class-data sharing archive ({@code ./intent install} and {@code ./intent ctl}
  * run it once with {@code -XX:ArchiveClassesAtExit}): the usual commands against a stand-in API on a loopback
- * port, so the classes a real call loads (picocli, the HTTP client, Jackson's tree and YAML) are in the archive.
+ * port, so the classes a real call loads (picocli, HttpURLConnection, Jackson's parser and tree, YAML) are in the archive.
  */
 public final class CdsTraining {
     private static final Map<String, String> ANSWERS = Map.of(
@@ -45,7 +45,7 @@ public final class CdsTraining {
             String[][] runs = {{"get", "status"}, {"get", "apps"}, {"get", "hosts", "-o", "wide"},
                 {"get", "apps", "-o", "yaml"}, {"status"}, {"get", "app", "nope"}, {"--help"}};
             for (String[] run : runs) {
-                var cl = IntentCtl.commandLine();
+                var cl = IntentCtl.commandLine(run);
                 cl.setOut(new PrintWriter(new StringWriter()));
                 cl.setErr(new PrintWriter(new StringWriter()));
                 String[] all = java.util.Arrays.copyOf(run, run.length + 2);

@@ -60,9 +60,8 @@ final class ChannelCommand {
             putIf(body, "feed", feed);
             putIf(body, "ca", ca);
             JsonNode r = parent.root.client().put("/v1/channels/" + ApiClient.enc(name), body, null).body();
-            parent.root.out().println("channel/" + name + (version == null ? "" : " -> " + version)
+            parent.root.say("channel/" + name + (version == null ? "" : " -> " + version)
                     + (feed == null ? "" : " fed from " + feed) + " (revision " + r.path("revision").asLong() + ")");
-            parent.root.out().flush();
             return 0;
         }
 
@@ -85,8 +84,7 @@ final class ChannelCommand {
         @Override
         public Integer call() {
             JsonNode r = parent.root.client().get("/v1/channels/" + ApiClient.enc(name)).body();
-            parent.root.out().println(Json.writePretty(r));
-            parent.root.out().flush();
+            parent.root.say(Json.writePretty(r));
             return 0;
         }
     }
@@ -138,9 +136,8 @@ final class ChannelCommand {
                 block.put("follow", name);
                 i.set("channel", block);
             });
-            parent.root.out().println("app/" + app + " follows channel " + name + " (revision "
+            parent.root.say("app/" + app + " follows channel " + name + " (revision "
                     + r.path("revision").asLong() + ")");
-            parent.root.out().flush();
             return 0;
         }
     }

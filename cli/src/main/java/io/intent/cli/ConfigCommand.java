@@ -20,10 +20,7 @@ final class ConfigCommand {
     /** Creates a context, or changes the given fields of one. */
     @Command(name = "set-context", mixinStandardHelpOptions = true,
             description = "Create context NAME or change its fields; the first context becomes the current one.")
-    static final class SetContext implements Callable<Integer> {
-        @ParentCommand
-        ConfigCommand parent;
-
+    static final class SetContext extends ContextCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
@@ -38,7 +35,7 @@ final class ConfigCommand {
 
         @Override
         public Integer call() {
-            IntentCtl root = parent.root;
+            IntentCtl root = root();
             if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
                 throw new CtlException(2, "context name '" + name + "': use letters, digits, '.', '_' and '-'");
             }
@@ -47,43 +44,30 @@ final class ConfigCommand {
             }
             CtlConfig c = root.config().withContext(name, new CtlConfig.Context(server, tokenPath, caFile));
             c.save(root.configPath());
-            root.out().println("context " + name + " set in " + root.configPath()
+            root.say("context " + name + " set in " + root.configPath()
                     + (name.equals(c.currentContext()) ? " (current)" : ""));
-            root.out().flush();
             return 0;
         }
     }
 
     /** Makes a context the current one. */
     @Command(name = "use-context", mixinStandardHelpOptions = true, description = "Make NAME the current context.")
-    static final class UseContext implements Callable<Integer> {
-        @ParentCommand
-        ConfigCommand parent;
-
+    static final class UseContext extends ContextCommand {
         @Parameters(paramLabel = "NAME")
         String name;
 
         @Override
         public Integer call() {
-            IntentCtl root = parent.root;
-            CtlConfig c = root.config();
-            c.context(name);
-            c.using(name).save(root.configPath());
-            root.out().println("switched to context " + name);
-            root.out().flush();
-            return 0;
+            return rewrite(name, c -> c.using(name), "switched to context " + name);
         }
     }
 
     /** Lists the contexts. */
     @Command(name = "get-contexts", mixinStandardHelpOptions = true, description = "List the contexts.")
-    static final class GetContexts implements Callable<Integer> {
-        @ParentCommand
-        ConfigCommand parent;
-
+    static final class GetContexts extends ContextCommand {
         @Override
         public Integer call() {
-            IntentCtl root = parent.root;
+            IntentCtl root = root();
             CtlConfig c = root.config();
             if (root.output == Output.Format.name) {
                 c.contexts().keySet().forEach(root.out()::println);
@@ -103,54 +87,57 @@ final class ConfigCommand {
 
     /** Prints the current context's name. */
     @Command(name = "current-context", mixinStandardHelpOptions = true, description = "Print the current context.")
-    static final class CurrentContext implements Callable<Integer> {
-        @ParentCommand
-        ConfigCommand parent;
-
+    static final class CurrentContext extends ContextCommand {
         @Override
         public Integer call() {
-            String cur = parent.root.config().currentContext();
+            String cur = root().config().currentContext();
             if (cur == null) {
                 throw new CtlException(1, "no current context; intentctl config use-context NAME");
             }
-            parent.root.out().println(cur);
-            parent.root.out().flush();
+            root().say(cur);
             return 0;
         }
     }
 
     /** Removes a context. */
     @Command(name = "delete-context", mixinStandardHelpOptions = true, description = "Remove context NAME.")
-    static final class DeleteContext implements Callable<Integer> {
-        @ParentCommand
-        ConfigCommand parent;
-
+    static final class DeleteContext extends ContextCommand {
         @Parameters(paramLabel = "NAME")
         String name;
 
         @Override
         public Integer call() {
-            IntentCtl root = parent.root;
-            CtlConfig c = root.config();
-            c.context(name);
-            c.without(name).save(root.configPath());
-            root.out().println("deleted context " + name);
-            root.out().flush();
-            return 0;
+            return rewrite(name, c -> c.without(name), "deleted context " + name);
         }
     }
 
     /** Prints the config file. */
     @Command(name = "view", mixinStandardHelpOptions = true, description = "Print the config (YAML, or -o json).")
-    static final class View implements Callable<Integer> {
+    static final class View extends ContextCommand {
+        @Override
+        public Integer call() {
+            IntentCtl root = root();
+            Output.structured(root.out(), root.output == Output.Format.json ? Output.Format.json : Output.Format.yaml,
+                    root.config());
+            return 0;
+        }
+    }
+
+    /** A {@code config} subcommand: picocli fills in {@link #parent}. */
+    abstract static class ContextCommand implements Callable<Integer> {
         @ParentCommand
         ConfigCommand parent;
 
-        @Override
-        public Integer call() {
-            IntentCtl root = parent.root;
-            Output.structured(root.out(), root.output == Output.Format.json ? Output.Format.json : Output.Format.yaml,
-                    root.config());
+        IntentCtl root() {
+            return parent.root;
+        }
+
+        /** Saves {@code change} of the config file, which must hold context {@code name}, and says {@code done}. */
+        int rewrite(String name, java.util.function.UnaryOperator<CtlConfig> change, String done) {
+            CtlConfig c = root().config();
+            c.context(name);
+            change.apply(c).save(root().configPath());
+            root().say(done);
             return 0;
         }
     }

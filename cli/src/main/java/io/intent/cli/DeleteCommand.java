@@ -1,18 +1,13 @@
 package io.intent.cli;
 
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code intentctl delete app|host NAME}. */
 @Command(name = "delete", mixinStandardHelpOptions = true,
         description = {"Delete an app's intent (its instances are then stopped everywhere) or a host (admin)."})
-final class DeleteCommand implements Callable<Integer> {
-    @ParentCommand
-    IntentCtl root;
-
+final class DeleteCommand extends CtlCommand {
     @Parameters(index = "0", paramLabel = "KIND", description = "app or host")
     String kind;
 
@@ -30,8 +25,7 @@ final class DeleteCommand implements Callable<Integer> {
             default -> throw new CtlException(2, "delete supports: app, host");
         };
         root.client().delete(path + ApiClient.enc(name), ifMatch);
-        root.out().println(kind + "/" + name + " deleted");
-        root.out().flush();
+        root.say(kind + "/" + name + " deleted");
         return 0;
     }
 }

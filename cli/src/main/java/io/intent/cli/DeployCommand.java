@@ -1,18 +1,13 @@
 package io.intent.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code intentctl deploy APP VERSION}: sets the active version, guarded by the app's ETag. */
 @Command(name = "deploy", mixinStandardHelpOptions = true,
         description = "Make VERSION (already listed in the app's versions) the active one; nothing else changes.")
-final class DeployCommand implements Callable<Integer> {
-    @ParentCommand
-    IntentCtl root;
-
+final class DeployCommand extends CtlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
@@ -27,8 +22,7 @@ final class DeployCommand implements Callable<Integer> {
             }
             i.put("active", version);
         });
-        root.out().println("app/" + app + " active " + version + " (revision " + r.path("revision").asLong() + ")");
-        root.out().flush();
+        root.say("app/" + app + " active " + version + " (revision " + r.path("revision").asLong() + ")");
         return 0;
     }
 

@@ -3,39 +3,37 @@ package io.intent.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Mixin;
 
 /** {@code intentctl describe app NAME}: the intent, its status per host and agent, and its recent history. */
 @Command(name = "describe", mixinStandardHelpOptions = true,
         description = "Everything about one app: intent, ETag, status per host and agent, recent active versions.")
-final class DescribeCommand implements Callable<Integer> {
-    @ParentCommand
-    IntentCtl root;
-
-    @Parameters(index = "0", paramLabel = "KIND", description = "app")
-    String kind;
-
-    @Parameters(index = "1", paramLabel = "NAME")
-    String name;
+final class DescribeCommand extends CtlCommand {
+    @Mixin
+    AppArgument app;
 
     @Override
     public Integer call() {
-        if (!kind.equals("app")) {
-            throw new CtlException(2, "describe supports: app");
-        }
+        String name = app.app("describe");
         ApiClient api = root.client();
         String n = ApiClient.enc(name);
-        var app = api.get("/v1/apps/" + n);
+        var intent = api.get("/v1/apps/" + n);
         JsonNode status = api.get("/v1/status/apps/" + n).body();
         JsonNode history = api.get("/v1/apps/" + n + "/history?max=10").body();
-        if (Output.structured(root.out(), root.output, Map.of("app", app.body(), "status", status,
+        if (Output.structured(root.out(), root.output, Map.of("app", intent.body(), "status", status,
                 "history", history))) {
             return 0;
         }
         PrintWriter out = root.out();
+        printIntent(out, name, intent);
+        printStatus(out, status);
+        printHistory(out, history);
+        out.flush();
+        return 0;
+    }
+
+    private static void printIntent(PrintWriter out, String name, ApiClient.Response app) {
         JsonNode i = app.body().path("intent");
         out.println("Name:       " + name);
         out.println("ETag:       " + app.etag());
@@ -53,6 +51,9 @@ final class DescribeCommand implements Callable<Integer> {
             i.path("ports").forEach(p -> out.println("  " + p.path("name").asText() + "  " + p.path("port").asInt()
                     + "/" + p.path("protocol").asText("tcp")));
         }
+    }
+
+    private static void printStatus(PrintWriter out, JsonNode status) {
         out.println("State:      " + status.path("state").asText() + " (" + status.path("ready").asInt() + "/"
                 + status.path("wanted").asInt() + " ready" + (status.path("converged").asBoolean() ? ", converged" : "")
                 + ")");
@@ -77,6 +78,9 @@ final class DescribeCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    private static void printHistory(PrintWriter out, JsonNode history) {
         out.println("History (newest first):");
         for (JsonNode h : history.path("history")) {
             out.println("  revision " + h.path("revision").asLong() + "  active " + h.path("active").asText()
@@ -85,7 +89,5 @@ final class DescribeCommand implements Callable<Integer> {
         if (!history.path("complete").asBoolean()) {
             out.println("  (older history compacted or not shown)");
         }
-        out.flush();
-        return 0;
     }
 }

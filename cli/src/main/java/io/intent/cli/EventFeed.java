@@ -1,8 +1,6 @@
 package io.intent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.intent.store.codec.InvalidValueException;
-import io.intent.store.codec.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,6 +28,7 @@ final class EventFeed implements AutoCloseable {
     private final InputStream in;
     private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
     private volatile boolean ended;
+    private volatile boolean closed;
 
     EventFeed(InputStream in) {
         this.in = in;
@@ -43,12 +42,12 @@ final class EventFeed implements AutoCloseable {
             String kind = "message";
             StringBuilder data = new StringBuilder();
             String line;
-            while ((line = r.readLine()) != null) {
+            while (!closed && (line = r.readLine()) != null) {
                 if (line.isEmpty()) {
                     if (!data.isEmpty()) {
                         try {
-                            queue.add(new Event(kind, Json.tree(data.toString().getBytes(StandardCharsets.UTF_8))));
-                        } catch (InvalidValueException e) {
+                            queue.add(new Event(kind, Trees.read(data.toString().getBytes(StandardCharsets.UTF_8))));
+                        } catch (IOException e) {
                             // not one of ours (a proxy's message?): nothing to act on
                         }
                     }
@@ -93,13 +92,14 @@ final class EventFeed implements AutoCloseable {
         return ended;
     }
 
+    /**
+     * Stops following without waiting: the reader thread closes the stream after the next line it reads (an event
+     * or the API's heartbeat, every 15 s). Closing it from here would wait just as long: HttpURLConnection's chunked
+     * stream is locked by the blocked read, and closing the connection closes that stream first.
+     */
     @Override
     public void close() {
-        try {
-            in.close();
-        } catch (IOException e) {
-            // closing a stream we are done with
-        }
+        closed = true;
     }
 
     /** The stream ended (API restarted, connection lost): re-read the state and subscribe again. */

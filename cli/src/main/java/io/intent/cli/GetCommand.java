@@ -8,11 +8,9 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code intentctl get apps|hosts|status|assignments|leader|endpoints [NAME] [-o wide|name|json|yaml] [--watch]}. */
 @Command(name = "get", mixinStandardHelpOptions = true,
@@ -20,7 +18,7 @@ import picocli.CommandLine.ParentCommand;
             "-o yaml/json of apps and hosts is accepted back by `apply -f` (get, edit, apply).",
             "--watch prints the table, then the rows that change as the API's events arrive (/v1/events);",
             "with -o json or yaml it prints each change event, one per line (json) or document (yaml)."})
-final class GetCommand implements Callable<Integer> {
+final class GetCommand extends CtlCommand {
     /** The kinds, for the help text and shell completion. */
     static final class Kinds implements Iterable<String> {
         @Override
@@ -38,9 +36,6 @@ final class GetCommand implements Callable<Integer> {
             rows = trimmed;
         }
     }
-
-    @ParentCommand
-    IntentCtl root;
 
     @Parameters(index = "0", paramLabel = "KIND", completionCandidates = Kinds.class,
             description = "apps, hosts, status, assignments, leader or endpoints")
@@ -103,8 +98,7 @@ final class GetCommand implements Callable<Integer> {
         l.rows().values().forEach(t::row);
         t.print(root.out(), header);
         if (header && kind.equals("leader") && l.rows().isEmpty()) {
-            root.out().println("no leader: no candidate holds the election");
-            root.out().flush();
+            root.say("no leader: no candidate holds the election");
         }
     }
 
@@ -180,8 +174,7 @@ final class GetCommand implements Callable<Integer> {
         } else if (!names.isEmpty()) {
             t.print(root.out(), false);
         }
-        gone.forEach(n -> root.out().println(n + " deleted"));
-        root.out().flush();
+        gone.forEach(n -> root.say(n + " deleted"));
     }
 
     /** The /v1/events prefix whose keys can change what {@code kind} shows. */
@@ -197,126 +190,9 @@ final class GetCommand implements Callable<Integer> {
 
     Listing read(ApiClient api, String k) {
         boolean wide = root.output == Output.Format.wide;
-        return switch (k) {
-            case "apps" -> apps(api, wide);
-            case "hosts" -> hosts(api, wide);
-            case "status" -> StatusCommand.listing(StatusCommand.fetch(api, name), wide);
-            case "assignments" -> assignments(api, wide);
-            default -> leader(api);
-        };
-    }
-
-    private Listing apps(ApiClient api, boolean wide) {
-        JsonNode body = name == null ? api.get("/v1/apps").body() : one(api, "/v1/apps/" + ApiClient.enc(name));
-        List<JsonNode> apps = new ArrayList<>();
-        if (body.isEmpty()) {
-            // a watched app that was deleted: no rows
-        } else if (name == null) {
-            body.path("apps").forEach(apps::add);
-        } else {
-            apps.add(body);
+        if (k.equals("status")) {
+            return StatusCommand.listing(StatusCommand.fetch(api, name), wide);
         }
-        String[] header = wide ? new String[] {"NAME", "ACTIVE", "VERSIONS", "SCALE", "REVISION", "RUNTIME", "PORTS",
-            "HEALTH"} : new String[] {"NAME", "ACTIVE", "VERSIONS", "SCALE", "REVISION"};
-        Map<String, Object[]> rows = new LinkedHashMap<>();
-        for (JsonNode a : apps) {
-            JsonNode i = a.path("intent");
-            String n = a.path("name").asText();
-            if (a.hasNonNull("error")) {
-                rows.put("app/" + n, row(n, "INVALID: " + a.path("error").asText(), "", "",
-                        a.path("revision").asLong(), "", "", ""));
-                continue;
-            }
-            List<String> versions = new ArrayList<>();
-            i.path("versions").fieldNames().forEachRemaining(versions::add);
-            versions.sort(null);
-            List<String> ports = new ArrayList<>();
-            i.path("ports").forEach(p -> ports.add(p.path("name").asText() + ":" + p.path("port").asInt() + "/"
-                    + p.path("protocol").asText("tcp")));
-            JsonNode h = i.path("health");
-            String health = h.hasNonNull("http") ? "http " + h.path("http").asText()
-                    : h.hasNonNull("tcp") ? "tcp" : h.hasNonNull("command") ? "command" : "-";
-            rows.put("app/" + n, row(n, i.path("active").asText(), String.join(",", versions),
-                    i.path("scale").asInt(1), a.path("revision").asLong(), i.path("runtime").asText("process"),
-                    ports.isEmpty() ? "-" : String.join(",", ports), health));
-        }
-        return new Listing(body, header, rows);
-    }
-
-    private Listing hosts(ApiClient api, boolean wide) {
-        JsonNode body = name == null ? api.get("/v1/hosts").body() : one(api, "/v1/hosts/" + ApiClient.enc(name));
-        List<JsonNode> hosts = new ArrayList<>();
-        if (body.isEmpty()) {
-            // a watched host that was deleted: no rows
-        } else if (name == null) {
-            body.path("hosts").forEach(hosts::add);
-        } else {
-            hosts.add(body);
-        }
-        String[] header = wide ? new String[] {"NAME", "LIVE", "DRAIN", "ADDRESS", "LABELS", "CAPACITY", "AGENT",
-            "LIVE-SINCE"} : new String[] {"NAME", "LIVE", "DRAIN", "ADDRESS", "LABELS"};
-        Map<String, Object[]> rows = new LinkedHashMap<>();
-        for (JsonNode h : hosts) {
-            JsonNode s = h.path("spec");
-            StringBuilder labels = new StringBuilder();
-            s.path("labels").fields().forEachRemaining(e -> labels.append(labels.isEmpty() ? "" : ",")
-                    .append(e.getKey()).append('=').append(e.getValue().asText()));
-            StringBuilder cap = new StringBuilder();
-            s.path("capacity").fields().forEachRemaining(e -> cap.append(cap.isEmpty() ? "" : ",")
-                    .append(e.getKey()).append('=').append(e.getValue().asText()));
-            JsonNode live = h.path("live");
-            rows.put("host/" + h.path("name").asText(), row(h.path("name").asText(),
-                    h.hasNonNull("live") ? "yes" : "no", s.path("drain").asBoolean() ? "yes" : "no",
-                    s.path("address").asText("-"), labels.isEmpty() ? "-" : labels.toString(),
-                    cap.isEmpty() ? "-" : cap.toString(),
-                    live.hasNonNull("agent") ? live.path("agent").asText() + " pid " + live.path("pid").asLong() : "-",
-                    live.path("since").asText("-")));
-        }
-        return new Listing(body, header, rows);
-    }
-
-    private Listing assignments(ApiClient api, boolean wide) {
-        String q = name == null ? "" : "?host=" + ApiClient.enc(name);
-        JsonNode body = api.getAllPages("/v1/assignments" + q, "assignments");
-        String[] header = wide ? new String[] {"HOST", "APP", "APP-REVISION", "ACTIVE", "VERSIONS", "REVISION"}
-                : new String[] {"HOST", "APP", "APP-REVISION", "ACTIVE"};
-        Map<String, Object[]> rows = new LinkedHashMap<>();
-        for (JsonNode a : body.path("assignments")) {
-            JsonNode v = a.path("value");
-            List<String> versions = new ArrayList<>();
-            v.path("intent").path("versions").fieldNames().forEachRemaining(versions::add);
-            versions.sort(null);
-            rows.put("assignment/" + v.path("host").asText() + "/" + v.path("app").asText(), row(
-                    v.path("host").asText(), v.path("app").asText(), v.path("appRevision").asLong(),
-                    v.path("intent").path("active").asText(), String.join(",", versions),
-                    a.path("revision").asLong()));
-        }
-        return new Listing(body, header, rows);
-    }
-
-    private Listing leader(ApiClient api) {
-        JsonNode body = api.get("/v1/leader").body();
-        String[] header = {"ELECTION", "LEADER", "SINCE-REVISION", "SEEN-SINCE", "CANDIDATES"};
-        Map<String, Object[]> rows = new LinkedHashMap<>();
-        for (JsonNode e : body.path("elections")) {
-            JsonNode l = e.path("leader");
-            rows.put("leader/" + e.path("name").asText(), new Object[] {e.path("name").asText(),
-                l.path("id").asText(), l.path("createRevision").asLong(), l.path("observedSince").asText("-"),
-                e.path("candidates").size()});
-        }
-        return new Listing(body, header, rows);
-    }
-
-    /** One app or host; while watching, one that is gone (404) is an empty object, so the watch goes on. */
-    private JsonNode one(ApiClient api, String path) {
-        if (!watch) {
-            return api.get(path).body();
-        }
-        ApiClient.Response r = api.find(path);
-        return r == null ? io.intent.store.codec.Json.mapper().createObjectNode() : r.body();
-    }
-
-    private static Object[] row(Object... cells) {
-        return cells;
+        return new KindTables(api, name, watch, wide).read(k);
     }
 }

@@ -6,7 +6,11 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -21,10 +25,6 @@ import picocli.CommandLine.Spec;
             "Exit codes: 0 done (status --wait: converged), 1 error (the API's message is printed; the API",
             "unreachable; a bad file), 2 bad usage (unknown option, command or kind; a malformed duration or URL),",
             "3 status --wait timed out before converging."},
-        subcommands = {ApplyCommand.class, PlanCommand.class, GetCommand.class, DescribeCommand.class,
-            StatusCommand.class, DeleteCommand.class, RollbackCommand.class, RestartCommand.class, DeployCommand.class,
-            ScaleCommand.class, DrainCommand.class, ChannelCommand.class, TokenCommand.class, LogsCommand.class,
-            ConfigCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  export INTENT_API=https://api.example.org:8080 INTENT_CACERT=/etc/intent/tls/ca.pem INTENT_TOKEN=...",
             "  intentctl config set-context prod --server https://api.example.org:8080 --token-path ~/.intent-token"
                     + " --ca-file /etc/intent/tls/ca.pem",
@@ -34,6 +34,34 @@ import picocli.CommandLine.Spec;
             "  source <(intentctl completion bash)"})
 public final class IntentCtl {
     static final String DEFAULT_API = "http://127.0.0.1:8080";
+
+    /**
+     * The subcommands by name, in help order. Registered by code rather than in {@code @Command}: picocli builds a
+     * command's whole model (reflection over every option) when it is added, and a call needs only its own.
+     */
+    private static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Class<?>> subcommands() {
+        Map<String, Class<?>> m = new LinkedHashMap<>();
+        m.put("apply", ApplyCommand.class);
+        m.put("plan", PlanCommand.class);
+        m.put("get", GetCommand.class);
+        m.put("describe", DescribeCommand.class);
+        m.put("status", StatusCommand.class);
+        m.put("delete", DeleteCommand.class);
+        m.put("rollback", RollbackCommand.class);
+        m.put("restart", RestartCommand.class);
+        m.put("deploy", DeployCommand.class);
+        m.put("scale", ScaleCommand.class);
+        m.put("drain", DrainCommand.class);
+        m.put("channel", ChannelCommand.class);
+        m.put("token", TokenCommand.class);
+        m.put("logs", LogsCommand.class);
+        m.put("config", ConfigCommand.class);
+        m.put("completion", CompletionCommand.class);
+        m.put("help", CommandLine.HelpCommand.class);
+        return m;
+    }
 
     @Spec
     CommandSpec spec;
@@ -77,12 +105,40 @@ public final class IntentCtl {
     private CtlConfig config;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args).execute(args));
     }
 
-    /** The command line with intentctl's error handling: API errors print their message and exit 1. */
+    /** The command line with every subcommand and intentctl's error handling: API errors print their message, exit 1. */
     public static CommandLine commandLine() {
+        return commandLine(SUBCOMMANDS.keySet());
+    }
+
+    /**
+     * The command line for running {@code args}: only the subcommands named in them (any argument equal to a
+     * subcommand's name, so an option's value that happens to be one costs a little time, never a wrong parse);
+     * every subcommand when none is named or the call is {@code help} or {@code completion}, which list them all.
+     */
+    public static CommandLine commandLine(String... args) {
+        Set<String> named = new LinkedHashSet<>();
+        for (String a : args) {
+            if (a.equals("--")) {
+                break;
+            }
+            if (SUBCOMMANDS.containsKey(a)) {
+                named.add(a);
+            }
+        }
+        boolean listsAll = named.isEmpty() || named.contains("help") || named.contains("completion");
+        return commandLine(listsAll ? SUBCOMMANDS.keySet() : named);
+    }
+
+    private static CommandLine commandLine(Set<String> subcommands) {
         CommandLine cl = new CommandLine(new IntentCtl());
+        for (String name : SUBCOMMANDS.keySet()) {
+            if (subcommands.contains(name)) {
+                cl.addSubcommand(name, SUBCOMMANDS.get(name));
+            }
+        }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof CtlException c) {
@@ -133,7 +189,7 @@ public final class IntentCtl {
         }
         Path ca = cacert != null ? cacert
                 : ctx != null && ctx.cacert() != null ? CtlConfig.expand(ctx.cacert()) : null;
-        return new ApiClient(url, t, requestTimeout, ca == null ? null : ApiClient.trusting(ca));
+        return new ApiClient(url, t, requestTimeout, ca == null ? null : CaTrust.trusting(ca));
     }
 
     private static String blankToNull(String s) {
@@ -142,6 +198,19 @@ public final class IntentCtl {
 
     PrintWriter out() {
         return spec.commandLine().getOut();
+    }
+
+    /** Prints one line of the command's answer. */
+    void say(String line) {
+        out().println(line);
+        out().flush();
+    }
+
+    /** Prints {@code body} in a structured -o format, else the one human line. */
+    void report(Object body, java.util.function.Supplier<String> line) {
+        if (!Output.structured(out(), output, body)) {
+            say(line.get());
+        }
     }
 
     PrintWriter err() {

@@ -3,26 +3,18 @@ package io.intent.cli;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code intentctl logs APP [--host H] [--tail N] [-f]}: an app's output from the hosts that run it. */
 @Command(name = "logs", mixinStandardHelpOptions = true,
         description = {"Print an app's output (stdout and stderr, each line stamped with its UTC time) from the hosts "
             + "that run it, through the API; with several hosts each line starts with '<host> | '.",
             "-f keeps following until Ctrl-C, or until the instance leaves its host."})
-final class LogsCommand implements Callable<Integer> {
-    @ParentCommand
-    IntentCtl root;
-
-    @Parameters(index = "0", paramLabel = "APP")
-    String app;
-
-    @Option(names = "--host", paramLabel = "HOST", description = "only this host's instance")
-    String host;
+final class LogsCommand extends CtlCommand {
+    @Mixin
+    AppTarget target;
 
     @Option(names = {"-n", "--tail"}, paramLabel = "N", defaultValue = "100",
             description = "start with the last N lines of each instance. Default: ${DEFAULT-VALUE}")
@@ -33,10 +25,10 @@ final class LogsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        StringBuilder path = new StringBuilder("/v1/apps/").append(ApiClient.enc(app)).append("/logs?tail=")
+        StringBuilder path = new StringBuilder("/v1/apps/").append(ApiClient.enc(target.app)).append("/logs?tail=")
                 .append(tail).append("&follow=").append(follow);
-        if (host != null) {
-            path.append("&host=").append(ApiClient.enc(host));
+        if (target.host != null) {
+            path.append("&host=").append(ApiClient.enc(target.host));
         }
         root.client().stream(path.toString(), out());
         return 0;

@@ -47,32 +47,7 @@ public record Manifest(Map<String, AppIntent> apps, Map<String, HostSpec> hosts)
             } else if (doc.isObject() && doc.has("name")) {
                 named(doc, "document " + n, "app", apps, hosts);
             } else if (doc.isObject() && (doc.has("apps") || doc.has("hosts"))) {
-                var names = doc.fieldNames();
-                while (names.hasNext()) {
-                    String f = names.next();
-                    if (!f.equals("apps") && !f.equals("hosts") && !f.equals("revision")) {
-                        throw new CtlException(1, "document " + n + ": unknown field '" + f + "' (expected apps, hosts)");
-                    }
-                }
-                String where = "document " + n;
-                if (doc.path("apps").isArray()) {
-                    int i = 0;
-                    for (JsonNode item : doc.path("apps")) {
-                        named(item, where + " apps[" + (i++) + "]", "app", apps, hosts);
-                    }
-                } else {
-                    doc.path("apps").fields().forEachRemaining(e -> add(apps, e.getKey(),
-                            decode(e.getValue(), AppIntent.class, where + " app " + e.getKey()), "app"));
-                }
-                if (doc.path("hosts").isArray()) {
-                    int i = 0;
-                    for (JsonNode item : doc.path("hosts")) {
-                        named(item, where + " hosts[" + (i++) + "]", "host", apps, hosts);
-                    }
-                } else {
-                    doc.path("hosts").fields().forEachRemaining(e -> add(hosts, e.getKey(),
-                            decode(e.getValue(), HostSpec.class, where + " host " + e.getKey()), "host"));
-                }
+                collection(doc, "document " + n, apps, hosts);
             } else {
                 throw new CtlException(1, "document " + n + ": expected {name: <app>, <intent fields>}, "
                         + "{kind: host, name: <host>, ...} or {apps: {<name>: <intent>}}");
@@ -82,6 +57,36 @@ public record Manifest(Map<String, AppIntent> apps, Map<String, HostSpec> hosts)
             throw new CtlException(1, "the file holds no apps or hosts");
         }
         return new Manifest(apps, hosts);
+    }
+
+    /** A document of the form {@code {apps: {...} or [...], hosts: {...} or [...]}}. */
+    private static void collection(JsonNode doc, String where, Map<String, AppIntent> apps,
+                                   Map<String, HostSpec> hosts) {
+        var names = doc.fieldNames();
+        while (names.hasNext()) {
+            String f = names.next();
+            if (!f.equals("apps") && !f.equals("hosts") && !f.equals("revision")) {
+                throw new CtlException(1, where + ": unknown field '" + f + "' (expected apps, hosts)");
+            }
+        }
+        if (doc.path("apps").isArray()) {
+            int i = 0;
+            for (JsonNode item : doc.path("apps")) {
+                named(item, where + " apps[" + (i++) + "]", "app", apps, hosts);
+            }
+        } else {
+            doc.path("apps").fields().forEachRemaining(e -> add(apps, e.getKey(),
+                    decode(e.getValue(), AppIntent.class, where + " app " + e.getKey()), "app"));
+        }
+        if (doc.path("hosts").isArray()) {
+            int i = 0;
+            for (JsonNode item : doc.path("hosts")) {
+                named(item, where + " hosts[" + (i++) + "]", "host", apps, hosts);
+            }
+        } else {
+            doc.path("hosts").fields().forEachRemaining(e -> add(hosts, e.getKey(),
+                    decode(e.getValue(), HostSpec.class, where + " host " + e.getKey()), "host"));
+        }
     }
 
     private static void named(JsonNode doc, String where, String defaultKind, Map<String, AppIntent> apps,

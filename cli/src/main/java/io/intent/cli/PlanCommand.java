@@ -3,10 +3,8 @@ package io.intent.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Mixin;
 
 /** {@code intentctl plan -f FILE}: the intent diff and placement preview, writing nothing. */
 @Command(name = "plan", mixinStandardHelpOptions = true,
@@ -15,16 +13,13 @@ import picocli.CommandLine.ParentCommand;
             "on the current hosts. Exit code 1 when an app is invalid.", "",
             "FILE: YAML documents (---) each `name: <app>` plus intent fields, or `apps: {<name>: <intent>}`;",
             "JSON works the same. Hosts: `kind: host`, `name: <host>` plus spec fields, or `hosts: {...}`."})
-final class PlanCommand implements Callable<Integer> {
-    @ParentCommand
-    IntentCtl root;
-
-    @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE", description = "YAML or JSON file; - = stdin")
-    String file;
+final class PlanCommand extends CtlCommand {
+    @Mixin
+    FileOption file;
 
     @Override
     public Integer call() {
-        Manifest m = ApplyCommand.read(file);
+        Manifest m = file.read();
         if (m.apps().isEmpty()) {
             root.out().println("the file holds hosts only; plan previews apps");
             return 0;

@@ -7,22 +7,17 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code intentctl status [APP] [--wait]}: desired vs observed, per app and host; waits for convergence. */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Show every app's state (OK, PENDING, PREPARING, VERSION_MISMATCH, FAILED) per host.",
             "With --wait, follow the API's events (/v1/events) and print each change until APP (or every app)",
             "has converged, then exit 0; exit 3 when --timeout passes first."})
-final class StatusCommand implements Callable<Integer> {
+final class StatusCommand extends CtlCommand {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
-
-    @ParentCommand
-    IntentCtl root;
 
     @Parameters(arity = "0..1", paramLabel = "APP", description = "one app (default: all)")
     String app;
@@ -39,6 +34,8 @@ final class StatusCommand implements Callable<Integer> {
                     + "changes are followed through /v1/events). Default: ${DEFAULT-VALUE}")
     Duration interval;
 
+    // Long: --wait's loop (subscribe, read, print the changes, stop on converged or timeout, re-subscribe) is
+    // kept whole so its ordering (subscribe before reading) stays visible.
     @Override
     public Integer call() throws InterruptedException {
         ApiClient api = root.client();
@@ -62,7 +59,7 @@ final class StatusCommand implements Callable<Integer> {
                     } else if (table) {
                         now.forEach((k, v) -> {
                             if (!v.equals(last.get(k))) {
-                                root.out().println(LocalTime.now().format(CLOCK) + "  " + k + "  " + v);
+                                root.out().println(LocalTime.now().format(Clock.FORMAT) + "  " + k + "  " + v);
                             }
                         });
                         root.out().flush();
@@ -72,8 +69,7 @@ final class StatusCommand implements Callable<Integer> {
                     if (body.path("converged").asBoolean()) {
                         if (!Output.structured(root.out(), root.output == Output.Format.name ? Output.Format.table
                                 : root.output, body)) {
-                            root.out().println("converged" + (app == null ? "" : ": " + app));
-                            root.out().flush();
+                            root.say("converged" + (app == null ? "" : ": " + app));
                         }
                         return 0;
                     }
@@ -100,6 +96,11 @@ final class StatusCommand implements Callable<Integer> {
                 Thread.sleep(500); // the API restarted or the connection dropped: subscribe again, re-read
             }
         }
+    }
+
+    /** Built when --wait prints its first change: {@code get status} reuses this class's table, not the clock. */
+    private static final class Clock {
+        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("HH:mm:ss");
     }
 
     static JsonNode fetch(ApiClient api, String app) {

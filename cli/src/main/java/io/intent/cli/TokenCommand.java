@@ -36,8 +36,7 @@ final class TokenCommand {
             if (t.isEmpty()) {
                 throw new CtlException(1, "empty token");
             }
-            parent.root.out().println(sha256(t));
-            parent.root.out().flush();
+            parent.root.say(sha256(t));
             return 0;
         }
     }

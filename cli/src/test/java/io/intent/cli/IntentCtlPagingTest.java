@@ -20,8 +20,6 @@ import io.intent.store.model.Liveness;
 import io.intent.store.model.Phase;
 import io.intent.store.model.Placement;
 import io.intent.testkit.EtcdCluster;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,13 +102,8 @@ class IntentCtlPagingTest {
         List<String> all = new ArrayList<>(List.of(args));
         all.add("--api=" + api.url());
         all.add("--token=" + VIEWER);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(all.toArray(String[]::new));
-        assertEquals(0, code, () -> out + "\n" + err);
-        return out.toString();
+        Ctl.Run r = Ctl.run(all.toArray(String[]::new));
+        assertEquals(0, r.code(), () -> r.out() + "\n" + r.err());
+        return r.out();
     }
 }

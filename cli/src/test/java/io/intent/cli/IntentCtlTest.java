@@ -1,11 +1,13 @@
 package io.intent.cli;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.api.ApiServer;
 import io.intent.api.Tokens;
+import io.intent.cli.Ctl.Run;
 import io.intent.store.codec.Json;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
@@ -30,6 +32,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,9 +57,6 @@ class IntentCtlTest {
     Path dir;
 
     /** What one run printed, and its exit code. */
-    record Run(int code, String out, String err) {
-    }
-
     @BeforeAll
     void start() {
         etcd = EtcdCluster.single();
@@ -99,24 +100,12 @@ class IntentCtlTest {
         if (token != null) {
             all.add("--token=" + token);
         }
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+        return Ctl.run(all.toArray(String[]::new));
     }
 
     /** Runs intentctl with exactly these arguments (no --api or --token added). */
     static Run raw(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return Ctl.run(args);
     }
 
     Run ok(String... args) {
@@ -240,27 +229,24 @@ class IntentCtlTest {
     @Test
     void statusWaitExitsZeroOnceTheAppConverges() throws Exception {
         ok("apply", "-f", file("w.yaml", app("wait-web", "1.0", 1, 8007)).toString());
-        var agentSide = new Thread(() -> {
-            try {
-                Thread.sleep(1500);
-                var e = store.get(store.keys().app("wait-web"), AppIntent.class).orElseThrow();
-                store.put(store.keys().host("w-h1"), new HostSpec(Map.of(), null, null, false));
-                store.put(store.keys().live("w-h1"), new Liveness("w-h1", null, "t", 1, Instant.now()));
-                store.put(store.keys().placement("wait-web"), new Placement(List.of("w-h1"), 1, e.modRevision(), null));
-                store.put(store.keys().assignment("w-h1", "wait-web"),
-                        new Assignment("wait-web", "w-h1", e.modRevision(), e.value()));
-                Thread.sleep(1000);
-                store.put(store.keys().status("w-h1", "wait-web", "setlive"), new AgentStatus("setlive", Phase.READY,
-                        "1.0", e.modRevision(), null, 0, Instant.now(), null, Map.of()));
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        agentSide.start();
         // the fallback re-read is 30 s away: finishing well before it proves /v1/events woke the wait up
         long start = System.nanoTime();
-        Run r = ok("status", "wait-web", "--wait", "--timeout", "1m");
-        agentSide.join();
+        StringWriter out = new StringWriter();
+        CompletableFuture<Run> waiting = CompletableFuture.supplyAsync(() -> Ctl.run(out, "status", "wait-web",
+                "--wait", "--timeout", "1m", "--api=" + api.url(), "--token=" + OPERATOR));
+        // the agents' side, each step once the waiting command has shown the one before
+        await().atMost(Duration.ofSeconds(20)).until(() -> out.toString().contains("PENDING"));
+        var e = store.get(store.keys().app("wait-web"), AppIntent.class).orElseThrow();
+        store.put(store.keys().host("w-h1"), new HostSpec(Map.of(), null, null, false));
+        store.put(store.keys().live("w-h1"), new Liveness("w-h1", null, "t", 1, Instant.now()));
+        store.put(store.keys().placement("wait-web"), new Placement(List.of("w-h1"), 1, e.modRevision(), null));
+        store.put(store.keys().assignment("w-h1", "wait-web"),
+                new Assignment("wait-web", "w-h1", e.modRevision(), e.value()));
+        await().atMost(Duration.ofSeconds(20)).until(() -> out.toString().contains("wait-web/w-h1"));
+        store.put(store.keys().status("w-h1", "wait-web", "setlive"), new AgentStatus("setlive", Phase.READY,
+                "1.0", e.modRevision(), null, 0, Instant.now(), null, Map.of()));
+        Run r = waiting.get(60, TimeUnit.SECONDS);
+        assertEquals(0, r.code(), () -> "exit " + r.code() + "\nout: " + r.out() + "\nerr: " + r.err());
         assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 20, "took too long: " + r.out());
         assertTrue(r.out().contains("PENDING"), r.out());
         assertTrue(r.out().contains("wait-web/w-h1  OK"), r.out());
@@ -383,6 +369,7 @@ class IntentCtlTest {
         String all = ok("get", "apps", "-o", "json").out();
         assertTrue(ok("apply", "-f", file("rt-all.json", all).toString()).out().contains("app/rt-web unchanged"));
         store.put(store.keys().host("rt-h1"), new HostSpec(Map.of("zone", "c"), null, null, false));
+        apiCaughtUp(); // written behind the API's back: its read cache sees it after the watch delay
         String host = ok("get", "host", "rt-h1", "-o", "yaml").out();
         ok("apply", "-f", file("rt-host.yaml", host.replace("zone: c", "zone: d")).toString());
         assertEquals("d", store.get(store.keys().host("rt-h1"), HostSpec.class).orElseThrow().value().labels().get("zone"));

@@ -6,13 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.intent.api.ApiServer;
 import io.intent.api.Role;
 import io.intent.api.Tokens;
+import io.intent.cli.Ctl.Run;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.testkit.EtcdCluster;
 import io.intent.testkit.JvmProcess;
 import io.intent.testkit.Pki;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,9 +34,6 @@ class IntentCtlTlsTest {
     ApiServer api;
 
     /** What one run printed, and its exit code. */
-    record Run(int code, String out, String err) {
-    }
-
     @BeforeAll
     void start() throws Exception {
         dir = Files.createTempDirectory("intent-ctl-tls-");
@@ -69,13 +65,7 @@ class IntentCtlTlsTest {
     Run ctl(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--api", api.url(), "--token", OPERATOR, "--request-timeout", "10"));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+        return Ctl.run(all.toArray(String[]::new));
     }
 
     @Test

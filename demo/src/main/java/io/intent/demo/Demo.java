@@ -36,6 +36,9 @@ import picocli.CommandLine.Option;
  * backend and runit. Loads {@code test-data/demo/}, waits until it has converged, prints what to try, and
  * stops everything it started on Ctrl-C. Running it again starts from a clean slate.
  */
+// Long (about 430 lines): ./intent demo's whole script (build, start, write, wait, print, stop) for both the
+// process and the --containers flavour; the pieces it drives (DemoArtifacts, LocalEtcd, the child processes)
+// are classes of their own.
 @Command(name = "intent demo", mixinStandardHelpOptions = true,
         description = "Runs intent on this machine: etcd, two leaders, the API, simulated hosts; Ctrl-C stops it.")
 public final class Demo implements Callable<Integer> {
@@ -116,28 +119,55 @@ public final class Demo implements Callable<Integer> {
     }
 
     private int run(Path repo) throws Exception {
-
         say("building the demo artifacts from test-data/demo-app");
         Map<String, String> digests = DemoArtifacts.build(repo.resolve("test-data/demo-app"), stateDir.resolve("repo"));
-        String etcd;
-        String artifactAddress = "127.0.0.1";
-        if (containers) {
-            say("starting etcd and " + hosts + " hosts as containers (the first run builds the host image: "
-                    + "a few minutes, see docs/container-hosts.md)");
-            machines = io.intent.testkit.ContainerHosts.start(1, stateDir.resolve("logs"));
-            etcd = machines.etcdEndpoints().get(0);
-            artifactAddress = machines.gateway(); // the containers reach this machine at the network's gateway
-        } else {
-            int port = LocalEtcd.port(etcdPort);
-            etcd = "http://127.0.0.1:" + port;
-            children.add("etcd", LocalEtcd.start(stateDir.resolve("etcd"), port, LocalEtcd.port(0),
-                    log("etcd")), log("etcd"));
-        }
+        String etcd = startEtcd();
+        // the containers reach this machine at the network's gateway
+        String artifactAddress = containers ? machines.gateway() : "127.0.0.1";
         Map<String, AppIntent> intents = loadIntents(repo.resolve("test-data/demo"), artifactAddress);
         checkDigests(intents, digests);
         serveArtifacts(stateDir.resolve("repo"), artifactAddress);
         say("etcd is up at " + etcd);
+        int api = startLeadersApiAndHosts(etcd);
 
+        try (EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd))) {
+            for (var e : intents.entrySet()) {
+                store.put(store.keys().app(e.getKey()), e.getValue());
+                say("wrote intent " + store.keys().app(e.getKey()) + " (active " + e.getValue().active() + ", scale "
+                        + e.getValue().scaleOrDefault() + ")");
+            }
+            long t0 = System.nanoTime();
+            if (!awaitConverged(store, intents, Duration.ofSeconds(timeoutSeconds))) {
+                say("NOT converged within " + timeoutSeconds + " s: see the logs in " + stateDir.resolve("logs")
+                        + " and `etcdctl --endpoints " + etcd + " get --prefix /intent/status/`");
+                return 1;
+            }
+            say(String.format("converged in %.1f s", (System.nanoTime() - t0) / 1e9));
+            printBanner(store, etcd, api, intents);
+        }
+        if (exitWhenConverged) {
+            return 0;
+        }
+        new CountDownLatch(1).await();
+        return 0;
+    }
+
+    /** Starts etcd (a local process, or a container with --containers); returns its client URL. */
+    private String startEtcd() throws Exception {
+        if (containers) {
+            say("starting etcd and " + hosts + " hosts as containers (the first run builds the host image: "
+                    + "a few minutes, see docs/container-hosts.md)");
+            machines = io.intent.testkit.ContainerHosts.start(1, stateDir.resolve("logs"));
+            return machines.etcdEndpoints().get(0);
+        }
+        int port = LocalEtcd.port(etcdPort);
+        children.add("etcd", LocalEtcd.start(stateDir.resolve("etcd"), port, LocalEtcd.port(0), log("etcd")),
+                log("etcd"));
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Starts two leader candidates, the API and the hosts; returns the API's port. */
+    private int startLeadersApiAndHosts(String etcd) throws Exception {
         Map<String, String> env = Map.of("INTENT_ETCD", etcd);
         for (String name : List.of("leader-a", "leader-b")) {
             children.java(name, "io.intent.leader.LeaderMain", List.of("--name", name, "--lease-ttl", "5",
@@ -166,27 +196,7 @@ public final class Demo implements Callable<Integer> {
             }
         }
         say("started 2 leader candidates, the API and " + hosts + " hosts (logs in " + stateDir.resolve("logs") + ")");
-
-        try (EtcdStore store = EtcdStore.connect(EtcdConfig.of(etcd))) {
-            for (var e : intents.entrySet()) {
-                store.put(store.keys().app(e.getKey()), e.getValue());
-                say("wrote intent " + store.keys().app(e.getKey()) + " (active " + e.getValue().active() + ", scale "
-                        + e.getValue().scaleOrDefault() + ")");
-            }
-            long t0 = System.nanoTime();
-            if (!awaitConverged(store, intents, Duration.ofSeconds(timeoutSeconds))) {
-                say("NOT converged within " + timeoutSeconds + " s: see the logs in " + stateDir.resolve("logs")
-                        + " and `etcdctl --endpoints " + etcd + " get --prefix /intent/status/`");
-                return 1;
-            }
-            say(String.format("converged in %.1f s", (System.nanoTime() - t0) / 1e9));
-            printBanner(store, etcd, api, intents);
-        }
-        if (exitWhenConverged) {
-            return 0;
-        }
-        new CountDownLatch(1).await();
-        return 0;
+        return api;
     }
 
     /** The demo intents: every {@code *.yaml} in {@code dir}, in intentctl's apply format, each validated. */
@@ -308,6 +318,7 @@ public final class Demo implements Callable<Integer> {
         }
     }
 
+    // Long: the banner is the operator's page of what to try next, kept as one readable block of text.
     private void printBanner(EtcdStore store, String etcd, int api, Map<String, AppIntent> intents) {
         String app = intents.keySet().iterator().next();
         AppIntent intent = intents.get(app);

@@ -102,7 +102,8 @@ class PartitionTest {
         for (int i = 0; i < 3; i++) {
             fleet.node(i).pause();
         }
-        Thread.sleep((FAST.livenessTtl() + FAST.hostGrace() + 5) * 1000L);
+        Duration partition = Duration.ofSeconds(FAST.livenessTtl() + FAST.hostGrace() + 5);
+        await().during(partition).atMost(partition.plusSeconds(10)).until(deleted::isEmpty);
         String placement = fleet.etcdctl("get", "--print-value-only", "/intent/placement/web");
         assertTrue(placement.contains("disruption mode: 3 of 3 hosts unreachable"), placement);
         for (int i = 0; i < 3; i++) {

@@ -9,10 +9,7 @@ import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
-import io.intent.store.model.HealthSpec;
-import io.intent.store.model.PortSpec;
-import io.intent.store.model.RunSpec;
-import io.intent.store.model.VersionSpec;
+import io.intent.testkit.Apps;
 import io.intent.testkit.DemoApp;
 import io.intent.testkit.EtcdCluster;
 import io.intent.testkit.JvmProcess;
@@ -100,10 +97,8 @@ final class NodeFixture implements AutoCloseable {
 
     /** Assigns the demo app {@code app} (version 1.0) to the host, listening on {@code port}. */
     void assign(String app, int port) {
-        AppIntent intent = new AppIntent(Map.of("1.0", new VersionSpec(tarball.toUri().toString(),
-                DemoApp.sha256(tarball), null, null)), "1.0", new RunSpec(List.of("bin/server"), Map.of(), null),
-                List.of(new PortSpec("http", port, "tcp")), 1, null, null, new HealthSpec("/healthz", "http", 15),
-                null, null, null);
+        AppIntent intent = Apps.app().version("1.0", tarball.toUri().toString(), DemoApp.sha256(tarball))
+                .port("http", port).health("/healthz", "http", 15).build();
         store.put(store.keys().assignment(HOST, app), new Assignment(app, HOST, 1, intent));
     }
 

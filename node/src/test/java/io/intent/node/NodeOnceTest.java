@@ -9,14 +9,11 @@ import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Phase;
-import io.intent.store.model.PortSpec;
-import io.intent.store.model.RunSpec;
-import io.intent.store.model.VersionSpec;
+import io.intent.testkit.Apps;
 import io.intent.testkit.JvmProcess;
 import io.intent.testkit.Ports;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,9 +54,8 @@ class NodeOnceTest {
             int port = Ports.free();
             fx.assign("web", port);
             // bytes that do not match the digest the intent names: the preparer refuses them every time
-            AppIntent bad = new AppIntent(Map.of("1.0", new VersionSpec(fx.tarball.toUri().toString(),
-                    "0".repeat(64), null, null)), "1.0", new RunSpec(List.of("bin/server"), Map.of(), null),
-                    List.of(new PortSpec("http", Ports.free(), "tcp")), 1, null, null, null, null, null, null);
+            AppIntent bad = Apps.app().version("1.0", fx.tarball.toUri().toString(), "0".repeat(64))
+                    .port("http", Ports.free()).build();
             fx.store.put(fx.store.keys().assignment(NodeFixture.HOST, "broken"),
                     new Assignment("broken", NodeFixture.HOST, 1, bad));
 

@@ -3,7 +3,6 @@ package io.intent.node;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.preparer.PreparerMain;
 import io.intent.setlive.HealthProbe;
@@ -18,11 +17,9 @@ import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
-import io.intent.store.model.HealthSpec;
 import io.intent.store.model.Phase;
-import io.intent.store.model.PortSpec;
-import io.intent.store.model.RunSpec;
 import io.intent.store.model.VersionSpec;
+import io.intent.testkit.Apps;
 import io.intent.testkit.DemoApp;
 import io.intent.testkit.EtcdCluster;
 import io.intent.testkit.Ports;
@@ -125,9 +122,8 @@ class RepublishedVersionTest {
     }
 
     private static AppIntent intent(int port, String active, Map<String, VersionSpec> versions) {
-        return new AppIntent(versions, active, new RunSpec(List.of("bin/server"), Map.of(), null),
-                List.of(new PortSpec("http", port, "tcp")), 1, null, null, new HealthSpec("/healthz", "http", 10),
-                null, null, null);
+        return Apps.app().versions(versions).active(active).port("http", port).health("/healthz", "http", 10)
+                .build();
     }
 
     private static void assign(EtcdStore store, AppIntent intent) {

@@ -13,11 +13,9 @@ import io.intent.store.etcd.Fence;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
-import io.intent.store.model.HealthSpec;
 import io.intent.store.model.Phase;
-import io.intent.store.model.PortSpec;
-import io.intent.store.model.RunSpec;
 import io.intent.store.model.VersionSpec;
+import io.intent.testkit.Apps;
 import io.intent.testkit.DemoApp;
 import io.intent.testkit.EtcdCluster;
 import io.intent.testkit.JvmProcess;
@@ -25,7 +23,6 @@ import io.intent.testkit.Ports;
 import io.intent.testkit.Prerequisites;
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -182,19 +179,16 @@ class SelfDeployTest {
     }
 
     private static void assignWeb(EtcdStore store, String host, Path demo, int port) {
-        AppIntent web = new AppIntent(Map.of("1.0", new VersionSpec(demo.toUri().toString(), DemoApp.sha256(demo),
-                null, null)), "1.0", new RunSpec(List.of("bin/server"), Map.of(), null),
-                List.of(new PortSpec("http", port, "tcp")), 2, null, null, new HealthSpec("/healthz", "http", 15),
-                null, null, null);
+        AppIntent web = Apps.app().version("1.0", demo.toUri().toString(), DemoApp.sha256(demo)).port("http", port)
+                .scale(2).health("/healthz", "http", 15).build();
         store.put(store.keys().assignment(host, "web"), new Assignment("web", host, 1, web));
     }
 
     /** The operator's intent-node app with build {@code active}, assigned to every host (as the dispatcher would). */
     private static void deployNode(EtcdStore store, Map<String, VersionSpec> builds, String active, int port,
                                    long revision) {
-        AppIntent node = new AppIntent(builds, active, new RunSpec(List.of("bin/intent-node"), Map.of(), null),
-                List.of(new PortSpec("readyz", port, "tcp")), HOSTS.size(), null, null,
-                new HealthSpec("/readyz", "readyz", 40), null, null, 1);
+        AppIntent node = Apps.app().versions(builds).active(active).command("bin/intent-node").port("readyz", port)
+                .scale(HOSTS.size()).health("/readyz", "readyz", 40).maxUnavailable(1).build();
         for (String h : HOSTS) {
             store.put(store.keys().assignment(h, SelfDeployNames.NODE),
                     new Assignment(SelfDeployNames.NODE, h, revision, node));

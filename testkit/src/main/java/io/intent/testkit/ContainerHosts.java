@@ -44,6 +44,9 @@ import org.testcontainers.utility.DockerImageName;
  * ({@code .1}): servers the test starts there (leaders, the API, an artifact server) reach and are reached by
  * every container. {@link #close()} removes every container and the network, also when a test fails.
  */
+// Long (about 480 lines): one fixture owns the Docker network and every container on it (etcd members, hosts,
+// their faults and their cleanup after a SIGKILLed JVM); ContainerHost and HostImage already hold the per-host
+// and per-image parts.
 public final class ContainerHosts implements AutoCloseable {
     /** Label on every container and network made here: the pid of the JVM that made it. */
     static final String OWNER_LABEL = "io.intent.testkit.owner-pid";

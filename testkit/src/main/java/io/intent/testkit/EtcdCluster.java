@@ -22,6 +22,8 @@ import java.util.stream.Stream;
  * time. Members can be SIGKILLed, paused, and restarted with their data; everything is removed on
  * {@link #close()} (and on JVM exit, if a test forgot).
  */
+// Long (about 360 lines): plain and TLS clusters share member start, kill, pause, restart and the leader lookup;
+// Member is the per-process part.
 public final class EtcdCluster implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 

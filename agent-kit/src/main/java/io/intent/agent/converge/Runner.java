@@ -107,7 +107,7 @@ final class Runner<T> {
         }
         if (want != null && !want.valid()) {
             Result invalid = invalid(want);
-            return new Step(Map.of(name, invalid), statuses.report(name, invalid, 0, null) ? null
+            return new Step(Map.of(name, invalid), statuses.report(name, want.modRevision(), invalid, 0, null) ? null
                     : settings.waitingRetry(), false);
         }
         Timer.Sample sample = Timer.start();
@@ -129,7 +129,7 @@ final class Runner<T> {
             result = Result.failed(null, 0, "reconciler returned no result");
         }
         (result.phase() == Phase.FAILED ? failCounter : okCounter).increment();
-        Duration next = settle(name, result, n -> settings.backoff().delay(n));
+        Duration next = settle(name, revisionOf(want), result, n -> settings.backoff().delay(n));
         return new Step(Map.of(name, result), next, result.phase() == Phase.FAILED);
     }
 
@@ -174,8 +174,8 @@ final class Runner<T> {
             Result r = sliceResult(want, returned.get(name), error);
             results.put(name, r);
             // a name failed on its own is retried by the next change or resync: retrying its value cannot help
-            Duration again = want != null && !want.valid() ? (statuses.report(name, r, 0, null) ? null
-                    : settings.waitingRetry()) : settle(name, r, n -> backoff);
+            Duration again = want != null && !want.valid() ? (statuses.report(name, want.modRevision(), r, 0, null)
+                    ? null : settings.waitingRetry()) : settle(name, revisionOf(want), r, n -> backoff);
             if (error == null && again != null && (next == null || again.compareTo(next) < 0)) {
                 next = again;
             }
@@ -198,6 +198,11 @@ final class Runner<T> {
         return want == null ? Result.removed() : Result.failed(null, revision, "reconciler returned no result");
     }
 
+    /** The revision of the desired key a reconcile acted on (0: the name is gone). */
+    private static long revisionOf(Entry<?> want) {
+        return want == null ? 0 : want.modRevision();
+    }
+
     private static Result invalid(Entry<?> want) {
         return Result.failed(null, want.modRevision(), "invalid value at " + want.key() + ": " + want.error());
     }
@@ -206,7 +211,7 @@ final class Runner<T> {
      * Counts a name's result (consecutive failures, and the backoff {@code backoffAfter} gives for their number, or
      * null for none) and reports it; returns when to look at the name again, or null.
      */
-    private Duration settle(String name, Result result, IntFunction<Duration> backoffAfter) {
+    private Duration settle(String name, long desiredRevision, Result result, IntFunction<Duration> backoffAfter) {
         if (result.removal()) {
             attempts.remove(name);
             retryAt.remove(name);
@@ -229,7 +234,7 @@ final class Runner<T> {
                 next = next == null ? settings.waitingRetry() : next;
             }
         }
-        if (!statuses.report(name, result, failedAttempts, next)) {
+        if (!statuses.report(name, desiredRevision, result, failedAttempts, next)) {
             next = next == null ? settings.waitingRetry() : next;
         }
         return next;

@@ -94,8 +94,11 @@ final class StatusWriter {
         return lastWrite;
     }
 
-    /** Writes the status when it changed; false when etcd did not take it (the caller retries). */
-    boolean report(String name, Result r, int failedAttempts, Duration retryIn) {
+    /**
+     * Writes the status when it changed; false when etcd did not take it (the caller retries). {@code
+     * desiredRevision} is the desired key's revision the reconcile acted on, which times convergence.
+     */
+    boolean report(String name, long desiredRevision, Result r, int failedAttempts, Duration retryIn) {
         Instant now = clock.instant();
         AgentStatus old = written.get(name);
         Instant nextRetry = r.phase() == Phase.FAILED && retryIn != null ? now.plus(retryIn) : null;
@@ -104,7 +107,7 @@ final class StatusWriter {
         if (next.sameAs(old)) {
             if (r.phase() == Phase.READY) {
                 // READY for this revision before we saw it (a restart): already converged, nothing to time
-                seen.computeIfPresent(name, (k, v) -> r.observedRevision() >= v[0] ? null : v);
+                seen.computeIfPresent(name, (k, v) -> desiredRevision >= v[0] ? null : v);
             }
             return true;
         }
@@ -117,7 +120,9 @@ final class StatusWriter {
             statusWrites.increment();
             if (r.phase() == Phase.READY) {
                 long[] since = seen.get(name);
-                if (since != null && r.observedRevision() >= since[0] && seen.remove(name, since)) {
+                // the desired key's revision, not r.observedRevision(): a reconciler reports the intent's (app)
+                // revision, older than the key's, and no latency was ever recorded
+                if (since != null && desiredRevision >= since[0] && seen.remove(name, since)) {
                     convergeLatency.record(System.nanoTime() - since[1], TimeUnit.NANOSECONDS);
                 }
             }

@@ -28,6 +28,8 @@ import java.util.stream.Collectors;
  * is older than the intent. An app is the worst of its placed hosts and of its placement: PENDING with the
  * dispatcher's reason, PENDING while the placement is older than the intent, FAILED when the intent is invalid.
  */
+// Long (about 340 lines): one pure function from what etcd holds to app, host and agent states; its parts
+// (placement verdict, host state, agent state, progress) are small methods that share the expected agents.
 public final class StatusModel {
     private final List<String> expectedAgents;
 
@@ -108,43 +110,15 @@ public final class StatusModel {
         Entry<Placement> pe = o.placements().get(name);
         Placement placement = pe != null && pe.valid() ? pe.value() : null;
 
-        State state = State.OK;
-        String message = null;
-        String pendingReason = null;
-        if (pe != null && !pe.valid()) {
-            state = State.FAILED;
-            message = "placement is unreadable: " + pe.error();
-        } else if (placement == null) {
-            if (wanted > 0) {
-                state = State.PENDING;
-                pendingReason = "not placed yet: waiting for the dispatcher";
-                message = pendingReason;
-            }
-        } else if (placement.appRevision() < entry.modRevision()) {
-            state = State.PENDING;
-            pendingReason = "the dispatcher has not placed revision " + entry.modRevision() + " yet (placement is of "
-                    + placement.appRevision() + ")";
-            message = pendingReason;
-        } else if (placement.pendingReason() != null) {
-            state = State.PENDING;
-            pendingReason = placement.pendingReason();
-            message = pendingReason;
-        }
+        Verdict placed = placementVerdict(entry, pe, placement, wanted);
+        State state = placed.state();
+        String message = placed.message();
+        String pendingReason = placed.pendingReason();
 
         List<String> placedHosts = placement == null ? List.of() : placement.hosts();
-        TreeSet<String> hostNames = new TreeSet<>(placedHosts);
-        if (index != null) {
-            hostNames.addAll(index.assignedHosts().getOrDefault(name, java.util.Set.of()));
-        } else {
-            o.assignments().forEach((host, apps) -> {
-                if (apps.containsKey(name)) {
-                    hostNames.add(host);
-                }
-            });
-        }
         List<HostState> hosts = new ArrayList<>();
         int ready = 0;
-        for (String host : hostNames) {
+        for (String host : hostNames(name, placedHosts, o, index)) {
             HostState hs = host(name, entry, host, placedHosts.contains(host), o);
             hosts.add(hs);
             if (hs.placed() && hs.state() == State.OK) {
@@ -163,6 +137,42 @@ public final class StatusModel {
         boolean converged = state == State.OK && ready == wanted;
         return new AppState(name, state, message, intent.active(), wanted, ready, entry.modRevision(), pendingReason,
                 converged, hosts);
+    }
+
+    /** What an app's state is before its hosts are looked at: an unreadable, missing or stale placement. */
+    private record Verdict(State state, String message, String pendingReason) {
+    }
+
+    private static Verdict placementVerdict(Entry<AppIntent> entry, Entry<Placement> pe, Placement placement,
+                                            int wanted) {
+        if (pe != null && !pe.valid()) {
+            return new Verdict(State.FAILED, "placement is unreadable: " + pe.error(), null);
+        }
+        String pending = null;
+        if (placement == null) {
+            pending = wanted > 0 ? "not placed yet: waiting for the dispatcher" : null;
+        } else if (placement.appRevision() < entry.modRevision()) {
+            pending = "the dispatcher has not placed revision " + entry.modRevision() + " yet (placement is of "
+                    + placement.appRevision() + ")";
+        } else if (placement.pendingReason() != null) {
+            pending = placement.pendingReason();
+        }
+        return pending == null ? new Verdict(State.OK, null, null) : new Verdict(State.PENDING, pending, pending);
+    }
+
+    /** The hosts the app is placed on, and those that still hold an assignment of it. */
+    private static TreeSet<String> hostNames(String name, List<String> placedHosts, Observed o, Index index) {
+        TreeSet<String> hostNames = new TreeSet<>(placedHosts);
+        if (index != null) {
+            hostNames.addAll(index.assignedHosts().getOrDefault(name, java.util.Set.of()));
+        } else {
+            o.assignments().forEach((host, apps) -> {
+                if (apps.containsKey(name)) {
+                    hostNames.add(host);
+                }
+            });
+        }
+        return hostNames;
     }
 
     /** The per-host view of every registered, live or assigned host. */

@@ -8,13 +8,11 @@ import io.intent.api.status.Observed;
 import io.intent.store.etcd.Entry;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
-import io.intent.store.model.Constraints;
 import io.intent.store.model.HostSpec;
 import io.intent.store.model.Liveness;
 import io.intent.store.model.Placement;
 import io.intent.store.model.Resources;
-import io.intent.store.model.RunSpec;
-import io.intent.store.model.VersionSpec;
+import io.intent.testkit.Apps;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -24,10 +22,8 @@ import org.junit.jupiter.api.Test;
 /** The plan preview and the intent diff as pure functions. */
 class PlanTest {
     static AppIntent app(String active, int scale, Map<String, String> labels, Resources res) {
-        return new AppIntent(Map.of("1.0", new VersionSpec("file:///a.tgz", "a".repeat(64), null, null),
-                "2.0", new VersionSpec("file:///b.tgz", "b".repeat(64), null, null)), active,
-                new RunSpec(List.of("run"), null, null), null, scale, res, new Constraints(labels, null), null, null,
-                null, null);
+        return Apps.app().version("1.0", "file:///a.tgz", "a".repeat(64)).version("2.0", "file:///b.tgz",
+                "b".repeat(64)).active(active).command("run").scale(scale).resources(res).labels(labels).build();
     }
 
     static <T> Entry<T> e(T v) {

@@ -14,8 +14,7 @@ import io.intent.store.model.Liveness;
 import io.intent.store.model.Phase;
 import io.intent.store.model.Placement;
 import io.intent.store.model.PortSpec;
-import io.intent.store.model.RunSpec;
-import io.intent.store.model.VersionSpec;
+import io.intent.testkit.Apps;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -91,11 +90,9 @@ class StatusModelTest {
     }
 
     static AppIntent intent(int scale, String active) {
-        Map<String, VersionSpec> versions = Map.of(
-                "1.0", new VersionSpec("file:///a.tar.gz", "a".repeat(64), null, null),
-                "2.0", new VersionSpec("file:///b.tar.gz", "b".repeat(64), null, null));
-        return new AppIntent(versions, active, new RunSpec(List.of("bin/run"), null, null),
-                List.of(new PortSpec("http", 8080, null)), scale, null, null, null, null, null, null);
+        return Apps.app().version("1.0", "file:///a.tar.gz", "a".repeat(64))
+                .version("2.0", "file:///b.tar.gz", "b".repeat(64)).active(active).command("bin/run")
+                .port(new PortSpec("http", 8080, null)).scale(scale).build();
     }
 
     @Test

@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
  * Validates intents and host specs, a pure function returning every problem with its field path
  * ("ports[1].port: 70000 is out of range 1-65535").
  */
+// Long (about 450 lines): every rule of the stored formats (apps, channels, manifests, hosts) with the limits
+// they share; each record's check is a short method, and callers across the modules name this one class.
 public final class Validation {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
@@ -52,18 +54,7 @@ public final class Validation {
             errs.add(new FieldError("runtime", "'" + app.runtime() + "' is not one of process, docker"));
         }
         checkVersions(app, docker, errs);
-        if (app.channel() != null) {
-            String follow = app.channel().follow();
-            String p = follow == null ? null : Names.problem(follow);
-            if (p != null) {
-                errs.add(new FieldError("channel.follow", p));
-            } else if (follow == null && app.channel().stopped() == null) {
-                errs.add(new FieldError("channel.follow", "required in a channel block: the channel to follow"));
-            }
-            if (app.channel().stopped() != null && app.channel().stopped().length() > MAX_STRING) {
-                errs.add(new FieldError("channel.stopped", "longer than " + MAX_STRING + " characters"));
-            }
-        }
+        checkChannel(app, errs);
         if (app.scale() != null && (app.scale() < 0 || app.scale() > MAX_SCALE)) {
             errs.add(new FieldError("scale", app.scale() + " is out of range 0-" + MAX_SCALE));
         }
@@ -72,69 +63,105 @@ public final class Validation {
         }
         checkRun(app, docker, errs);
         Set<String> portNames = checkPorts(app.ports(), errs);
-        if (app.health() != null) {
-            var h = app.health();
-            if (h.http() != null && (!h.http().startsWith("/") || h.http().length() > 1024
-                    || h.http().chars().anyMatch(c -> c <= ' '))) {
-                errs.add(new FieldError("health.http", "must be a path starting with '/'"));
-            }
-            if (h.port() != null && !portNames.contains(h.port())) {
-                errs.add(new FieldError("health.port", "'" + h.port() + "' is not the name of one of ports"));
-            }
-            if (h.port() == null && app.ports().isEmpty()) {
-                errs.add(new FieldError("health", "needs a port to check, and the app has none"));
-            }
-            if (h.timeoutSeconds() != null && (h.timeoutSeconds() < 1 || h.timeoutSeconds() > 3600)) {
-                errs.add(new FieldError("health.timeoutSeconds", "out of range 1-3600"));
-            }
-            if (h.intervalSeconds() != null && (h.intervalSeconds() < 1 || h.intervalSeconds() > 3600)) {
-                errs.add(new FieldError("health.intervalSeconds", h.intervalSeconds() + " is out of range 1-3600"));
-            }
-            if (h.failureThreshold() != null && (h.failureThreshold() < 1 || h.failureThreshold() > 100)) {
-                errs.add(new FieldError("health.failureThreshold", h.failureThreshold() + " is out of range 1-100"));
-            }
-        }
-        if (app.reschedule() != null) {
-            var r = app.reschedule();
-            if (r.afterFailures() != null && (r.afterFailures() < 1 || r.afterFailures() > 1000)) {
-                errs.add(new FieldError("reschedule.afterFailures", r.afterFailures() + " is out of range 1-1000"));
-            }
-            if (r.windowSeconds() != null && (r.windowSeconds() < 10 || r.windowSeconds() > 86400)) {
-                errs.add(new FieldError("reschedule.windowSeconds", r.windowSeconds() + " is out of range 10-86400"));
-            }
-        }
-        if (app.restart() != null) {
-            var r = app.restart();
-            if (r.generation() != null && r.generation() < 0) {
-                errs.add(new FieldError("restart.generation", r.generation() + " is negative"));
-            }
-            if (r.hosts() != null) {
-                r.hosts().forEach((h, g) -> {
-                    String problem = Names.problem(h);
-                    if (problem != null) {
-                        errs.add(new FieldError("restart.hosts", "'" + h + "': " + problem));
-                    } else if (g == null || g < 0) {
-                        errs.add(new FieldError("restart.hosts." + h, g + " is not a generation (0 or more)"));
-                    }
-                });
-            }
-            if (r.requestedAt() != null && r.requestedAt().length() > 64) {
-                errs.add(new FieldError("restart.requestedAt", "longer than 64 characters"));
-            }
-        }
-        if (app.resources() != null) {
-            if (app.resources().cpu() < 0 || app.resources().cpu() > 1024) {
-                errs.add(new FieldError("resources.cpu", "out of range 0-1024"));
-            }
-            if (app.resources().memoryMb() < 0 || app.resources().memoryMb() > 16L * 1024 * 1024) {
-                errs.add(new FieldError("resources.memoryMb", "out of range 0-16777216"));
-            }
-        }
+        checkHealth(app, portNames, errs);
+        checkReschedule(app, errs);
+        checkRestart(app, errs);
+        checkResources(app, errs);
         if (app.constraints() != null) {
             checkLabels("constraints.labels", app.constraints().labels(), errs);
             checkLabels("constraints.prefer", app.constraints().prefer(), errs);
         }
         return errs;
+    }
+
+    private static void checkChannel(AppIntent app, List<FieldError> errs) {
+        if (app.channel() == null) {
+            return;
+        }
+        String follow = app.channel().follow();
+        String p = follow == null ? null : Names.problem(follow);
+        if (p != null) {
+            errs.add(new FieldError("channel.follow", p));
+        } else if (follow == null && app.channel().stopped() == null) {
+            errs.add(new FieldError("channel.follow", "required in a channel block: the channel to follow"));
+        }
+        if (app.channel().stopped() != null && app.channel().stopped().length() > MAX_STRING) {
+            errs.add(new FieldError("channel.stopped", "longer than " + MAX_STRING + " characters"));
+        }
+    }
+
+    private static void checkHealth(AppIntent app, Set<String> portNames, List<FieldError> errs) {
+        if (app.health() == null) {
+            return;
+        }
+        var h = app.health();
+        if (h.http() != null && (!h.http().startsWith("/") || h.http().length() > 1024
+                || h.http().chars().anyMatch(c -> c <= ' '))) {
+            errs.add(new FieldError("health.http", "must be a path starting with '/'"));
+        }
+        if (h.port() != null && !portNames.contains(h.port())) {
+            errs.add(new FieldError("health.port", "'" + h.port() + "' is not the name of one of ports"));
+        }
+        if (h.port() == null && app.ports().isEmpty()) {
+            errs.add(new FieldError("health", "needs a port to check, and the app has none"));
+        }
+        if (h.timeoutSeconds() != null && (h.timeoutSeconds() < 1 || h.timeoutSeconds() > 3600)) {
+            errs.add(new FieldError("health.timeoutSeconds", "out of range 1-3600"));
+        }
+        if (h.intervalSeconds() != null && (h.intervalSeconds() < 1 || h.intervalSeconds() > 3600)) {
+            errs.add(new FieldError("health.intervalSeconds", h.intervalSeconds() + " is out of range 1-3600"));
+        }
+        if (h.failureThreshold() != null && (h.failureThreshold() < 1 || h.failureThreshold() > 100)) {
+            errs.add(new FieldError("health.failureThreshold", h.failureThreshold() + " is out of range 1-100"));
+        }
+    }
+
+    private static void checkReschedule(AppIntent app, List<FieldError> errs) {
+        if (app.reschedule() == null) {
+            return;
+        }
+        var r = app.reschedule();
+        if (r.afterFailures() != null && (r.afterFailures() < 1 || r.afterFailures() > 1000)) {
+            errs.add(new FieldError("reschedule.afterFailures", r.afterFailures() + " is out of range 1-1000"));
+        }
+        if (r.windowSeconds() != null && (r.windowSeconds() < 10 || r.windowSeconds() > 86400)) {
+            errs.add(new FieldError("reschedule.windowSeconds", r.windowSeconds() + " is out of range 10-86400"));
+        }
+    }
+
+    private static void checkRestart(AppIntent app, List<FieldError> errs) {
+        if (app.restart() == null) {
+            return;
+        }
+        var r = app.restart();
+        if (r.generation() != null && r.generation() < 0) {
+            errs.add(new FieldError("restart.generation", r.generation() + " is negative"));
+        }
+        if (r.hosts() != null) {
+            r.hosts().forEach((h, g) -> {
+                String problem = Names.problem(h);
+                if (problem != null) {
+                    errs.add(new FieldError("restart.hosts", "'" + h + "': " + problem));
+                } else if (g == null || g < 0) {
+                    errs.add(new FieldError("restart.hosts." + h, g + " is not a generation (0 or more)"));
+                }
+            });
+        }
+        if (r.requestedAt() != null && r.requestedAt().length() > 64) {
+            errs.add(new FieldError("restart.requestedAt", "longer than 64 characters"));
+        }
+    }
+
+    private static void checkResources(AppIntent app, List<FieldError> errs) {
+        if (app.resources() == null) {
+            return;
+        }
+        if (app.resources().cpu() < 0 || app.resources().cpu() > 1024) {
+            errs.add(new FieldError("resources.cpu", "out of range 0-1024"));
+        }
+        if (app.resources().memoryMb() < 0 || app.resources().memoryMb() > 16L * 1024 * 1024) {
+            errs.add(new FieldError("resources.memoryMb", "out of range 0-16777216"));
+        }
     }
 
     private static void checkVersions(AppIntent app, boolean docker, List<FieldError> errs) {
@@ -158,6 +185,7 @@ public final class Validation {
         }
     }
 
+    // Long: a version is either an artifact or an image, and each has its own URL, digest and format rules.
     /** The rules of one version {@code version} with spec {@code v}, reported under field {@code f}. */
     private static void checkVersion(String f, String version, VersionSpec v, boolean docker, List<FieldError> errs) {
         if (!VERSION.matcher(version).matches() || version.contains("..")) {

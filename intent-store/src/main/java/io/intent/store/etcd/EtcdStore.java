@@ -44,7 +44,7 @@ public final class EtcdStore implements AutoCloseable {
     private final String user;
     private volatile io.micrometer.core.instrument.MeterRegistry metrics;
     /** Buckets of an etcd call: a healthy cluster answers in milliseconds, a struggling one in seconds. */
-    private static final Duration[] ETCD_BUCKETS = java.util.stream.DoubleStream.of(0.001, 0.0025, 0.005, 0.01,
+    public static final Duration[] ETCD_BUCKETS = java.util.stream.DoubleStream.of(0.001, 0.0025, 0.005, 0.01,
             0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
             .mapToObj(s -> Duration.ofNanos((long) (s * 1e9))).toArray(Duration[]::new);
 

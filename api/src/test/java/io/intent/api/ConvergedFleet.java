@@ -1,4 +1,4 @@
-package io.intent.bench;
+package io.intent.api;
 
 import io.intent.store.codec.Json;
 import io.intent.store.etcd.EtcdStore;
@@ -20,22 +20,22 @@ import java.util.Map;
  * {@code perApp} instances each spread over {@code hosts} live hosts, every instance assigned and reported READY
  * by every agent. Written in transactions of 100 keys (etcd's default limit is 128 operations).
  */
-final class ApiFleet {
-    private ApiFleet() {
+public final class ConvergedFleet {
+    private ConvergedFleet() {
     }
 
-    static String app(int i) {
+    public static String app(int i) {
         return String.format("app-%04d", i);
     }
 
-    static String host(int i) {
+    public static String host(int i) {
         return String.format("host-%04d", i);
     }
 
     /** Writes the fleet; returns how many keys. */
-    static int write(EtcdStore store, int apps, int hosts, int perApp, List<String> agents) {
+    public static int write(EtcdStore store, int apps, int hosts, int perApp, List<String> agents) {
         var k = store.keys();
-        AppIntent intent = Json.read(ApiBench.appJson(perApp), AppIntent.class);
+        AppIntent intent = Json.read(Fixtures.app("1.0", perApp), AppIntent.class);
         List<Op> ops = new ArrayList<>();
         int[] written = {0};
         Runnable flush = () -> {
