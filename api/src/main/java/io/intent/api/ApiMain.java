@@ -1,8 +1,8 @@
 package io.intent.api;
 
-import io.intent.store.config.ConfigDefaults;
-import io.intent.store.config.EtcdOptions;
-import io.intent.store.converge.Logging;
+import io.intent.daemon.config.ConfigDefaults;
+import io.intent.daemon.config.EtcdOptions;
+import io.intent.daemon.Logging;
 import io.intent.store.etcd.EtcdStore;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,7 +119,7 @@ public final class ApiMain implements Callable<Integer> {
             if (logsKey == null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--logs-host-key needs --logs-key-file");
             }
-            System.out.println(io.intent.store.logs.LogSigning.hostKey(logsKey,
+            System.out.println(io.intent.daemon.logs.LogSigning.hostKey(logsKey,
                     io.intent.store.codec.Names.require("host", logsHostKey)));
             return 0;
         }
@@ -152,7 +152,7 @@ public final class ApiMain implements Callable<Integer> {
             return null;
         }
         try {
-            return io.intent.store.logs.LogSigning.readKey("--logs-key-file", logsKeyFile);
+            return io.intent.daemon.logs.LogSigning.readKey("--logs-key-file", logsKeyFile);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -6,7 +6,7 @@ import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.PermissionDeniedException;
 import io.intent.store.etcd.StoreException;
 import io.micrometer.core.instrument.Timer;
-import io.intent.store.converge.ProcessMetrics;
+import io.intent.daemon.ProcessMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;

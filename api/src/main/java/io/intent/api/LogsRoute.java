@@ -3,7 +3,7 @@ package io.intent.api;
 import io.intent.store.KeyLayout;
 import io.intent.store.codec.Names;
 import io.intent.store.etcd.EtcdStore;
-import io.intent.store.logs.LogSigning;
+import io.intent.daemon.logs.LogSigning;
 import io.intent.store.model.HostSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -110,7 +110,7 @@ class HttpsTest {
         ApiMain main = new ApiMain();
         StringWriter err = new StringWriter();
         CommandLine cl = new CommandLine(main).setErr(new PrintWriter(err, true));
-        cl.setDefaultValueProvider(io.intent.store.config.ConfigDefaults.from(args, Map.of()));
+        cl.setDefaultValueProvider(io.intent.daemon.config.ConfigDefaults.from(args, Map.of()));
         cl.parseArgs(args);
         assertEquals(Path.of("/etc/intent/tls/api.pem"), main.tlsCert);
         assertEquals(Path.of("/etc/intent/tls/api-key.pem"), main.tlsKey);

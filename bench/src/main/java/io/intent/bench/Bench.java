@@ -12,7 +12,7 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        io.intent.store.converge.Logging.init();
+        io.intent.daemon.Logging.init();
         if (args.length == 0 || args[0].equals("list") || args[0].equals("--help")) {
             System.out.println("usage: ./intent bench NAME [ARGS]\n\nbenchmarks:");
             for (String n : KNOWN) {

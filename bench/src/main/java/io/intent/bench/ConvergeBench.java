@@ -7,7 +7,7 @@ import io.intent.setlive.Runsvdir;
 import io.intent.setlive.SetliveOptions;
 import io.intent.store.KeyLayout;
 import io.intent.store.codec.Json;
-import io.intent.store.config.AgentOptions;
+import io.intent.agent.config.AgentOptions;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.SliceWatch;

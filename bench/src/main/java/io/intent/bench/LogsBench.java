@@ -4,7 +4,7 @@ import io.intent.api.ApiServer;
 import io.intent.api.Tokens;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
-import io.intent.store.logs.LogSigning;
+import io.intent.daemon.logs.LogSigning;
 import io.intent.testkit.DemoApp;
 import io.intent.testkit.Fleet;
 import io.intent.testkit.Ports;

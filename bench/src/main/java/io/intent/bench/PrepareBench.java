@@ -2,8 +2,8 @@ package io.intent.bench;
 
 import io.intent.preparer.Preparer;
 import io.intent.preparer.PreparerMain;
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.AgentRuntime;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.SliceWatch;

@@ -1,7 +1,7 @@
 package io.intent.demo;
 
 import io.intent.store.KeyLayout;
-import io.intent.store.converge.Logging;
+import io.intent.daemon.Logging;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;

@@ -9,7 +9,7 @@ import io.intent.api.Tokens;
 import io.intent.cli.IntentCtl;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
-import io.intent.store.logs.LogSigning;
+import io.intent.daemon.logs.LogSigning;
 import io.intent.testkit.DemoApp;
 import io.intent.testkit.Fleet;
 import java.io.PrintWriter;

@@ -9,7 +9,7 @@ import io.intent.leader.LeaderMain;
 import io.intent.node.NodeMain;
 import io.intent.preparer.PreparerMain;
 import io.intent.setlive.SetliveMain;
-import io.intent.store.config.ConfigDefaults;
+import io.intent.daemon.config.ConfigDefaults;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.intent.dispatcher;
 
 import io.micrometer.core.instrument.Counter;
-import io.intent.store.converge.ProcessMetrics;
+import io.intent.daemon.ProcessMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.TimeUnit;

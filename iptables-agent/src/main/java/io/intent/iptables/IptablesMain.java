@@ -1,8 +1,8 @@
 package io.intent.iptables;
 
-import io.intent.store.config.AgentOptions;
-import io.intent.store.config.ConfigDefaults;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.config.AgentOptions;
+import io.intent.daemon.config.ConfigDefaults;
+import io.intent.agent.converge.AgentRuntime;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;

@@ -1,9 +1,9 @@
 package io.intent.iptables;
 
-import io.intent.store.converge.AgentRuntime;
-import io.intent.store.converge.Reconciler;
-import io.intent.store.converge.Result;
-import io.intent.store.converge.SliceReconciler;
+import io.intent.agent.converge.AgentRuntime;
+import io.intent.agent.converge.Reconciler;
+import io.intent.agent.converge.Result;
+import io.intent.agent.converge.SliceReconciler;
 import io.intent.store.etcd.Entry;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Phase;

@@ -1,6 +1,6 @@
 package io.intent.iptables;
 
-import io.intent.store.converge.Result;
+import io.intent.agent.converge.Result;
 import io.intent.store.model.Assignment;
 import java.util.Map;
 

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.converge.AgentRuntime;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.intent.store.KeyLayout;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.converge.AgentRuntime;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Entry;

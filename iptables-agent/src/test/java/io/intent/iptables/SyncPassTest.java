@@ -5,7 +5,7 @@ import static io.intent.iptables.Intents.tcp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.intent.store.converge.Result;
+import io.intent.agent.converge.Result;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Phase;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.intent.leader;
 
-import io.intent.store.config.ConfigDefaults;
+import io.intent.daemon.config.ConfigDefaults;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Session;
 import java.time.Duration;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.intent.dispatcher.Dispatcher;
 import io.intent.store.KeyLayout;
 import io.intent.store.codec.Json;
-import io.intent.store.converge.HostPresence;
+import io.intent.agent.converge.HostPresence;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.LeaseKeeper;

@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.intent.store.converge.ProcessMetrics;
+import io.intent.daemon.ProcessMetrics;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.testkit.EtcdCluster;

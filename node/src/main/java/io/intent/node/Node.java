@@ -6,9 +6,9 @@ import io.intent.preparer.PreparerAgent;
 import io.intent.preparer.PreparerOptions;
 import io.intent.setlive.Setlive;
 import io.intent.setlive.SetliveOptions;
-import io.intent.store.config.AgentOptions;
-import io.intent.store.converge.AgentRuntime;
-import io.intent.store.converge.Reconciler;
+import io.intent.agent.config.AgentOptions;
+import io.intent.agent.converge.AgentRuntime;
+import io.intent.agent.converge.Reconciler;
 import io.intent.store.model.Assignment;
 import java.util.List;
 import java.util.function.Function;
@@ -45,7 +45,7 @@ public final class Node implements AutoCloseable {
 
     /**
      * {@code intent-node --once}: the three agents converge this host's slice once and exit (0 converged, 1 not,
-     * {@link io.intent.store.converge.AgentLock#HELD_EXIT_CODE} when a daemon runs them on this root).
+     * {@link io.intent.agent.converge.AgentLock#HELD_EXIT_CODE} when a daemon runs them on this root).
      */
     public static int runOnce(AgentOptions agent, PreparerOptions preparer, IptablesOptions iptables,
                               SetliveOptions setlive) throws InterruptedException {

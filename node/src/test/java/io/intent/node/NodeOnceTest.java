@@ -4,7 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.intent.store.converge.AgentLock;
+import io.intent.agent.converge.AgentLock;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;

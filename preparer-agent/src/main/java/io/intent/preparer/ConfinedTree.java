@@ -1,6 +1,6 @@
 package io.intent.preparer;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

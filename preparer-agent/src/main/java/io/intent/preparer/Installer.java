@@ -1,6 +1,6 @@
 package io.intent.preparer;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import io.intent.store.codec.Json;
 import io.intent.store.codec.Names;
 import java.io.IOException;

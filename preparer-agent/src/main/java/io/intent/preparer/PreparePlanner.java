@@ -1,9 +1,9 @@
 package io.intent.preparer;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import io.intent.store.codec.FieldError;
 import io.intent.store.codec.Validation;
-import io.intent.store.converge.Result;
+import io.intent.agent.converge.Result;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Phase;

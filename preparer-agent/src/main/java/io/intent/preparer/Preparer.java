@@ -1,9 +1,9 @@
 package io.intent.preparer;
 
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.ReconcileContext;
-import io.intent.store.converge.Reconciler;
-import io.intent.store.converge.Result;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.ReconcileContext;
+import io.intent.agent.converge.Reconciler;
+import io.intent.agent.converge.Result;
 import io.intent.store.etcd.Entry;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Assignment;

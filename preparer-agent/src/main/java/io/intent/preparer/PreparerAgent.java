@@ -1,7 +1,7 @@
 package io.intent.preparer;
 
-import io.intent.store.converge.AgentRuntime;
-import io.intent.store.converge.Reconciler;
+import io.intent.agent.converge.AgentRuntime;
+import io.intent.agent.converge.Reconciler;
 import io.intent.store.model.Assignment;
 import java.io.IOException;
 import java.io.UncheckedIOException;

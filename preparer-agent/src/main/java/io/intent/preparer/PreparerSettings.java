@@ -8,7 +8,7 @@ import java.util.List;
  * The preparer's tunables: where installs and the download cache live, and the limits that keep a hostile
  * or broken artifact from filling the disk or hanging a download forever.
  *
- * @param root                the host's sandbox root ({@link io.intent.store.InstallLayout})
+ * @param root                the host's sandbox root ({@link io.intent.agent.InstallLayout})
  * @param cacheDir            download cache, keyed by sha256; must be on the same filesystem as the root
  * @param maxArchiveBytes     largest artifact accepted (download size)
  * @param maxUnpackedBytes    largest total size an archive may expand to (archive bombs)

@@ -4,9 +4,9 @@ import static io.intent.preparer.Intents.HOST;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import io.intent.store.KeyLayout;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.converge.AgentRuntime;
 import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;

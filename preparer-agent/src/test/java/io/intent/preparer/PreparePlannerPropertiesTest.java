@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.intent.preparer.PreparePlanner.Observed;
 import io.intent.preparer.PreparePlanner.Plan;
 import io.intent.preparer.PreparePlanner.Work;
-import io.intent.store.converge.Result;
+import io.intent.agent.converge.Result;
 import io.intent.store.model.Assignment;
 import io.intent.store.model.Phase;
 import io.intent.store.model.VersionSpec;

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import io.intent.store.KeyLayout;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AgentStatus;

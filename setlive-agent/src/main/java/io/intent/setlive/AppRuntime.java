@@ -1,6 +1,6 @@
 package io.intent.setlive;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;

@@ -7,7 +7,7 @@ import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Container;
 import io.intent.store.codec.InvalidValueException;
 import io.intent.store.codec.Json;
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import io.intent.store.codec.Names;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.intent.setlive;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;

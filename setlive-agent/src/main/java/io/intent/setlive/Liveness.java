@@ -1,6 +1,6 @@
 package io.intent.setlive;
 
-import io.intent.store.converge.Result;
+import io.intent.agent.converge.Result;
 import io.intent.store.model.HealthSpec;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,9 +1,9 @@
 package io.intent.setlive;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import io.intent.store.codec.Json;
 import io.intent.store.codec.Names;
-import io.intent.store.logs.LogSigning;
+import io.intent.daemon.logs.LogSigning;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

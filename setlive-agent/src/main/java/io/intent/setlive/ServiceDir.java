@@ -8,7 +8,7 @@ import static io.intent.setlive.AtomicFiles.random;
 import static io.intent.setlive.RunitRuntime.sha256;
 import static io.intent.setlive.AtomicFiles.writeAtomically;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import io.intent.store.codec.Json;
 import io.intent.store.codec.Names;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package io.intent.setlive;
 
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.AgentRuntime;
-import io.intent.store.converge.Reconciler;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.AgentRuntime;
+import io.intent.agent.converge.Reconciler;
 import io.intent.store.model.Assignment;
 import java.time.Duration;
 import java.util.function.Function;

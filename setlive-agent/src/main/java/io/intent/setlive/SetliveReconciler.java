@@ -1,11 +1,11 @@
 package io.intent.setlive;
 
-import io.intent.store.InstallLayout;
+import io.intent.agent.InstallLayout;
 import io.intent.store.KeyLayout;
 import io.intent.store.codec.FieldError;
 import io.intent.store.codec.Validation;
-import io.intent.store.converge.Reconciler;
-import io.intent.store.converge.Result;
+import io.intent.agent.converge.Reconciler;
+import io.intent.agent.converge.Result;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.etcd.Op;
@@ -96,7 +96,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     }
 
     @Override
-    public void bind(io.intent.store.converge.ReconcileContext<Assignment> kit) {
+    public void bind(io.intent.agent.converge.ReconcileContext<Assignment> kit) {
         slots.onGrant(kit::requeue);
         installs.onInstall(kit::requeue);
     }

@@ -1,7 +1,7 @@
 package io.intent.setlive;
 
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.Result;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.Result;
 import io.intent.store.etcd.Backoff;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,7 +1,7 @@
 package io.intent.setlive;
 
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.AgentRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
 

@@ -4,8 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.AgentRuntime;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Phase;
 import io.intent.testkit.DemoApp;

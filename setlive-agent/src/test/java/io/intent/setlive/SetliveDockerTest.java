@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Container;
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.AgentRuntime;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.HealthSpec;
 import io.intent.store.model.Phase;

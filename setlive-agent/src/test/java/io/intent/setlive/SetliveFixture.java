@@ -78,7 +78,7 @@ final class SetliveFixture implements AutoCloseable {
      * would have verified them: setlive refuses to run an install whose digest differs from the intent's.
      */
     static AppIntent asInstalled(Path root, String app, AppIntent intent) {
-        io.intent.store.InstallLayout layout = new io.intent.store.InstallLayout(root);
+        io.intent.agent.InstallLayout layout = new io.intent.agent.InstallLayout(root);
         Map<String, VersionSpec> vs = new LinkedHashMap<>();
         intent.versions().forEach((v, spec) -> vs.put(v, layout.completed(app, v)
                 .map(m -> new VersionSpec(spec.artifact(), m.sha256(), spec.image(), spec.format(), spec.imagePinned()))

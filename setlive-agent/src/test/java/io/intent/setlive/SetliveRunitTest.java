@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.awaitility.Awaitility.await;
 
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.AgentRuntime;
 import io.intent.store.model.AgentStatus;
 import io.intent.store.model.AppIntent;
 import io.intent.store.model.Endpoint;

@@ -3,8 +3,8 @@ package io.intent.setlive;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.intent.store.InstallLayout;
-import io.intent.store.converge.AgentRuntime;
+import io.intent.agent.InstallLayout;
+import io.intent.agent.converge.AgentRuntime;
 import io.intent.store.model.Phase;
 import io.intent.testkit.DemoApp;
 import io.intent.testkit.Ports;

@@ -43,6 +43,10 @@ public final class EtcdStore implements AutoCloseable {
     private final Duration retryBudget;
     private final String user;
     private volatile io.micrometer.core.instrument.MeterRegistry metrics;
+    /** Buckets of an etcd call: a healthy cluster answers in milliseconds, a struggling one in seconds. */
+    public static final Duration[] ETCD_BUCKETS = java.util.stream.DoubleStream.of(0.001, 0.0025, 0.005, 0.01,
+            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+            .mapToObj(s -> Duration.ofNanos((long) (s * 1e9))).toArray(Duration[]::new);
 
     private EtcdStore(Client client, KeyLayout keys, Duration callTimeout, Duration retryBudget, String user) {
         this.client = client;
@@ -479,7 +483,7 @@ public final class EtcdStore implements AutoCloseable {
             io.micrometer.core.instrument.Timer.builder("intent_etcd_request_seconds")
                     .description("one etcd call, retries of transient failures included")
                     .tag("op", what.split(" ", 2)[0]).tag("outcome", outcome)
-                    .serviceLevelObjectives(io.intent.store.converge.ProcessMetrics.ETCD_BUCKETS)
+                    .serviceLevelObjectives(ETCD_BUCKETS)
                     .register(registry).record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         }
     }
