@@ -177,6 +177,9 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         if (plan instanceof SwitchPlan.ContinueSwitch c) {
             return executor.continueSwitch(job, c.pending());
         }
+        if (plan instanceof SwitchPlan.HandedOver o) {
+            return executor.handedOver(job, o.pending());
+        }
         if (plan instanceof SwitchPlan.WatchdogRolledBack w) {
             return executor.watchdogRolledBack(job, w.pending());
         }
@@ -212,7 +215,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
                 .map(LaunchSpec::version).filter(v -> layout.completed(app, v).isPresent()).ifPresent(installed::add);
         return new SwitchPlan.Facts(wantPrint, want.version(), inFlight, now, layout.currentVersion(app).orElse(null),
                 otherHas, installed, SelfDeploy.isNode(app), now.filter(SelfDeploy::isThisProcess).isPresent(),
-                book.get(app), Instant.now());
+                executor.handingOver, book.get(app), Instant.now());
     }
 
     private Result remove(String app) throws Exception {

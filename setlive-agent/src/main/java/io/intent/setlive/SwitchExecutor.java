@@ -117,6 +117,12 @@ final class SwitchExecutor {
         return Result.progressing(job.version(), job.rev(), message, Map.of()).requeueAfter(Duration.ofSeconds(1));
     }
 
+    /** This node is being replaced by the one its switch started (runit restarts it): that node finishes the switch. */
+    Result handedOver(Job job, PendingSwitch p) {
+        return Result.progressing(job.version(), job.rev(), "restarting the node into " + p.started().version()
+                + "; the new node finishes the switch", Map.of()).requeueAfter(Duration.ofSeconds(1));
+    }
+
     /**
      * The node's run script went back to the last healthy build because the new one did not start: this is that
      * node again. Puts its own run script back and reports the failure, retried with backoff.

@@ -28,12 +28,13 @@ final class SwitchPlan {
      * @param installed      the versions of the app with a complete install
      * @param node           whether the app is the node itself ({@link SelfDeploy#APP})
      * @param nodeIsThisProcess whether what runs for the node app is this very process
+     * @param handedOver     whether this process has asked runit to replace it with the node its switch started
      * @param book           the app's restart record on disk (the crash-loop backoff of failed switches)
      * @param at             the time of the reconcile
      */
     record Facts(String wantPrint, String version, Optional<PendingSwitch> inFlight,
                  Optional<AppRuntime.Instance> now, String current, boolean otherHas, Set<String> installed,
-                 boolean node, boolean nodeIsThisProcess, RestartRecord book, Instant at) {
+                 boolean node, boolean nodeIsThisProcess, boolean handedOver, RestartRecord book, Instant at) {
 
         /** Live with the wanted spec: same fingerprint and {@code current} on the wanted version. */
         boolean sameSpec() {
@@ -42,7 +43,7 @@ final class SwitchPlan {
     }
 
     /** What to do with an app. */
-    sealed interface Plan permits Steady, ContinueSwitch, WatchdogRolledBack, BackOff, Switch {
+    sealed interface Plan permits Steady, ContinueSwitch, HandedOver, WatchdogRolledBack, BackOff, Switch {
     }
 
     /** Live with the wanted spec: no switch; probe it (liveness) and keep the endpoint right. */
@@ -51,6 +52,14 @@ final class SwitchPlan {
 
     /** The switch on disk is still what runs and what is wanted: go on waiting for its health. */
     record ContinueSwitch(PendingSwitch pending) implements Plan {
+    }
+
+    /**
+     * This node has asked runit to replace it with the node its switch started: touch nothing, that node finishes
+     * (or rolls back) the switch. Until runit stops this process, the node's health endpoint is still this process
+     * answering, so a health check here would wrongly pass the new build and disarm the run script's watchdog.
+     */
+    record HandedOver(PendingSwitch pending) implements Plan {
     }
 
     /** The node's run script went back to the last healthy build (the new one did not start): finish that. */
@@ -96,6 +105,9 @@ final class SwitchPlan {
     static Plan decide(Facts f) {
         if (f.inFlight().isPresent()) {
             PendingSwitch p = f.inFlight().get();
+            if (f.node() && f.handedOver()) {
+                return new HandedOver(p);
+            }
             if (watchdogRolledBack(f, p)) {
                 return new WatchdogRolledBack(p);
             }

@@ -15,6 +15,7 @@ import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -106,6 +107,34 @@ class SwitchPlanTest {
     }
 
     @Property(tries = 500)
+    void aNodeThatHandedOverToItsSuccessorLeavesThePendingSwitchToIt(@ForAll("facts") SwitchPlan.Facts f) {
+        SwitchPlan.Plan plan = SwitchPlan.decide(f);
+        if (f.node() && f.handedOver() && f.inFlight().isPresent()) {
+            assertEquals(new SwitchPlan.HandedOver(f.inFlight().get()), plan);
+        } else {
+            assertFalse(plan instanceof SwitchPlan.HandedOver, "only a node that handed over waits for its successor");
+        }
+    }
+
+    /**
+     * The node restarted itself into a new build and, before runit stopped it, was woken again: its own /readyz is
+     * what answers, so probing would pass the new build and disarm the run script's watchdog.
+     */
+    @Example
+    void aNodeBeingReplacedDoesNotJudgeItsSuccessorsHealthByItself() {
+        PendingSwitch toC = PendingSwitch.begin(print("3.0", 0), spec("3.0"), spec("1.0"), true, AT.minusSeconds(2))
+                .startedAt(AT.minusSeconds(1));
+        AppRuntime.Instance self = new AppRuntime.Instance(spec("3.0"), print("3.0", 0), true, 42, AT.minusSeconds(30));
+        SwitchPlan.Facts handedOver = new SwitchPlan.Facts(print("3.0", 0), "3.0", Optional.of(toC),
+                Optional.of(self), "3.0", false, Set.of("1.0", "3.0"), true, true, true, RestartRecord.EMPTY, AT);
+        assertEquals(new SwitchPlan.HandedOver(toC), SwitchPlan.decide(handedOver));
+        // the successor (a new process: it has handed nothing over) waits for its health as before
+        SwitchPlan.Facts successor = new SwitchPlan.Facts(print("3.0", 0), "3.0", Optional.of(toC),
+                Optional.of(self), "3.0", false, Set.of("1.0", "3.0"), true, true, false, RestartRecord.EMPTY, AT);
+        assertEquals(new SwitchPlan.ContinueSwitch(toC), SwitchPlan.decide(successor));
+    }
+
+    @Property(tries = 500)
     void aHealthCheckNeverRollsBackAHealthyOrRollingBackSwitchNorToNothing(
             @ForAll("pending") PendingSwitch p, @ForAll boolean healthy, @ForAll("seconds") int since,
             @ForAll boolean backInstalled, @ForAll boolean node, @ForAll boolean selfIsNew, @ForAll boolean oneShot) {
@@ -183,11 +212,12 @@ class SwitchPlanTest {
         return Combinators.combine(versions(), Arbitraries.integers().between(0, 1), pending().optional(0.4), now,
                 versions().injectNull(0.2), Arbitraries.of(true, false), installed, books())
                 .flatAs((v, gen, inFlight, inst, current, otherHas, inst2, book) ->
-                        Combinators.combine(Arbitraries.of(true, false), Arbitraries.of(true, false)).as((node, self) -> {
+                        Combinators.combine(Arbitraries.of(true, false), Arbitraries.of(true, false),
+                                Arbitraries.of(true, false)).as((node, self, handedOver) -> {
                             Set<String> all = new HashSet<>(inst2);
                             all.add(v);
                             return new SwitchPlan.Facts(print(v, gen), v, inFlight, inst, current, otherHas,
-                                    Set.copyOf(all), node, self, book, AT);
+                                    Set.copyOf(all), node, self, node && self && handedOver, book, AT);
                         }));
     }
 }
