@@ -4,26 +4,21 @@ import io.intent.store.codec.FieldError;
 import io.intent.store.codec.InvalidValueException;
 import io.intent.store.codec.Json;
 import io.intent.store.codec.Validation;
+import io.intent.store.etcd.TrustedCa;
 import io.intent.store.model.Channel;
 import io.intent.store.model.ChannelManifest;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The HTTPS feeds of fed channels, as {@link ChannelFollower} polls them: each channel's last answer (its URL, ETag
@@ -128,28 +123,9 @@ final class ChannelFeeds {
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(FEED_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER);
         if (c.ca() != null) {
-            b.sslContext(trusting(Path.of(c.ca())));
+            b.sslContext(TrustedCa.sslContext(Path.of(c.ca())));
         }
         return b.build();
-    }
-
-    private static SSLContext trusting(Path caFile) throws IOException, GeneralSecurityException {
-        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-        ks.load(null, null);
-        try (InputStream in = Files.newInputStream(caFile)) {
-            int i = 0;
-            for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                ks.setCertificateEntry("ca-" + i++, cert);
-            }
-            if (i == 0) {
-                throw new GeneralSecurityException("no certificate in " + caFile);
-            }
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        return ssl;
     }
 
     /** A feed answer that is not a usable manifest; its message is the channel's status. */

@@ -5,6 +5,9 @@ import io.intent.store.codec.Names;
 /**
  * The etcd key layout (docs/key-layout.md), defined once. Every key is built here from validated names, so no
  * name can reach outside its prefix.
+ *
+ * <p>The accessors repeat one shape (prefix, per-host slice, key) on purpose: one named method per kind of key
+ * reads as the layout's table and lets the compiler find every user of a key; a generic key builder would not.
  */
 public final class KeyLayout {
     public static final String DEFAULT_ROOT = "/intent";

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -76,15 +77,7 @@ public final class ChainRenderer {
         requireChain(chain);
         SortedMap<String, List<String>> byApp = new TreeMap<>();
         SortedMap<String, String> rejected = new TreeMap<>();
-        for (var e : new TreeMap<>(assignments).entrySet()) {
-            String app = e.getKey();
-            String problem = problem(app, e.getValue());
-            if (problem != null) {
-                rejected.put(app, problem);
-                continue;
-            }
-            byApp.put(app, rules(chain, app, e.getValue().intent().ports(), ipv6));
-        }
+        eachValid(assignments, rejected, (app, a) -> byApp.put(app, rules(chain, app, a.intent().ports(), ipv6)));
         return new ChainRules(chain, byApp, rejected);
     }
 
@@ -99,17 +92,11 @@ public final class ChainRenderer {
         requireChain(chain);
         SortedMap<String, List<String>> byApp = new TreeMap<>();
         SortedMap<String, String> rejected = new TreeMap<>();
-        for (var e : new TreeMap<>(assignments).entrySet()) {
-            String app = e.getKey();
-            String problem = problem(app, e.getValue());
-            if (problem != null) {
-                rejected.put(app, problem);
-                continue;
+        eachValid(assignments, rejected, (app, a) -> {
+            if (!a.intent().isDocker()) {
+                return;
             }
-            if (!e.getValue().intent().isDocker()) {
-                continue;
-            }
-            List<PortSpec> sorted = new ArrayList<>(e.getValue().intent().ports());
+            List<PortSpec> sorted = new ArrayList<>(a.intent().ports());
             sorted.sort(Comparator.comparing(PortSpec::name));
             List<String> lines = new ArrayList<>();
             for (PortSpec p : sorted) {
@@ -128,8 +115,24 @@ public final class ChainRenderer {
             if (!lines.isEmpty()) {
                 byApp.put(app, lines);
             }
-        }
+        });
         return new ChainRules(chain, byApp, rejected, DOCKER_HOOK);
+    }
+
+    /**
+     * Hands each valid assignment, in app-name order, to {@code valid}; puts each invalid one's reason in
+     * {@code rejected} instead, so one bad app never costs the others their rules.
+     */
+    private static void eachValid(Map<String, Assignment> assignments, SortedMap<String, String> rejected,
+            BiConsumer<String, Assignment> valid) {
+        for (var e : new TreeMap<>(assignments).entrySet()) {
+            String problem = problem(e.getKey(), e.getValue());
+            if (problem != null) {
+                rejected.put(e.getKey(), problem);
+            } else {
+                valid.accept(e.getKey(), e.getValue());
+            }
+        }
     }
 
     private static String problem(String app, Assignment a) {

@@ -13,6 +13,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "iptables-agent", mixinStandardHelpOptions = true,
         description = "Keeps intent's iptables chain equal to the ports of the apps assigned to this host.")
 public final class IptablesMain implements Callable<Integer> {
+    // picocli mixins, alike in every agent's main on purpose: each flag is declared once, in its options class
     @Mixin
     AgentOptions options = new AgentOptions();
 

@@ -9,6 +9,9 @@ import picocli.CommandLine.Option;
 /**
  * The iptables agent's flags (a picocli mixin), shared by its own main and any launcher that runs it. The
  * fields start at the flags' defaults, so an instance that was never parsed is usable too.
+ *
+ * <p>The fields look like the other agents' options on purpose: picocli wants one annotated field per flag, and
+ * each flag here is the iptables agent's own, declared once; the shared flags come in through {@code AgentOptions}.
  */
 public final class IptablesOptions {
     @Option(names = "--backend", paramLabel = "iptables|file", defaultValue = IptablesSettings.FILE,

@@ -107,6 +107,7 @@ public final class KernelBackend implements ChainBackend {
     }
 
     // One thread per stream: reading stdout then stderr in turn deadlocks when the other pipe fills.
+    // testkit's NetNs keeps its own copy on purpose: testkit must not depend on a product agent.
     private static CompletableFuture<String> drain(InputStream s) {
         CompletableFuture<String> f = new CompletableFuture<>();
         Thread t = new Thread(() -> {

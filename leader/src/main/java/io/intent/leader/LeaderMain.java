@@ -35,6 +35,8 @@ import picocli.CommandLine.Option;
 public class LeaderMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(LeaderMain.class);
 
+    // The option fields below look alike (and like ApiMain's) on purpose: picocli wants one annotated field per
+    // flag, and each is the leader's own, declared once; the etcd flags come in through EtcdOptions.
     @Mixin
     EtcdOptions etcd = new EtcdOptions();
 

@@ -16,6 +16,7 @@ import picocli.CommandLine.Mixin;
                 + "assigned version), the iptables agent (open assigned ports in intent's chain) and setlive (switch "
                 + "the live version and keep it running). Every option is also INTENT_<OPTION> or a --config key.")
 public final class NodeMain implements Callable<Integer> {
+    // picocli mixins, alike in every agent's main on purpose: each flag is declared once, in its options class
     @Mixin
     AgentOptions agent = new AgentOptions();
 

@@ -13,6 +13,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "preparer-agent", mixinStandardHelpOptions = true,
         description = "Fetches, verifies and unpacks every version assigned to this host, crash-safe.")
 public final class PreparerMain implements Callable<Integer> {
+    // picocli mixins, alike in every agent's main on purpose: each flag is declared once, in its options class
     @Mixin
     AgentOptions agent = new AgentOptions();
 

@@ -3,7 +3,12 @@ package io.intent.setlive;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
-/** The setlive agent's flags (a picocli mixin), shared by its own main and any launcher that runs it. */
+/**
+ * The setlive agent's flags (a picocli mixin), shared by its own main and any launcher that runs it.
+ *
+ * <p>The fields look like the other agents' options on purpose: picocli wants one annotated field per flag, and
+ * each flag here is setlive's own, declared once; the shared flags come in through {@code AgentOptions}.
+ */
 public final class SetliveOptions {
     @Option(names = "--runtime-default", paramLabel = "RUNTIME", defaultValue = "process",
             description = "runtime of intents that name none: process or docker. Default: ${DEFAULT-VALUE}")

@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * loop. A compare-and-set retried after an unknown outcome may report a conflict for its own write: re-read.
  * A call etcd refuses for lack of permission throws {@link PermissionDeniedException} at once, naming the
  * etcd user and the call with its key.
+ *
+ * <p>Over 300 lines, on purpose: it is the one typed face of jetcd's KV, lease and transaction calls, each a few
+ * lines that go through the one {@link #call} (timeout, retry budget, metrics, permission errors); the recipes
+ * built on it already live apart ({@link SliceWatch}, {@link Elections}, {@link Session}, {@link LeaseKeeper}).
  */
 public final class EtcdStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EtcdStore.class);

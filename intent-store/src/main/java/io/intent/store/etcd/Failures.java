@@ -69,25 +69,21 @@ public final class Failures {
 
     /** etcd refused the user this operation (its role lacks the key): retrying cannot help. */
     public static boolean isPermissionDenied(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (grpcCode(c) == Status.Code.PERMISSION_DENIED) {
-                return true;
-            }
-            if (c instanceof EtcdException e && e.getErrorCode() != null
-                    && e.getErrorCode().name().equals("PERMISSION_DENIED")) {
-                return true;
-            }
-        }
-        return false;
+        return hasCode(t, Status.Code.PERMISSION_DENIED);
     }
 
     public static boolean isNotFound(Throwable t) {
+        return hasCode(t, Status.Code.NOT_FOUND);
+    }
+
+    /** Whether {@code t} or a cause carries {@code code}, as a gRPC status or as jetcd's error code of that name. */
+    private static boolean hasCode(Throwable t, Status.Code code) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (grpcCode(c) == Status.Code.NOT_FOUND) {
+            if (grpcCode(c) == code) {
                 return true;
             }
             if (c instanceof EtcdException e && e.getErrorCode() != null
-                    && e.getErrorCode().name().equals("NOT_FOUND")) {
+                    && e.getErrorCode().name().equals(code.name())) {
                 return true;
             }
         }
