@@ -90,7 +90,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.address = address;
         this.config = config;
         this.runit = new RunitRuntime(layout, config.runsvdir(), config.logLimits());
-        this.docker = new DockerRuntime(config.dockerHost(), host, address, config.logLimits());
+        this.docker = new DockerRuntime(config.dockerHost(), host, address, config.logLimits(), layout);
         this.lease = new AgentLease(store, leaseTtl);
         this.slots = new RolloutSlots(store, host, lease);
         this.pending = new PendingSwitches(runit.stateDir());
