@@ -118,6 +118,7 @@ public final class FootprintBench implements Benchmark {
                 nodeRss = rssKb(node.pid());
                 Files.writeString(work.resolve("nmt.txt"), jcmd(node.pid(), "VM.native_memory", "summary"));
                 Files.writeString(work.resolve("histogram.txt"), jcmd(node.pid(), "GC.class_histogram"));
+                Files.writeString(work.resolve("threads.txt"), jcmd(node.pid(), "Thread.print"));
                 steady = new long[] {firstRss, maxRss, nodeRss};
             } finally {
                 watch.close();
@@ -167,8 +168,9 @@ public final class FootprintBench implements Benchmark {
      * after a GC, and freed malloc memory trimmed every 30 s. The launcher also sets MALLOC_ARENA_MAX=2, as here.
      */
     static final String NODE_JVM_FLAGS = "-Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms8m -Xmx128m"
-            + " -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20 -XX:+IgnoreUnrecognizedVMOptions"
-            + " -XX:TrimNativeHeapInterval=30000";
+            + " -XX:MaxNewSize=6m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20"
+            + " -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1"
+            + " -Dio.netty.allocator.maxOrder=7 -XX:+IgnoreUnrecognizedVMOptions -XX:TrimNativeHeapInterval=30000";
 
     static String jcmd(long pid, String... command) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
