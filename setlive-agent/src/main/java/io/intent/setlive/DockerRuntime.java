@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
  * the intent's ports bound on the host's address. Switching stops the old container first (the ports are host
  * ports), starts the new one, and removes the old one only once the new one is healthy, so a rollback is a start.
  */
+// long (over 300 lines): one adapter per runtime, each AppRuntime operation a few docker-java calls; split would
+// only scatter the container naming and labels every operation shares
 public final class DockerRuntime implements AppRuntime, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DockerRuntime.class);
     static final String LABEL_HOST = "intent.host";
@@ -54,12 +56,8 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     private final String host;
     private final String address;
     private final LogLimits logLimits;
-    /**
-     * Written (and synced) before this host's first container is created: while it is absent no container of this
-     * host can exist, so listing is skipped and docker-java (some 1,500 classes) is never loaded on a host whose
-     * apps are all processes. Null: always ask the engine (the logs endpoint, tests).
-     */
-    private final Path usedMarker;
+    /** Whether this host has had a Docker app; null: always ask the engine (the logs endpoint, tests). */
+    private final DockerUse use;
     private DockerClient client;
     /** Apps seen with containers at the last listing (null: never listed); cheap answer for runit apps. */
     private volatile Set<String> lastSeen;
@@ -72,70 +70,13 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
         this(dockerHost, host, address, logLimits, null);
     }
 
-    /** A runtime that touches the engine only once {@code layout}'s host has had a Docker app (see usedMarker). */
+    /** A runtime that touches the engine only once {@code layout}'s host has had a Docker app (see DockerUse). */
     public DockerRuntime(String dockerHost, String host, String address, LogLimits logLimits, InstallLayout layout) {
         this.dockerHost = dockerHost;
         this.host = host;
         this.address = address;
         this.logLimits = logLimits;
-        this.usedMarker = layout == null ? null : layout.root().resolve("setlive").resolve(USED_MARKER);
-        if (layout != null && !Files.exists(usedMarker) && hasDockerInstall(layout)) {
-            // containers made by a node from before the marker existed: their installs name an image
-            markUsed();
-        }
-    }
-
-    static final String USED_MARKER = "docker-used";
-
-    private static boolean hasDockerInstall(InstallLayout layout) {
-        if (!Files.isDirectory(layout.installsDir())) {
-            return false;
-        }
-        try (var apps = Files.list(layout.installsDir())) {
-            for (Path app : apps.toList()) {
-                if (!Files.isDirectory(app) || !Names.valid(app.getFileName().toString())) {
-                    continue;
-                }
-                try (var versions = Files.list(app)) {
-                    for (Path v : versions.toList()) {
-                        String version = v.getFileName().toString();
-                        try {
-                            if (layout.completed(app.getFileName().toString(), version)
-                                    .map(InstallLayout.Marker::imageId).isPresent()) {
-                                return true;
-                            }
-                        } catch (RuntimeException e) {
-                            // not a version dir (a half-made install, a stray file): not a Docker install
-                        }
-                    }
-                }
-            }
-        } catch (IOException e) {
-            // cannot tell: list the engine as before
-            return true;
-        }
-        return false;
-    }
-
-    /** Records, durably, that this host runs (or ran) containers; from now on the engine is listed. */
-    private void markUsed() {
-        if (usedMarker == null || Files.exists(usedMarker)) {
-            return;
-        }
-        try {
-            Files.createDirectories(usedMarker.getParent());
-            Path tmp = usedMarker.resolveSibling(USED_MARKER + ".tmp");
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.force(true);
-            }
-            Files.move(tmp, usedMarker, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            try (var dir = java.nio.channels.FileChannel.open(usedMarker.getParent())) {
-                dir.force(true);
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot record Docker use at " + usedMarker, e);
-        }
+        this.use = layout == null ? null : DockerUse.of(layout);
     }
 
     /** The container whose output is {@code app}'s log here: the running one, else the newest; empty if none. */
@@ -167,9 +108,9 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
         return !dockerHost.startsWith("unix://") || Files.exists(Path.of(dockerHost.substring("unix://".length())));
     }
 
-    /** False when no container of this host can exist: no engine, or no Docker app here yet (usedMarker). */
+    /** False when no container of this host can exist: no engine, or no Docker app here yet (DockerUse). */
     private boolean mayHaveAny() {
-        return present() && (usedMarker == null || Files.exists(usedMarker));
+        return present() && (use == null || use.recorded());
     }
 
     synchronized DockerClient client() {
@@ -312,7 +253,9 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
             }
         }
         if (id == null) {
-            markUsed();
+            if (use != null) {
+                use.record();
+            }
             id = create(spec, name, print);
         }
         Set<String> seen = lastSeen;

@@ -100,7 +100,7 @@ class SetliveDockerTest {
     @Test
     void aHostAsksTheEngineOnlyOnceItsInstallsOrContainersShowADockerApp() throws Exception {
         Path legacy = fx.work.resolve("legacy-" + HOST);
-        Path marker = legacy.resolve("setlive").resolve(DockerRuntime.USED_MARKER);
+        Path marker = legacy.resolve("setlive").resolve(DockerUse.MARKER);
         DemoApp.install(legacy, "plain", "1", fx.tarball, null);
         try (DockerRuntime processesOnly = new DockerRuntime(SetliveConfig.DEFAULT_DOCKER_HOST, HOST, ADDR,
                 LogLimits.DEFAULT, new InstallLayout(legacy))) {
@@ -130,7 +130,7 @@ class SetliveDockerTest {
         assertEquals(1, first.size());
         assertEquals("/intent-" + HOST + "-boxed-1", first.get(0).getNames()[0]);
         // the host's first container was preceded by the marker that makes later agents list the engine
-        assertTrue(Files.exists(root.resolve("setlive").resolve(DockerRuntime.USED_MARKER)));
+        assertTrue(Files.exists(root.resolve("setlive").resolve(DockerUse.MARKER)));
         assertEquals("1", first.get(0).getLabels().get(DockerRuntime.LABEL_VERSION));
         var inspected = docker.client().inspectContainerCmd(first.get(0).getId()).exec();
         assertEquals(Boolean.TRUE, inspected.getHostConfig().getInit());
