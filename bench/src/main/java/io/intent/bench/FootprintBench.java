@@ -36,6 +36,7 @@ public final class FootprintBench implements Benchmark {
         return "RSS of one node with 100 assignments, and start -> first converge, vs raw";
     }
 
+    // long: one measurement read top to bottom (set up, converge, steady period, idle JVM, raw, report)
     @Override
     public void run(Report r, String[] args) throws Exception {
         int apps = 100;
@@ -119,6 +120,7 @@ public final class FootprintBench implements Benchmark {
                 Files.writeString(work.resolve("nmt.txt"), jcmd(node.pid(), "VM.native_memory", "summary"));
                 Files.writeString(work.resolve("histogram.txt"), jcmd(node.pid(), "GC.class_histogram"));
                 Files.writeString(work.resolve("threads.txt"), jcmd(node.pid(), "Thread.print"));
+                Files.writeString(work.resolve("classes.txt"), jcmd(node.pid(), "VM.class_hierarchy"));
                 steady = new long[] {firstRss, maxRss, nodeRss};
             } finally {
                 watch.close();
