@@ -41,17 +41,21 @@ public final class FootprintBench implements Benchmark {
     public void run(Report r, String[] args) throws Exception {
         int apps = 100;
         long steadyS = 120;
+        String flags = NODE_JVM_FLAGS;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--long")) {
                 steadyS = 1800;
             } else if (args[i].equals("--steady-seconds")) {
                 steadyS = Long.parseLong(args[++i]);
+            } else if (args[i].equals("--jvm-flags")) {
+                // to compare flag sets on the same machine (the default is the launcher's NODE_JAVA_OPTS)
+                flags = args[++i];
             } else {
                 apps = Integer.parseInt(args[i]);
             }
         }
         // NMT (summary) to say where the memory goes; it costs a few MB of its own, in both JVMs alike
-        Map<String, String> jvmEnv = Map.of("JAVA_TOOL_OPTIONS", "-XX:NativeMemoryTracking=summary " + NODE_JVM_FLAGS,
+        Map<String, String> jvmEnv = Map.of("JAVA_TOOL_OPTIONS", "-XX:NativeMemoryTracking=summary " + flags,
                 "MALLOC_ARENA_MAX", "2");
         Path work = Files.createTempDirectory("intent-bench-footprint-");
         Vertx vertx = Vertx.vertx();
@@ -143,7 +147,7 @@ public final class FootprintBench implements Benchmark {
             r.row("same work by hand (tar, runit, wait)", rawMs, "ms", "the limit");
             r.row("node RSS after a full GC, at convergence", steady[0] / 1024.0, "MB", "");
             r.row("node RSS, highest sample of the steady period", steady[1] / 1024.0, "MB", steadyS + " s");
-            r.row("node RSS after the steady period and a full GC", nodeRss / 1024.0, "MB", NODE_JVM_FLAGS);
+            r.row("node RSS after the steady period and a full GC", nodeRss / 1024.0, "MB", flags);
             for (String line : Files.readAllLines(work.resolve("nmt.txt"))) {
                 var m = java.util.regex.Pattern.compile("^-\\s+(.+?) \\(reserved=\\d+KB, committed=(\\d+)KB\\)")
                         .matcher(line.strip());
