@@ -153,6 +153,9 @@ class SetliveRunitTest {
         intent = SetliveFixture.asInstalled(root, "flaky", intent);
         fx.assign(HOST, "flaky", intent);
         SetliveFixture.awaitAnswers(ADDR, port, "1.0");
+        // 1.0 must have passed setlive's own health check first: answering our probe is not enough (under load
+        // the switch to 2.0 superseded 1.0's health wait, so there was no healthy version to roll back to)
+        fx.awaitStatus(HOST, "flaky", Phase.READY, null);
 
         fx.assign(HOST, "flaky", intent.withActive("2.0"));
         AgentStatus st = fx.awaitStatus(HOST, "flaky", Phase.FAILED, "rolled back to 1.0");
