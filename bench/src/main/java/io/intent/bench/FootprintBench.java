@@ -42,17 +42,21 @@ public final class FootprintBench implements Benchmark {
     public void run(Report r, String[] args) throws Exception {
         int apps = 100;
         long steadyS = 120;
+        String flags = NODE_JVM_FLAGS;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--long")) {
                 steadyS = 1800;
             } else if (args[i].equals("--steady-seconds")) {
                 steadyS = Long.parseLong(args[++i]);
+            } else if (args[i].equals("--jvm-flags")) {
+                // to compare flag sets on the same machine (the default is the launcher's NODE_JAVA_OPTS)
+                flags = args[++i];
             } else {
                 apps = Integer.parseInt(args[i]);
             }
         }
         // NMT (summary) to say where the memory goes; it costs a few MB of its own, in both JVMs alike
-        Map<String, String> jvmEnv = Map.of("JAVA_TOOL_OPTIONS", "-XX:NativeMemoryTracking=summary " + NODE_JVM_FLAGS,
+        Map<String, String> jvmEnv = Map.of("JAVA_TOOL_OPTIONS", "-XX:NativeMemoryTracking=summary " + flags,
                 "MALLOC_ARENA_MAX", "2");
         Path work = Files.createTempDirectory("intent-bench-footprint-");
         Vertx vertx = Vertx.vertx();
@@ -120,6 +124,8 @@ public final class FootprintBench implements Benchmark {
                 nodeRss = rssKb(node.pid());
                 Files.writeString(work.resolve("nmt.txt"), jcmd(node.pid(), "VM.native_memory", "summary"));
                 Files.writeString(work.resolve("histogram.txt"), jcmd(node.pid(), "GC.class_histogram"));
+                Files.writeString(work.resolve("threads.txt"), jcmd(node.pid(), "Thread.print"));
+                Files.writeString(work.resolve("classes.txt"), jcmd(node.pid(), "VM.class_hierarchy"));
                 steady = new long[] {firstRss, maxRss, nodeRss};
             } finally {
                 watch.close();
@@ -142,7 +148,7 @@ public final class FootprintBench implements Benchmark {
             r.row("same work by hand (tar, runit, wait)", rawMs, "ms", "the limit");
             r.row("node RSS after a full GC, at convergence", steady[0] / 1024.0, "MB", "");
             r.row("node RSS, highest sample of the steady period", steady[1] / 1024.0, "MB", steadyS + " s");
-            r.row("node RSS after the steady period and a full GC", nodeRss / 1024.0, "MB", NODE_JVM_FLAGS);
+            r.row("node RSS after the steady period and a full GC", nodeRss / 1024.0, "MB", flags);
             for (String line : Files.readAllLines(work.resolve("nmt.txt"))) {
                 var m = java.util.regex.Pattern.compile("^-\\s+(.+?) \\(reserved=\\d+KB, committed=(\\d+)KB\\)")
                         .matcher(line.strip());
@@ -169,8 +175,9 @@ public final class FootprintBench implements Benchmark {
      * after a GC, and freed malloc memory trimmed every 30 s. The launcher also sets MALLOC_ARENA_MAX=2, as here.
      */
     static final String NODE_JVM_FLAGS = "-Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms8m -Xmx128m"
-            + " -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20 -XX:+IgnoreUnrecognizedVMOptions"
-            + " -XX:TrimNativeHeapInterval=30000";
+            + " -XX:MaxNewSize=6m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20"
+            + " -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1"
+            + " -Dio.netty.allocator.maxOrder=7 -XX:+IgnoreUnrecognizedVMOptions -XX:TrimNativeHeapInterval=30000";
 
     static String jcmd(long pid, String... command) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),

@@ -3,7 +3,7 @@ package io.intent.daemon;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
- * Routes java.util.logging (gRPC's) into SLF4J. The format is chosen in logback.xml: human-readable by
+ * Routes java.util.logging (gRPC's) into SLF4J. The format is chosen by LogConfigurator: human-readable by
  * default, one JSON object per line with {@code INTENT_LOG_FORMAT=json}.
  */
 public final class Logging {

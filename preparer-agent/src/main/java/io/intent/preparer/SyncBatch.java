@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Future;
 
 /**
@@ -19,11 +21,19 @@ import java.util.concurrent.Future;
  * same load): each fsync forces a journal commit that stalls the writes still going on.
  */
 final class SyncBatch {
-    private static final ExecutorService POOL = Executors.newFixedThreadPool(16, r -> {
-        Thread t = new Thread(r, "preparer-fsync");
-        t.setDaemon(true);
-        return t;
-    });
+    /** 16 threads while a batch runs; idle ones end after 10 s (a node mostly has nothing to sync). */
+    private static final ExecutorService POOL = idleEnding(16, "preparer-fsync");
+
+    private static ExecutorService idleEnding(int threads, String name) {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, name);
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
 
     private final List<Future<?>> pending = new ArrayList<>();
 

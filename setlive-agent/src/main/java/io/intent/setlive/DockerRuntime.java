@@ -39,6 +39,8 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     private final String dockerHost;
     private final DockerContainers engine;
+    /** Whether this host has had a Docker app; null: always ask the engine (the logs endpoint, tests). */
+    private final DockerUse use;
     /** Apps seen with containers at the last listing (null: never listed); cheap answer for runit apps. */
     private volatile Set<String> lastSeen;
 
@@ -47,13 +49,27 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     }
 
     public DockerRuntime(String dockerHost, String host, String address, LogLimits logLimits) {
+        this(dockerHost, host, address, logLimits, null);
+    }
+
+    /** A runtime that touches the engine only once {@code layout}'s host has had a Docker app (see DockerUse). */
+    public DockerRuntime(String dockerHost, String host, String address, LogLimits logLimits, InstallLayout layout) {
         this.dockerHost = dockerHost;
         this.engine = new DockerContainers(dockerHost, host, address, logLimits);
+        this.use = layout == null ? null : DockerUse.of(layout);
+    }
+
+    /**
+     * This host's containers of {@code app} (all apps: null); none without asking the engine when no container of
+     * this host can exist: no engine, or no Docker app here yet (DockerUse), so the Docker client is never loaded.
+     */
+    private List<Container> containers(String app) {
+        return use != null && !use.recorded() ? List.of() : engine.containers(app);
     }
 
     /** The container whose output is {@code app}'s log here: the running one, else the newest; empty if none. */
     Optional<String> logContainer(String app) {
-        List<Container> all = engine.containers(app);
+        List<Container> all = containers(app);
         return all.stream().filter(c -> "running".equals(c.getState())).findFirst()
                 .or(() -> all.stream().max(java.util.Comparator.comparingLong(c -> c.getCreated() == null ? 0
                         : c.getCreated())))
@@ -77,7 +93,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     @Override
     public Optional<Instance> inspect(String app) {
-        List<Container> all = engine.containers(app);
+        List<Container> all = containers(app);
         List<Container> running = all.stream().filter(c -> "running".equals(c.getState())).toList();
         if (running.size() == 1) {
             return Optional.of(instance(running.get(0)));
@@ -117,7 +133,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     @Override
     public Facts facts(String app) {
-        List<Container> all = engine.containers(app);
+        List<Container> all = containers(app);
         Container c = all.stream().filter(x -> "running".equals(x.getState())).findFirst()
                 .orElse(all.isEmpty() ? null : all.get(0));
         if (c == null) {
@@ -147,7 +163,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     @Override
     public void restart(String app, Duration timeout) {
-        for (Container c : engine.containers(app)) {
+        for (Container c : containers(app)) {
             if ("running".equals(c.getState())) {
                 engine.client().restartContainerCmd(c.getId()).withTimeout((int) Math.max(1, timeout.toSeconds()))
                         .exec();
@@ -162,7 +178,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     @Override
     public void stop(String app, Duration timeout) {
-        for (Container c : engine.containers(app)) {
+        for (Container c : containers(app)) {
             if ("running".equals(c.getState()) || "restarting".equals(c.getState())) {
                 try {
                     // docker sends SIGTERM, then SIGKILL after the timeout
@@ -180,7 +196,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
         String name = containerName(spec);
         String print = fingerprint(spec);
         String id = null;
-        for (Container c : engine.containers(spec.app())) {
+        for (Container c : containers(spec.app())) {
             if (name.equals(DockerContainers.name(c))) {
                 Map<String, String> labels = c.getLabels() == null ? Map.of() : c.getLabels();
                 if (print.equals(labels.get(LABEL_HASH))) {
@@ -191,6 +207,9 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
             }
         }
         if (id == null) {
+            if (use != null) {
+                use.record();
+            }
             id = engine.create(spec, name, print);
         }
         Set<String> seen = lastSeen;
@@ -209,7 +228,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     @Override
     public void retire(String app, LaunchSpec live) {
         String keep = containerName(live);
-        for (Container c : engine.containers(app)) {
+        for (Container c : containers(app)) {
             if (!keep.equals(DockerContainers.name(c))) {
                 engine.client().removeContainerCmd(c.getId()).withForce(true).exec();
             }
@@ -219,7 +238,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     @Override
     public void remove(String app, Duration timeout) {
         stop(app, timeout);
-        for (Container c : engine.containers(app)) {
+        for (Container c : containers(app)) {
             try {
                 engine.client().removeContainerCmd(c.getId()).withForce(true).exec();
             } catch (NotFoundException e) {
@@ -259,7 +278,7 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
     public Set<String> apps() {
         Set<String> out = new TreeSet<>();
         try {
-            for (Container c : engine.containers(null)) {
+            for (Container c : containers(null)) {
                 String app = c.getLabels() == null ? null : c.getLabels().get(LABEL_APP);
                 if (app != null && Names.valid(app)) {
                     out.add(app);

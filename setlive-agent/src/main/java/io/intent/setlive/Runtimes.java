@@ -17,7 +17,7 @@ record Runtimes(AppRuntime process, AppRuntime docker, Path stateDir) {
     static Runtimes of(InstallLayout layout, String host, String address, SetliveConfig config, Path nodeConfig) {
         RunitRuntime runit = new RunitRuntime(layout, config.runsvdir(), config.logLimits());
         runit.nodeConfig(nodeConfig);
-        return new Runtimes(runit, new DockerRuntime(config.dockerHost(), host, address, config.logLimits()),
+        return new Runtimes(runit, new DockerRuntime(config.dockerHost(), host, address, config.logLimits(), layout),
                 runit.stateDir());
     }
 

@@ -2,6 +2,7 @@ package io.intent.setlive;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.DockerClient;
@@ -97,6 +98,25 @@ class SetliveDockerTest {
     }
 
     @Test
+    void aHostAsksTheEngineOnlyOnceItsInstallsOrContainersShowADockerApp() throws Exception {
+        Path legacy = fx.work.resolve("legacy-" + HOST);
+        Path marker = legacy.resolve("setlive").resolve(DockerUse.MARKER);
+        DemoApp.install(legacy, "plain", "1", fx.tarball, null);
+        try (DockerRuntime processesOnly = new DockerRuntime(SetliveConfig.DEFAULT_DOCKER_HOST, HOST, ADDR,
+                LogLimits.DEFAULT, new InstallLayout(legacy))) {
+            assertFalse(Files.exists(marker));
+            assertEquals(java.util.Set.of(), processesOnly.apps());
+            assertFalse(processesOnly.mayHave("plain"));
+        }
+        // a node from before the marker ran a Docker app here: its install names an image, so it is listed again
+        DemoApp.install(legacy, "boxed", "1", fx.tarball, images.get("1"));
+        try (DockerRuntime upgraded = new DockerRuntime(SetliveConfig.DEFAULT_DOCKER_HOST, HOST, ADDR,
+                LogLimits.DEFAULT, new InstallLayout(legacy))) {
+            assertTrue(Files.exists(marker));
+        }
+    }
+
+    @Test
     void runsSwitchesAndRemovesContainersIdempotently() throws Exception {
         int port = Ports.free();
         // the preparer's output for docker versions: a marker naming the local image id
@@ -109,6 +129,8 @@ class SetliveDockerTest {
         List<Container> first = containers("boxed");
         assertEquals(1, first.size());
         assertEquals("/intent-" + HOST + "-boxed-1", first.get(0).getNames()[0]);
+        // the host's first container was preceded by the marker that makes later agents list the engine
+        assertTrue(Files.exists(root.resolve("setlive").resolve(DockerUse.MARKER)));
         assertEquals("1", first.get(0).getLabels().get(DockerRuntime.LABEL_VERSION));
         var inspected = docker.client().inspectContainerCmd(first.get(0).getId()).exec();
         assertEquals(Boolean.TRUE, inspected.getHostConfig().getInit());

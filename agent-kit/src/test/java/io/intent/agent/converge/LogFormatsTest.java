@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-/** The text and JSON log formats (logback.xml, chosen by INTENT_LOG_FORMAT) say the same things, MDC included. */
+/** The text and JSON log formats (LogConfigurator, chosen by INTENT_LOG_FORMAT) say the same things, MDC included. */
 class LogFormatsTest {
 
     /** Logs one line with a request id in the MDC, as the API does around a request. */
