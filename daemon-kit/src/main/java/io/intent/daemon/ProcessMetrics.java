@@ -25,8 +25,6 @@ import java.time.Duration;
  * {@code process_resident_memory_bytes} and {@code process_open_fds}, so the usual dashboards work unchanged.
  */
 public final class ProcessMetrics {
-    /** Buckets of an etcd call (defined by EtcdStore, which times the calls; intent-store cannot see this class). */
-    public static final Duration[] ETCD_BUCKETS = io.intent.store.etcd.EtcdStore.ETCD_BUCKETS;
     /** Buckets of one reconcile: bookkeeping in milliseconds, a download or an app start in seconds to minutes. */
     public static final Duration[] RECONCILE_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
             5, 10, 30, 60, 120, 300);

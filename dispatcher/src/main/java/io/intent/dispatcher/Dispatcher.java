@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * plans and writes, trusting its own writes until the next resync or a write whose outcome is unknown.
  * {@link #standDown} ends the term of a fence at once, from any thread: no transaction starts after it returns, and a
  * late stand-down for a term that already gave way to the next one is ignored. A refused
- * write ends the term too and calls {@code onFenceLost}. It plans only once all three watches and that read
- * are in, so a half-loaded view can never delete an assignment. All state is confined to one thread.
+ * write ends the term too and calls {@code onFenceLost}. It plans only once every followed prefix (apps, hosts,
+ * live, status) is listed and that read is in, so a half-loaded view can never delete an assignment. All state is confined to one thread.
  *
  * <p>This class is the term and the thread; what it follows is {@link FleetView} (fed by {@link WatchedPrefixes}),
  * the store's assignments {@link StoreView}, one plan {@link PlanRound} and the stages of planning {@link PlanLoop}.

@@ -61,7 +61,7 @@ final class InstanceHealth {
         return new Slot(parts[0], parts[1]);
     }
 
-    /** What a setlive status says when it reports its instance sick (viking's {@code /counter}), else null. */
+    /** What a setlive status says when it reports its instance sick (too many restarts in its window), else null. */
     static String sickness(AgentStatus st) {
         if (!Boolean.TRUE.equals(st.details().get("sick"))) {
             return null;

@@ -86,7 +86,7 @@ class LeaderReadinessAndMetricsTest {
             assertTrue(metrics.contains("# TYPE intent_dispatcher_round_seconds histogram"), metrics);
             assertEquals(les(ProcessMetrics.DISPATCH_BUCKETS), bucketsOf(metrics, "intent_dispatcher_round_seconds"));
             assertTrue(metrics.contains("# TYPE intent_etcd_request_seconds histogram"), metrics);
-            assertEquals(les(ProcessMetrics.ETCD_BUCKETS), bucketsOf(metrics, "intent_etcd_request_seconds"));
+            assertEquals(les(io.intent.store.etcd.EtcdStore.ETCD_BUCKETS), bucketsOf(metrics, "intent_etcd_request_seconds"));
             // the leader's own etcd calls: campaigning, reading intents, writing the two assignments
             assertTrue(count(metrics, "intent_etcd_request_seconds") >= 3, metrics);
             // a round is quick on an idle fleet: it lands in a finite bucket, not only in +Inf

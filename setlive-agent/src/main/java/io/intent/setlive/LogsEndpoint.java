@@ -115,8 +115,10 @@ public final class LogsEndpoint implements Handler<HttpServerRequest> {
                 sink.begin();
                 runit.stream(tail, follow, () -> Files.isDirectory(service) && !sink.gone(), sink);
             } else {
-                DockerRuntime docker = new DockerRuntime(dockerHost, host, "127.0.0.1");
-                Optional<String> id = docker.present() ? docker.logContainer(app) : Optional.empty();
+                Optional<String> id;
+                try (DockerRuntime docker = new DockerRuntime(dockerHost, host, "127.0.0.1")) {
+                    id = docker.present() ? docker.logContainer(app) : Optional.empty();
+                }
                 if (id.isEmpty()) {
                     ctx.runOnContext(v -> error(resp, 404, "no logs of app " + app + " on host " + host));
                     return;

@@ -68,7 +68,7 @@ final class StatusDetails {
             d.put("failureWindowSeconds", rs.windowSecondsOrDefault());
         }
         if (recent >= rs.afterFailuresOrDefault()) {
-            // the dispatcher reads this to move the instance (viking's /counter)
+            // the dispatcher reads this to move the instance to another host (app.reschedule)
             d.put("sick", true);
         }
         if (switchMs >= 0) {
