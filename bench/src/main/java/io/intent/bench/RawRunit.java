@@ -1,6 +1,5 @@
 package io.intent.bench;
 
-import io.intent.setlive.HealthProbe;
 import io.intent.setlive.Runsvdir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -105,17 +104,7 @@ final class RawRunit implements AutoCloseable {
     }
 
     private void awaitAnswer(int port, String version, long timeoutMs) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (true) {
-            String body = HealthProbe.httpBody(address, port, "/");
-            if (body != null && body.strip().equals(version)) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(version + " did not answer on " + address + ":" + port);
-            }
-            Thread.sleep(1);
-        }
+        SetliveBench.awaitAnswer(address, port, version, timeoutMs);
     }
 
     private static void swap(Path link, Path target) throws Exception {

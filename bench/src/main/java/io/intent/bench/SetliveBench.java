@@ -136,7 +136,7 @@ public final class SetliveBench implements Benchmark {
         Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private static void awaitAnswer(String address, int port, String version, long timeoutMs)
+    static void awaitAnswer(String address, int port, String version, long timeoutMs)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (true) {

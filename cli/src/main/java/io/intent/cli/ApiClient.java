@@ -284,13 +284,20 @@ final class ApiClient {
                 }
                 out.flush();
             }
-        } catch (SSLHandshakeException e) {
-            throw untrusted(e);
-        } catch (ConnectException e) {
-            throw unreachable(e);
         } catch (IOException e) {
-            throw new CtlException(1, "GET " + base + path + " failed: " + e);
+            throw getFailed(path, e);
         }
+    }
+
+    /** What a failed GET of a stream means to the operator: untrusted, unreachable, or the error itself. */
+    private CtlException getFailed(String path, IOException e) {
+        if (e instanceof SSLHandshakeException ssl) {
+            return untrusted(ssl);
+        }
+        if (e instanceof ConnectException refused) {
+            return unreachable(refused);
+        }
+        return new CtlException(1, "GET " + base + path + " failed: " + e);
     }
 
     static String enc(String s) {
@@ -321,12 +328,8 @@ final class ApiClient {
             HttpURLConnection c = open(path, "text/event-stream", Duration.ZERO);
             failUnlessOk(c, path, c.getResponseCode());
             return new EventFeed(c.getInputStream());
-        } catch (SSLHandshakeException e) {
-            throw untrusted(e);
-        } catch (ConnectException e) {
-            throw unreachable(e);
         } catch (IOException e) {
-            throw new CtlException(1, "GET " + base + path + " failed: " + e);
+            throw getFailed(path, e);
         }
     }
 }

@@ -8,7 +8,10 @@ import java.util.Map;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The options every host agent shares (a picocli mixin): who the host is, where its sandbox is, etcd. */
+/**
+ * The options every host agent shares (a picocli mixin): who the host is, where its sandbox is, etcd. Its fields
+ * share a shape with every other options class on purpose: picocli declares one annotated field per option.
+ */
 public final class AgentOptions {
     @Mixin
     public EtcdOptions etcd = new EtcdOptions();

@@ -7,7 +7,10 @@ import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** The etcd connection options every intent process shares (a picocli mixin). */
+/**
+ * The etcd connection options every intent process shares (a picocli mixin). Its fields share a shape with every
+ * other options class on purpose: picocli declares one annotated field per option.
+ */
 public final class EtcdOptions {
     @Option(names = "--etcd", split = ",", paramLabel = "URL",
             description = "etcd endpoints, comma-separated (env INTENT_ETCD). Default: ${DEFAULT-VALUE}",
