@@ -237,6 +237,11 @@ public final class DockerRuntime implements AppRuntime, AutoCloseable {
 
     @Override
     public void remove(String app, Duration timeout) {
+        if (!mayHave(app)) {
+            // only an app the engine listed has containers: removing a runit app needs no running engine (a
+            // container missed while the engine is down is listed by a later resync and removed then)
+            return;
+        }
         stop(app, timeout);
         for (Container c : containers(app)) {
             try {

@@ -232,11 +232,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         book.remove(app);
         executor.forget(app);
         runtimes.process().remove(app, config.stopTimeout());
-        // only an app the engine listed has containers: a runit app's removal must not need a running engine (a
-        // container missed while the engine is down is listed by a later resync and removed then)
-        if (runtimes.docker().mayHave(app)) {
-            runtimes.docker().remove(app, config.stopTimeout());
-        }
+        runtimes.docker().remove(app, config.stopTimeout());
         CurrentLink.remove(layout, app);
         slots.release(app);
         log.info("{}: no longer assigned to {}; stopped and removed", app, host);

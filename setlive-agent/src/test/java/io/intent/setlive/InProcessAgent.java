@@ -15,9 +15,12 @@ final class InProcessAgent implements AutoCloseable {
     final String address;
     final Path root;
     final InstallLayout layout;
+    /** Further agent options (e.g. {@code --docker-host}), given at every start. */
+    private final String[] extra;
     private AgentRuntime agent;
 
-    InProcessAgent(String host, String address) throws Exception {
+    InProcessAgent(String host, String address, String... extra) throws Exception {
+        this.extra = extra.clone();
         this.fx = new SetliveFixture();
         this.host = host;
         this.address = address;
@@ -26,11 +29,13 @@ final class InProcessAgent implements AutoCloseable {
         this.agent = start();
     }
 
-    /** The agent with the default number of converge workers, a 30 s lease and a 3 s stop timeout. */
+    /** The agent with the default number of converge workers, a 30 s lease, a 3 s stop timeout and the extras. */
     private AgentRuntime start() throws Exception {
-        return SetliveMain.parse("--etcd", fx.etcd.endpoint(0), "--host", host, "--address", address,
-                "--root", root.toString(), "--http-port", "-1", "--stop-timeout", "3", "--liveness-ttl", "30")
-                .start();
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--etcd", fx.etcd.endpoint(0),
+                "--host", host, "--address", address, "--root", root.toString(), "--http-port", "-1",
+                "--stop-timeout", "3", "--liveness-ttl", "30"));
+        args.addAll(java.util.List.of(extra));
+        return SetliveMain.parse(args.toArray(String[]::new)).start();
     }
 
     /** Stops the agent gracefully (apps keep running) and starts a new one on the same root. */
