@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A host where Docker is installed but its engine is stopped (the socket file is left, nobody listens): runit apps
+ * A host that has run Docker apps, whose engine is now stopped (the socket file is left, nobody listens): runit apps
  * start, and are stopped and cleaned up when unassigned, without the engine.
  */
 class DeadDockerEngineTest {
@@ -30,6 +30,10 @@ class DeadDockerEngineTest {
             dead.bind(UnixDomainSocketAddress.of(socket));
         }
         try (InProcessAgent a = new InProcessAgent("h1", "127.0.0.2", "--docker-host", "unix://" + socket)) {
+            // the host has had a Docker app (DockerUse's marker), so setlive does ask the engine about containers
+            Files.createDirectories(a.root.resolve("setlive"));
+            Files.writeString(a.root.resolve("setlive").resolve(DockerUse.MARKER), "");
+            a.restart();
             int port = Ports.free();
             DemoApp.install(a.root, "plain", "1.0", a.fx.tarball, null);
             a.fx.assign(a.host, "plain", a.fx.intent("1.0", port, Map.of(), "1.0"));
