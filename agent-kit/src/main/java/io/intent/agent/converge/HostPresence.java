@@ -67,7 +67,11 @@ public final class HostPresence implements AutoCloseable {
     public static HostPresence start(Session session, String host, HostSpec defaults, String agent) {
         HostPresence p = new HostPresence(session, host, defaults.address(), agent);
         p.timer.execute(() -> p.register(defaults));
-        session.onLoss((lease, why) -> p.stepNow());
+        session.onLoss((lease, why) -> {
+            if (!session.ended()) {
+                p.stepNow(); // a lease lost, not the session ended (closed, or abandoned by a node handing over)
+            }
+        });
         return p;
     }
 
@@ -108,7 +112,9 @@ public final class HostPresence implements AutoCloseable {
     private void tick() {
         try {
             long lease = session.lease();
-            if (store.get(keys.live(host), Liveness.class).isEmpty()) {
+            var there = store.get(keys.live(host), Liveness.class);
+            // absent, or still on a lost lease (etcd expires it a little after our deadline) or on a predecessor's
+            if (there.isEmpty() || there.get().lease() != lease) {
                 store.put(keys.live(host), new Liveness(host, address, agent, ProcessHandle.current().pid(), since),
                         lease);
             }

@@ -54,7 +54,10 @@ final class OnceRun {
             Step step = runUnit.apply(unit);
             if (step.results().isEmpty() && step.next() == null) {
                 due.remove(unit);
-                outcomes.put(unit, new Outcome(agent, unit, null, "ignored: not a valid name", true));
+                if (namesOf.apply(unit).equals(Set.of(unit))) {
+                    // a name the kit would not reconcile; the whole slice's key is no name (an empty slice)
+                    outcomes.put(unit, new Outcome(agent, unit, null, "ignored: not a valid name", true));
+                }
                 continue;
             }
             if (!record(step, giveUpAfter) && !step.results().isEmpty()) {

@@ -495,5 +495,12 @@ class ConvergerTest {
             assertEquals(Phase.READY, status("web").phase());
             assertNull(status("gone"));
         }
+
+        @Test
+        void runOnceOnAnEmptySliceReportsNoName() throws Exception {
+            kit = new Converger<>(store, "h1", keys.assignSlice("h1"), Assignment.class, indexer.asReconciler(),
+                    calm(), new SimpleMeterRegistry());
+            assertEquals(List.of(), kit.runOnce(System.nanoTime() + WAIT.toNanos(), 3));
+        }
     }
 }

@@ -116,6 +116,11 @@ public class Session implements AutoCloseable {
         }
     }
 
+    /** True once the session is closed or abandoned: no lease follows a loss any more. */
+    public synchronized boolean ended() {
+        return ended;
+    }
+
     /**
      * Stops keeping the lease alive without revoking it, like etcd's {@code Orphan}: what hangs on it lives on for
      * the TTL, long enough for the next process (a node replacing itself) to take it over. The session is then
