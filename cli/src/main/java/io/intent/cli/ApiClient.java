@@ -23,6 +23,8 @@ import javax.net.ssl.SSLHandshakeException;
  * (Over 300 lines: requests, retries, streams and their error messages share one vocabulary, kept in one place.)
  */
 final class ApiClient {
+    /** The longest silence an event stream may have: three of the API's 15 s heartbeats. */
+    private static final Duration STREAM_SILENCE = Duration.ofSeconds(45);
     /** An answer: status, decoded body (null when empty), and the ETag if any. */
     record Response(int status, JsonNode body, String etag) {
     }
@@ -121,7 +123,9 @@ final class ApiClient {
             } catch (SSLHandshakeException e) {
                 // not retried: an untrusted certificate stays untrusted
                 throw untrusted(e);
-            } catch (ConnectException e) {
+            } catch (java.net.UnknownHostException e) {
+                throw unreachable(e); // a name that does not resolve will not resolve on a retry
+            } catch (ConnectException | java.net.NoRouteToHostException e) {
                 if (attempts < 3) {
                     sleep(attempts);
                     continue;
@@ -150,8 +154,9 @@ final class ApiClient {
         }
         if (body.length > 0) {
             c.setRequestProperty("Content-Type", "application/json");
+            // buffered, not streamed: in streaming mode the JDK turns a 401 into an HttpRetryException and the
+            // API's answer (why, and which token to set) is lost; bodies are small JSON
             c.setDoOutput(true);
-            c.setFixedLengthStreamingMode(body.length);
             try (OutputStream out = c.getOutputStream()) {
                 out.write(body);
             }
@@ -231,7 +236,7 @@ final class ApiClient {
                 + "(or set INTENT_CACERT) with that CA's certificate");
     }
 
-    private CtlException unreachable(ConnectException e) {
+    private CtlException unreachable(IOException e) {
         return new CtlException(1, "cannot reach the API at " + base + " (" + e.getClass().getSimpleName()
                 + "); set --api or INTENT_API");
     }
@@ -294,8 +299,9 @@ final class ApiClient {
         if (e instanceof SSLHandshakeException ssl) {
             return untrusted(ssl);
         }
-        if (e instanceof ConnectException refused) {
-            return unreachable(refused);
+        if (e instanceof ConnectException || e instanceof java.net.UnknownHostException
+                || e instanceof java.net.NoRouteToHostException) {
+            return unreachable(e);
         }
         return new CtlException(1, "GET " + base + path + " failed: " + e);
     }
@@ -324,8 +330,10 @@ final class ApiClient {
     EventFeed events(String prefix) {
         String path = "/v1/events" + (prefix == null || prefix.isEmpty() ? "" : "?prefix=" + enc(prefix));
         try {
-            // no read timeout: the API sends a comment every 15 s, and a quiet fleet is not an error
-            HttpURLConnection c = open(path, "text/event-stream", Duration.ZERO);
+            // the API sends a comment every 15 s, so a quiet fleet never reaches this read timeout; an API that
+            // accepted the connection but hangs does, instead of blocking past the command's --timeout
+            HttpURLConnection c = open(path, "text/event-stream", timeout.compareTo(STREAM_SILENCE) > 0 ? timeout
+                    : STREAM_SILENCE);
             failUnlessOk(c, path, c.getResponseCode());
             return new EventFeed(c.getInputStream());
         } catch (IOException e) {

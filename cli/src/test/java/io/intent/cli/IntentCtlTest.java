@@ -271,6 +271,14 @@ class IntentCtlTest {
         assertEquals(1, viewer.code());
         assertTrue(viewer.err().contains("role viewer"), viewer.err());
         assertTrue(store.get(store.keys().app("v-web"), AppIntent.class).isEmpty());
+        // a write (with a body) refused for its token says why, as a read does
+        Run anonymousWrite = ctl(null, "apply", "-f", file("n.yaml", app("n-web", "1.0", 1, 8010)).toString());
+        assertEquals(1, anonymousWrite.code());
+        assertTrue(anonymousWrite.err().contains("missing bearer token")
+                && anonymousWrite.err().contains("INTENT_TOKEN"), anonymousWrite.err());
+        Run unknownHost = raw("get", "apps", "--api=http://no-such-host.invalid:8080", "--request-timeout=5");
+        assertEquals(1, unknownHost.code());
+        assertTrue(unknownHost.err().contains("cannot reach the API"), unknownHost.err());
         var cl = IntentCtl.commandLine();
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err, true));
