@@ -189,12 +189,15 @@ public final class CliBench implements Benchmark {
 
     /**
      * Checks that the archive maps ({@code -Xshare:on} fails loudly when it does not) and counts the classes a call
-     * loads: from the archive, and parsed from jars (picocli's Java 5 class files, which JDK 17 cannot archive,
-     * and the proxies and lambda forms made at run time).
+     * loads: from the archive, and parsed from jars or made at run time (proxies, lambda forms).
      */
     private static long[] classSources(List<String> fast) throws IOException, InterruptedException {
         List<String> check = new ArrayList<>(fast);
-        check.add(1, "-Xshare:on");
+        // after the launcher's -Xshare:auto (the later flag wins), before the main class's arguments
+        check.replaceAll(a -> a.equals("-Xshare:auto") ? "-Xshare:on" : a);
+        if (!check.contains("-Xshare:on")) {
+            check.add(1, "-Xshare:on");
+        }
         check.add(2, "-Xlog:class+load=info:stdout");
         Process p = new ProcessBuilder(check).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

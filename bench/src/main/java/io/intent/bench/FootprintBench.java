@@ -42,7 +42,7 @@ public final class FootprintBench implements Benchmark {
     public void run(Report r, String[] args) throws Exception {
         int apps = 100;
         long steadyS = 120;
-        String flags = NODE_JVM_FLAGS;
+        String flags = nodeJvmFlags();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--long")) {
                 steadyS = 1800;
@@ -174,10 +174,14 @@ public final class FootprintBench implements Benchmark {
      * (the default, 1/64 of RAM, kept eden large and touched) that grows to what a node holds and is given back
      * after a GC, and freed malloc memory trimmed every 30 s. The launcher also sets MALLOC_ARENA_MAX=2, as here.
      */
-    static final String NODE_JVM_FLAGS = "-Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms8m -Xmx128m"
-            + " -XX:MaxNewSize=6m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20"
-            + " -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1"
-            + " -Dio.netty.allocator.maxOrder=7 -XX:+IgnoreUnrecognizedVMOptions -XX:TrimNativeHeapInterval=30000";
+    static String nodeJvmFlags() {
+        String flags = System.getenv("NODE_JAVA_OPTS");
+        if (flags == null || flags.isBlank()) {
+            throw new IllegalStateException("NODE_JAVA_OPTS is not set: run this benchmark as ./intent bench footprint "
+                    + "(the launcher reads the node's flags from etc/release/bin/intent-node)");
+        }
+        return flags;
+    }
 
     static String jcmd(long pid, String... command) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),

@@ -136,7 +136,7 @@ final class KindTables {
             return api.get(path).body();
         }
         ApiClient.Response r = api.find(path);
-        return r == null ? io.intent.store.codec.Json.mapper().createObjectNode() : r.body();
+        return r == null ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : r.body();
     }
 
     private static Object[] row(Object... cells) {

@@ -17,8 +17,6 @@ import picocli.CommandLine.Parameters;
             "With --wait, follow the API's events (/v1/events) and print each change until APP (or every app)",
             "has converged, then exit 0; exit 3 when --timeout passes first."})
 final class StatusCommand extends CtlCommand {
-    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
-
     @Parameters(arity = "0..1", paramLabel = "APP", description = "one app (default: all)")
     String app;
 

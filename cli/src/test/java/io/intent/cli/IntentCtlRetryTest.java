@@ -10,8 +10,6 @@ import io.intent.store.etcd.EtcdConfig;
 import io.intent.store.etcd.EtcdStore;
 import io.intent.store.model.AppIntent;
 import io.intent.testkit.EtcdCluster;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -44,25 +42,14 @@ class IntentCtlRetryTest {
             String[] argv = {"restart", "web", "--api=" + api.url(), "--token=" + OPERATOR, "--request-timeout=1s"};
             etcd.pause(0);
             timer.schedule(() -> etcd.resume(0), 1600, TimeUnit.MILLISECONDS);
-            CompletableFuture<String[]> run = CompletableFuture.supplyAsync(() -> ctl(argv));
-            String[] result = run.get(60, TimeUnit.SECONDS);
-            assertEquals("0", result[0], "exit code; out: " + result[1] + "\nerr: " + result[2]);
-            assertTrue(result[1].contains("app/web restart requested for every instance"), result[1]);
+            CompletableFuture<Ctl.Run> run = CompletableFuture.supplyAsync(() -> Ctl.run(argv));
+            Ctl.Run result = run.get(60, TimeUnit.SECONDS);
+            assertEquals(0, result.code(), "exit code; out: " + result.out() + "\nerr: " + result.err());
+            assertTrue(result.out().contains("app/web restart requested for every instance"), result.out());
             assertEquals(1L, store.get(store.keys().app("web"), AppIntent.class).orElseThrow().value().restart()
                     .generation(), "restarted exactly once");
         } finally {
             timer.shutdownNow();
         }
-    }
-
-    /** Runs intentctl in this JVM as its main does; exit code, out and err. */
-    private static String[] ctl(String[] argv) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = IntentCtl.commandLine(argv);
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(argv);
-        return new String[] {Integer.toString(code), out.toString(), err.toString()};
     }
 }

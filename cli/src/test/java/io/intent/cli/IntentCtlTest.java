@@ -56,7 +56,6 @@ class IntentCtlTest {
     @TempDir
     Path dir;
 
-    /** What one run printed, and its exit code. */
     @BeforeAll
     void start() {
         etcd = EtcdCluster.single();

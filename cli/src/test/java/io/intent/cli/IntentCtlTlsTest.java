@@ -33,7 +33,6 @@ class IntentCtlTlsTest {
     EtcdStore store;
     ApiServer api;
 
-    /** What one run printed, and its exit code. */
     @BeforeAll
     void start() throws Exception {
         dir = Files.createTempDirectory("intent-ctl-tls-");
