@@ -62,14 +62,8 @@ final class StoreView {
     }
 
     private Slot slot(String key) {
-        if (!key.startsWith(keys.assignPrefix())) {
-            return null;
-        }
-        String[] parts = key.substring(keys.assignPrefix().length()).split("/", -1);
-        if (parts.length != 2 || !Names.valid(parts[0]) || !Names.valid(parts[1])) {
-            return null;
-        }
-        return new Slot(parts[0], parts[1]);
+        String[] hostAndApp = KeyLayout.hostAndApp(keys.assignPrefix(), key);
+        return hostAndApp == null ? null : new Slot(hostAndApp[0], hostAndApp[1]);
     }
 
     /** Takes a plan's changes, once written, as the store's state. */

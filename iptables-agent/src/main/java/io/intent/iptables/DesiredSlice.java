@@ -1,8 +1,6 @@
 package io.intent.iptables;
 
-import io.intent.store.KeyLayout;
 import io.intent.store.etcd.Entry;
-import io.intent.store.etcd.Snapshot;
 import io.intent.store.model.Assignment;
 import java.util.Map;
 import java.util.SortedMap;
@@ -21,24 +19,6 @@ public record DesiredSlice(long revision, SortedMap<String, Assignment> assignme
     public DesiredSlice {
         assignments = new TreeMap<>(assignments);
         undecodable = new TreeMap<>(undecodable);
-    }
-
-    /** Reads a listed slice ({@code /intent/assign/<host>/}); keys deeper than one level are not apps. */
-    public static DesiredSlice of(String slice, Snapshot<Assignment> snapshot) {
-        SortedMap<String, Assignment> ok = new TreeMap<>();
-        SortedMap<String, String> bad = new TreeMap<>();
-        for (Entry<Assignment> e : snapshot.entries()) {
-            String name = KeyLayout.childName(slice, e.key());
-            if (name == null) {
-                continue;
-            }
-            if (e.valid()) {
-                ok.put(name, e.value());
-            } else {
-                bad.put(name, e.error());
-            }
-        }
-        return new DesiredSlice(snapshot.revision(), ok, bad);
     }
 
     /**

@@ -107,9 +107,6 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
     /** What the host has for {@code app}: installs on disk, {@code current}, and the work started for it. */
     private PreparePlanner.Observed observe(String app, AppIntent intent) throws IOException, PrepareException {
         String current = layout.currentVersion(app).orElse(null);
-        // only a listed version is looked up: it is a valid version name, and only then does its sha256 matter
-        String currentSha256 = intent == null || current == null || !intent.versions().containsKey(current) ? null
-                : layout.completed(app, current).map(InstallLayout.Marker::sha256).orElse(null);
         Set<String> complete = new HashSet<>();
         if (intent != null) {
             for (Map.Entry<String, VersionSpec> v : intent.versions().entrySet()) {
@@ -118,6 +115,11 @@ public final class Preparer implements Reconciler<Assignment>, AutoCloseable {
                 }
             }
         }
+        // only a listed version is looked up: it is a valid version name, and only then does its sha256 matter;
+        // a complete one has the intent's own (its marker was just read to say so)
+        String currentSha256 = intent == null || current == null || !intent.versions().containsKey(current) ? null
+                : complete.contains(current) && !intent.isDocker() ? intent.versions().get(current).sha256()
+                : layout.completed(app, current).map(InstallLayout.Marker::sha256).orElse(null);
         Map<String, PreparePlanner.Work> work = new HashMap<>();
         for (PrepareJob job : jobs.values()) {
             if (job.app.equals(app)) {

@@ -19,6 +19,7 @@ final class DockerUse {
     static final String MARKER = "docker-used";
 
     private final Path marker;
+    private volatile boolean known;
 
     private DockerUse(Path marker) {
         this.marker = marker;
@@ -33,8 +34,12 @@ final class DockerUse {
         return use;
     }
 
+    /** True once the marker exists; remembered, since the marker is never removed (every Docker call asks). */
     boolean recorded() {
-        return Files.exists(marker);
+        if (!known && Files.exists(marker)) {
+            known = true;
+        }
+        return known;
     }
 
     private static boolean hasDockerInstall(InstallLayout layout) {
@@ -69,7 +74,7 @@ final class DockerUse {
 
     /** Records, durably, that this host runs (or ran) containers; from now on the engine is listed. */
     void record() {
-        if (Files.exists(marker)) {
+        if (recorded()) {
             return;
         }
         try {
@@ -83,6 +88,7 @@ final class DockerUse {
             try (var dir = FileChannel.open(marker.getParent())) {
                 dir.force(true);
             }
+            known = true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record Docker use at " + marker, e);
         }

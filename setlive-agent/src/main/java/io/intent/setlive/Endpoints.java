@@ -3,6 +3,7 @@ package io.intent.setlive;
 import io.intent.store.KeyLayout;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Session;
 import io.intent.store.model.Endpoint;
 import java.time.Instant;
 import java.util.Map;
@@ -18,11 +19,11 @@ final class Endpoints {
     private final KeyLayout keys;
     private final String host;
     private final String address;
-    private final AgentLease lease;
+    private final Session lease;
     /** What this agent last published per app, with the lease it hangs on, to skip needless writes. */
     private final Map<String, Entry<Endpoint>> published = new ConcurrentHashMap<>();
 
-    Endpoints(EtcdStore store, String host, String address, AgentLease lease) {
+    Endpoints(EtcdStore store, String host, String address, Session lease) {
         this.store = store;
         this.keys = store.keys();
         this.host = host;
@@ -37,7 +38,7 @@ final class Endpoints {
 
     /** Publishes {@code live} as the app's endpoint on this host, unless it is there already on our lease. */
     void publish(String app, LaunchSpec live) {
-        long leaseId = lease.id();
+        long leaseId = lease.lease();
         Entry<Endpoint> last = published.get(app);
         if (last != null && last.lease() == leaseId && live.version().equals(last.value().version())
                 && live.portsByName().equals(last.value().ports())) {

@@ -33,7 +33,7 @@ final class Liveness {
     Result check(SwitchExecutor.Job job, LaunchSpec want, HealthSpec h, AppRuntime.Instance now) throws Exception {
         String app = job.app();
         AppRuntime rt = job.rt();
-        Duration interval = h == null ? null : Duration.ofSeconds(h.intervalSecondsOrDefault());
+        Duration interval = job.liveEvery();
         Instant at = Instant.now();
         if (job.probe().healthy()) {
             details.healthFailures.remove(app);

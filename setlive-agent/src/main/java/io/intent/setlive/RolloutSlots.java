@@ -3,6 +3,7 @@ package io.intent.setlive;
 import io.intent.store.KeyLayout;
 import io.intent.store.etcd.Entry;
 import io.intent.store.etcd.EtcdStore;
+import io.intent.store.etcd.Session;
 import io.intent.store.etcd.Op;
 import io.intent.store.model.RolloutRequest;
 import io.intent.store.model.SlotGrant;
@@ -38,7 +39,7 @@ final class RolloutSlots implements AutoCloseable {
     private final EtcdStore store;
     private final KeyLayout keys;
     private final String host;
-    private final AgentLease lease;
+    private final Session lease;
     /** Apps for which this agent surely has no request; unknown apps are deleted once to be sure. */
     private final Map<String, Boolean> surelyNone = new ConcurrentHashMap<>();
     /** Per app, the lease and create revision of the request this agent made: {lease, revision}. */
@@ -51,7 +52,7 @@ final class RolloutSlots implements AutoCloseable {
     private SliceWatch<SlotGrant> watch;
     private boolean closed;
 
-    RolloutSlots(EtcdStore store, String host, AgentLease lease) {
+    RolloutSlots(EtcdStore store, String host, Session lease) {
         this.store = store;
         this.keys = store.keys();
         this.host = host;
@@ -74,7 +75,7 @@ final class RolloutSlots implements AutoCloseable {
 
     boolean acquire(String app, String version, List<Op> alsoOps, Duration wait) throws InterruptedException {
         watch();
-        long leaseId = lease.id();
+        long leaseId = lease.lease();
         long[] known = asked.get(app);
         long request;
         if (known != null && known[0] == leaseId) {

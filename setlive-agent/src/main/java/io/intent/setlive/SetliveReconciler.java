@@ -48,7 +48,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
     private final String address;
     private final SetliveConfig config;
     private final Runtimes runtimes;
-    private final AgentLease lease;
+    /** The process's one lease: rollout requests and endpoints hang on it. */
+    private final io.intent.store.etcd.Session lease;
     private final RolloutSlots slots;
     private final InstallWatch installs;
     /** Per app: restarts, backoff and recent failures, on disk so they survive an agent restart. */
@@ -68,7 +69,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         this.address = address;
         this.config = config;
         this.runtimes = runtimes;
-        this.lease = new AgentLease(session);
+        this.lease = session;
         this.slots = new RolloutSlots(store, host, lease);
         this.book = new RestartBook(runtimes.stateDir());
         this.installs = new InstallWatch(layout);
@@ -171,7 +172,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         SwitchExecutor.Job job = new SwitchExecutor.Job(app, rev, want.version(), rt, HealthProbe.of(intent, address),
                 Duration.ofSeconds(h == null ? 30 : h.timeoutSecondsOrDefault()),
                 h == null ? null : Duration.ofSeconds(h.intervalSecondsOrDefault()));
-        AppRuntime other = runtimes.of(!intent.isDocker());
+        AppRuntime other = runtimes.other(intent.isDocker());
         SwitchPlan.Facts f = facts(app, want, rt.fingerprint(want), rt.inspect(app), other.mayHave(app));
         SwitchPlan.Plan plan = SwitchPlan.decide(f);
         if (plan instanceof SwitchPlan.ContinueSwitch c) {
@@ -212,7 +213,8 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         // the wanted version is installed (checked above); other versions a rollback could go to are looked up
         Set<String> installed = new HashSet<>(Set.of(want.version()));
         inFlight.map(PendingSwitch::lastHealthy).or(() -> now.map(AppRuntime.Instance::spec))
-                .map(LaunchSpec::version).filter(v -> layout.completed(app, v).isPresent()).ifPresent(installed::add);
+                .map(LaunchSpec::version).filter(v -> !installed.contains(v) && layout.completed(app, v).isPresent())
+                .ifPresent(installed::add);
         return new SwitchPlan.Facts(wantPrint, want.version(), inFlight, now, layout.currentVersion(app).orElse(null),
                 otherHas, installed, SelfDeploy.isNode(app), now.filter(SelfDeploy::isThisProcess).isPresent(),
                 executor.handingOver, book.get(app), Instant.now());
@@ -247,9 +249,7 @@ public final class SetliveReconciler implements Reconciler<Assignment> {
         slots.close();
         installs.close();
         if (executor.handingOver) {
-            lease.abandon();
-        } else {
-            lease.close();
+            lease.abandon(); // a rollout slot on it must outlive this process, for its successor to take over
         }
         runtimes.docker().close();
     }

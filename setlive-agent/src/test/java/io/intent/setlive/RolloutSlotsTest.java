@@ -62,8 +62,8 @@ class RolloutSlotsTest {
     }
 
     /** The lease of one simulated host's process: each host here is a process of its own. */
-    private static AgentLease lease(EtcdStore on, int ttlSeconds) {
-        return new AgentLease(Session.open(on, Duration.ofSeconds(ttlSeconds)));
+    private static Session lease(EtcdStore on, int ttlSeconds) {
+        return Session.open(on, Duration.ofSeconds(ttlSeconds));
     }
 
     /** Assigns {@code app} to {@code hosts} with the given maxUnavailable, as the leader would. */

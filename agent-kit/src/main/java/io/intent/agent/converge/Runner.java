@@ -73,11 +73,6 @@ final class Runner<T> {
                 .register(metrics);
     }
 
-    /** True in the whole-slice mode. */
-    boolean wholeSlice() {
-        return wholeSlice != null;
-    }
-
     /** Runs one queue key: {@link Converger#SLICE} in the whole-slice mode, else a name. */
     Step run(String key) {
         return wholeSlice != null ? runSlice() : runOne(key);
