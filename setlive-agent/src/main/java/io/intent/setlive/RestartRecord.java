@@ -26,8 +26,8 @@ record RestartRecord(int livenessRestarts, int restartAttempts, Instant lastRest
                      List<Instant> failures, int seenRestarts, String failedFingerprint, int failedAttempts,
                      Instant failedNotBefore, String failedMessage) {
     static final RestartRecord EMPTY = new RestartRecord(0, 0, null, null, List.of(), 0, null, 0, null, null);
-    /** Backoff between liveness restarts: 10 s after the first, doubling, at most 5 minutes. */
-    static final Backoff LIVENESS = new Backoff(Duration.ofSeconds(10), Duration.ofMinutes(5));
+    /** Crash-loop backoff of liveness restarts and failed switches: 10 s after the first, doubling, to 5 min. */
+    static final Backoff CRASH_LOOP = new Backoff(Duration.ofSeconds(10), Duration.ofMinutes(5));
     /** Healthy this long after the last liveness restart, the backoff starts over. */
     static final Duration BACKOFF_RESET = Duration.ofMinutes(10);
     /** Failures older than this are forgotten (longer than any reschedule window). */
@@ -50,7 +50,7 @@ record RestartRecord(int livenessRestarts, int restartAttempts, Instant lastRest
     RestartRecord restarted(Instant now, boolean countedByRuntime) {
         int attempts = restartAttempts + 1;
         List<Instant> f = countedByRuntime ? failures : with(failures, now, 1);
-        return new RestartRecord(livenessRestarts + 1, attempts, now, now.plus(LIVENESS.delay(attempts)), f,
+        return new RestartRecord(livenessRestarts + 1, attempts, now, now.plus(CRASH_LOOP.delay(attempts)), f,
                 seenRestarts, failedFingerprint, failedAttempts, failedNotBefore, failedMessage);
     }
 

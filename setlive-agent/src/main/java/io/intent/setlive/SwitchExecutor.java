@@ -2,7 +2,6 @@ package io.intent.setlive;
 
 import io.intent.agent.InstallLayout;
 import io.intent.agent.converge.Result;
-import io.intent.store.etcd.Backoff;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -262,7 +261,9 @@ final class SwitchExecutor {
      */
     private Result backOff(Job job, String fingerprint, int attempts, Result failed) throws Exception {
         String app = job.app();
-        Duration wait = Backoff.RECONCILE.delay(attempts);
+        // one crash-loop policy with liveness restarts: every retry of a failing version takes the working one down
+        // for the health timeout again, so it is not retried within seconds
+        Duration wait = RestartRecord.CRASH_LOOP.delay(attempts);
         RestartRecord r = book.get(app).switchFailed(fingerprint, Instant.now(), wait, failed.message());
         if (r.failedAttempts() != attempts) {
             // the attempt count is the caller's (a rollback carries it); keep the record in step with it
